@@ -1,0 +1,27 @@
+"""The Section 22A Collaboration Register: a linked open data service.
+
+`create_app` is the application factory (Flask's pattern): every part registers
+itself on the app it is given, and nothing is created at import time.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+__version__ = "0.1.0"
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the Flask app from the environment, overridden by `test_config`."""
+    from . import config, store
+    from .views import pages
+
+    app = Flask(__name__)
+    app.config.from_mapping(config.from_environment())
+    if test_config:
+        app.config.from_mapping(test_config)
+    store.init_app(app)
+    app.register_blueprint(pages.bp)
+    return app

@@ -1,0 +1,68 @@
+"""RDF namespaces and the service's canonical IRIs."""
+
+from __future__ import annotations
+
+from rdflib import Namespace
+from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
+
+BASE = "https://w3id.org/s22a/"
+
+S22A = Namespace(BASE + "def/s22a#")
+SHAPE = Namespace(BASE + "def/shapes#")
+ID = Namespace(BASE + "id/")
+AGREEMENT = Namespace(BASE + "id/agreement/")
+FORCE = Namespace(BASE + "id/force/")
+BODY = Namespace(BASE + "id/body/")
+GROUP = Namespace(BASE + "id/group/")
+REGION = Namespace(BASE + "id/region/")
+CAPABILITY = Namespace(BASE + "id/capability/")
+REGISTER = Namespace(BASE + "id/register/")
+SCHEMA = Namespace("https://schema.org/")
+REG = Namespace("http://purl.org/linked-data/registry#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+LEGISLATION = Namespace("http://www.legislation.gov.uk/id/")
+
+CAPABILITY_SCHEME = ID["scheme/capabilities"]
+
+# Named graphs besides the registers (each register's graph is its register IRI).
+GRAPH_ONTOLOGY = BASE + "graph/ontology"
+GRAPH_REFERENCE = BASE + "graph/reference"
+GRAPH_META = BASE + "graph/meta"
+GRAPH_RECONCILIATION = BASE + "graph/reconciliation"
+
+PREFIXES: dict[str, Namespace] = {
+    "s22a": S22A,
+    "shape": SHAPE,
+    "agreement": AGREEMENT,
+    "force": FORCE,
+    "body": BODY,
+    "group": GROUP,
+    "region": REGION,
+    "cap": CAPABILITY,
+    "register": REGISTER,
+    "dcterms": DCTERMS,
+    "dcat": DCAT,
+    "foaf": FOAF,
+    "org": ORG,
+    "owl": OWL,
+    "prov": PROV,
+    "rdf": RDF,
+    "rdfs": RDFS,
+    "reg": REG,
+    "schema": SCHEMA,
+    "sh": SH,
+    "skos": SKOS,
+    "void": VOID,
+    "xsd": XSD,
+}
+
+
+def bind_prefixes(graph) -> None:  # noqa: ANN001 - any rdflib Graph or Dataset
+    """Bind the project's prefixes on an rdflib graph, for readable Turtle."""
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+
+
+def register_iri(force_slug: str) -> str:
+    """Return the IRI of a force's register (also its named graph)."""
+    return str(REGISTER[force_slug])

@@ -1,0 +1,455 @@
+"""The storage layer: one small interface (`Store`) over an RDF quad store, two backends.
+
+Nothing outside this module (and `store_remote`) talks to a backend directly; use `open_store`:
+
+* ``oxigraph:./var/store`` -- embedded pyoxigraph store on disk (`OxigraphStore`), the path is
+  relative to the current directory and created if missing;
+* ``oxigraph:`` or ``memory:`` -- embedded store in memory;
+* ``sparql:http://host:port`` -- a SPARQL 1.1 server (`store_remote.RemoteStore`) with Query
+  (``/query``), Update (``/update``) and Graph Store Protocol (``/store``) endpoints.
+
+Query dataset. Without ``default_graph``/``named_graphs`` a query's default graph is the UNION of
+all graphs and every named graph is visible to ``GRAPH``. The embedded store does this itself;
+a remote server must be configured to do it: ``oxigraph serve --union-default-graph`` or, for
+Fuseki, ``tdb2:unionDefaultGraph true``. (Oxigraph's union includes the unnamed default graph,
+Fuseki's does not: keep data, metadata included, in named graphs.) With either argument the
+SPARQL Protocol rules apply on both backends: the default graph is the merge of
+``default_graph`` (empty if not given) and ``GRAPH`` sees only ``named_graphs`` (none if not
+given).
+
+Atomic replacement. `Store.replace_graph` loads into a private staging graph named
+``<graph IRI without fragment>#s22a-staging-<unix time>-<uuid>`` (so relative IRIs resolve as
+against the graph IRI), then runs one ``MOVE GRAPH <staging> TO <graph>`` update, a single
+transaction in Oxigraph: readers, and a process killed at any moment, see the old graph or the
+new one, never a mix. (Not ``MOVE SILENT``: in Oxigraph 0.5 a silent MOVE from a missing
+graph empties the target.) Staging graphs are hidden from `Store.graphs`, `Store.dump` and
+union-default-graph queries, and stale ones are dropped when a store is opened.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import threading
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager, suppress
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.term import BNode, Literal, Node, URIRef
+
+# Media types accepted by replace_graph, produced by query_serialized, and by dump.
+GRAPH_INPUT_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
+RESULT_MEDIA_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
+DATASET_MEDIA_TYPES = ("application/n-quads", "application/trig")
+
+Graphs = list[str] | None  # graph IRIs for a query's dataset; None: not given
+
+STAGING_MARK = "#s22a-staging-"
+_STAGING_RE = re.compile(re.escape(STAGING_MARK) + r"(\d+)-[0-9a-f]{32}$")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_DUMP_BATCH = 20_000
+
+
+class StoreError(Exception):
+    """Any failure of the store."""
+
+
+class StoreQueryError(StoreError, ValueError):
+    """A query or update the engine rejected; the message is the engine's."""
+
+
+class StoreDataError(StoreError, ValueError):
+    """RDF data given to `Store.replace_graph` could not be parsed."""
+
+
+class StoreUnavailable(StoreError, RuntimeError):
+    """The backend cannot be reached."""
+
+
+def staging_name(graph: str) -> str:
+    """A fresh staging graph IRI for `graph`."""
+    return f"{graph.split('#', 1)[0]}{STAGING_MARK}{int(time.time())}-{uuid.uuid4().hex}"
+
+
+def is_staging(graph: str) -> bool:
+    """Whether `graph` names a staging graph."""
+    return STAGING_MARK in graph
+
+
+def staging_age(graph: str) -> float:
+    """Seconds since staging graph `graph` was created (infinite if the name has no time)."""
+    match = _STAGING_RE.search(graph)
+    return time.time() - int(match.group(1)) if match else float("inf")
+
+
+def check_graph_name(graph: str) -> str:
+    """Return `graph` if it is an absolute IRI usable as a graph name, else raise ValueError."""
+    try:
+        ox.NamedNode(graph)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"invalid graph IRI {graph!r}: {error}") from None
+    if is_staging(graph):
+        raise ValueError(f"{graph!r} is a staging graph name")
+    return graph
+
+
+def graph_format(media_type: str) -> ox.RdfFormat:
+    """The RDF triple format for `media_type` (Turtle, N-Triples or RDF/XML)."""
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None or fmt.media_type not in GRAPH_INPUT_TYPES:
+        raise ValueError(f"unsupported RDF media type {media_type!r}; use {GRAPH_INPUT_TYPES}")
+    return fmt
+
+
+def dataset_format(media_type: str) -> ox.RdfFormat:
+    """The RDF dataset format for `media_type` (N-Quads or TriG)."""
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None or fmt.media_type not in DATASET_MEDIA_TYPES:
+        raise ValueError(
+            f"unsupported dataset media type {media_type!r}; use {DATASET_MEDIA_TYPES}"
+        )
+    return fmt
+
+
+def output_formats(media_type: str) -> tuple[ox.QueryResultsFormat, ox.RdfFormat]:
+    """Formats for solutions and for graphs; the one `media_type` names, a default for the other."""
+    results = ox.QueryResultsFormat.from_media_type(media_type)
+    graph = ox.RdfFormat.from_media_type(media_type)
+    if graph is not None and graph.media_type not in GRAPH_MEDIA_TYPES:
+        graph = None
+    if results is None and graph is None:
+        known = RESULT_MEDIA_TYPES + GRAPH_MEDIA_TYPES
+        raise ValueError(f"unsupported query result media type {media_type!r}; use {known}")
+    return results or ox.QueryResultsFormat.JSON, graph or ox.RdfFormat.TURTLE
+
+
+def make_literal(value: str, datatype: str | None = None, lang: str | None = None) -> Literal:
+    """An rdflib Literal; xsd:string literals become plain literals, as rdflib parsers make them."""
+    if lang:
+        return Literal(value, lang=lang)
+    if datatype is None or datatype == _XSD_STRING:
+        return Literal(value)
+    return Literal(value, datatype=URIRef(datatype))
+
+
+def from_oxigraph(term: Any) -> Node:
+    """Convert a pyoxigraph term to the rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        return make_literal(term.value, term.datatype.value, term.language)
+    raise StoreError(f"unsupported RDF term {term!r}")
+
+
+def serialize_quads(quads: Iterable[ox.Quad], fmt: ox.RdfFormat) -> Iterator[bytes]:
+    """Serialize `quads`, minus those in staging graphs, in chunks of `fmt` (N-Quads or TriG)."""
+    batch: list[ox.Quad] = []
+    for quad in quads:
+        graph = quad.graph_name
+        if isinstance(graph, ox.NamedNode) and is_staging(graph.value):
+            continue
+        batch.append(quad)
+        if len(batch) >= _DUMP_BATCH:
+            yield ox.serialize(batch, format=fmt)
+            batch = []
+    if batch:
+        yield ox.serialize(batch, format=fmt)
+
+
+class Store(ABC):
+    """An RDF dataset of named graphs, queried with SPARQL."""
+
+    @abstractmethod
+    def replace_graph(
+        self, graph: str, data: bytes, media_type: str = "application/n-triples"
+    ) -> int:
+        """Atomically replace graph `graph` by the RDF in `data`; return its triple count."""
+
+    @abstractmethod
+    def drop_graph(self, graph: str) -> None:
+        """Remove named graph `graph` (no error if it does not exist)."""
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted, staging graphs excluded."""
+
+    @abstractmethod
+    def select(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> list[dict[str, Node]]:
+        """Run a SELECT query; rows map bound variable names to rdflib terms."""
+
+    @abstractmethod
+    def ask(self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None) -> bool:
+        """Run an ASK query."""
+
+    @abstractmethod
+    def construct(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> rdflib.Graph:
+        """Run a CONSTRUCT or DESCRIBE query."""
+
+    @abstractmethod
+    def query_serialized(
+        self,
+        query: str,
+        media_type: str,
+        *,
+        default_graph: Graphs = None,
+        named_graphs: Graphs = None,
+    ) -> tuple[bytes, str]:
+        """Run any query; return the engine's serialization and its Content-Type.
+
+        `media_type` picks the format for the query's kind of result (solutions/boolean or
+        graph); for the other kind the default is used (SPARQL JSON, Turtle). Media types
+        neither kind supports raise ValueError before the query runs.
+        """
+
+    @abstractmethod
+    def update(self, update: str) -> None:
+        """Run a SPARQL 1.1 Update."""
+
+    @abstractmethod
+    def graph_triples(self, graph: str) -> rdflib.Graph:
+        """The triples of named graph `graph` (empty if it does not exist)."""
+
+    @abstractmethod
+    def dump(self, media_type: str = "application/n-quads") -> Iterator[bytes]:
+        """Stream the whole dataset, staging graphs excluded, as N-Quads or TriG chunks."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the backend; the store cannot be used afterwards."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Translate pyoxigraph exceptions into store exceptions."""
+    try:
+        yield
+    except StoreError:
+        raise
+    except SyntaxError as error:
+        raise StoreQueryError(error.msg or str(error)) from None
+    except (OSError, RuntimeError, ValueError) as error:
+        raise StoreError(str(error)) from error
+
+
+class OxigraphStore(Store):
+    """Embedded pyoxigraph store, on disk at `path` or in memory when `path` is None.
+
+    Loading uses `pyoxigraph.Store.load`, which is transactional, into the staging graph.
+    (`bulk_load` is not transactional and no faster at the sizes of the register.) On disk
+    the store is locked by its process: one read-write `OxigraphStore` per directory.
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        """Open (creating if needed) the store and drop stale staging graphs."""
+        self.path = None if path is None else os.fspath(path)
+        with _engine_errors():
+            self._store: ox.Store | None = ox.Store(self.path)
+        # Held while a union query takes its snapshot and while a staging graph is created.
+        self._lock = threading.Lock()
+        with _engine_errors():
+            for name in list(self._store.named_graphs()):
+                if isinstance(name, ox.NamedNode) and is_staging(name.value):
+                    self._store.remove_graph(name)
+
+    def __repr__(self) -> str:
+        return f"OxigraphStore({self.path!r})"
+
+    def _db(self) -> ox.Store:
+        if self._store is None:
+            raise StoreError("the store is closed")
+        return self._store
+
+    def _run(self, query: str, default_graph: Graphs, named_graphs: Graphs) -> Any:
+        db = self._db()
+        with _engine_errors():
+            if default_graph is not None or named_graphs is not None:
+                return db.query(
+                    query,
+                    default_graph=[ox.NamedNode(g) for g in default_graph or ()],
+                    named_graphs=[ox.NamedNode(g) for g in named_graphs or ()],
+                )
+            with self._lock:
+                names = list(db.named_graphs())
+                visible = [
+                    n for n in names if not (isinstance(n, ox.NamedNode) and is_staging(n.value))
+                ]
+                if len(visible) == len(names):
+                    return db.query(query, use_default_graph_as_union=True)
+                # A graph is being replaced: the union of everything but its staging graph.
+                return db.query(
+                    query, default_graph=[ox.DefaultGraph(), *visible], named_graphs=visible
+                )
+
+    def replace_graph(
+        self, graph: str, data: bytes, media_type: str = "application/n-triples"
+    ) -> int:
+        """Atomically replace graph `graph` by the RDF in `data`; return its triple count."""
+        check_graph_name(graph)
+        fmt = graph_format(media_type)
+        db = self._db()
+        staging = staging_name(graph)
+        node = ox.NamedNode(staging)
+        try:
+            with _engine_errors():
+                with self._lock:  # union queries from now on leave the staging graph out
+                    db.add_graph(node)  # (and empty data still gives a graph to move)
+                try:
+                    db.load(data, fmt, base_iri=graph, to_graph=node)
+                except SyntaxError as error:
+                    raise StoreDataError(error.msg or str(error)) from None
+                count = self._count(staging)
+                db.update(f"MOVE GRAPH <{staging}> TO <{graph}>")
+        except BaseException:
+            with suppress(Exception):
+                db.remove_graph(node)
+            raise
+        return count
+
+    def _count(self, graph: str) -> int:
+        query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
+        rows = self.select(query, default_graph=[graph])
+        return int(rows[0]["n"])  # type: ignore[call-overload]
+
+    def drop_graph(self, graph: str) -> None:
+        """Remove named graph `graph` (no error if it does not exist)."""
+        check_graph_name(graph)
+        with _engine_errors():
+            self._db().remove_graph(ox.NamedNode(graph))
+
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted, staging graphs excluded."""
+        with _engine_errors():
+            names = list(self._db().named_graphs())
+        return sorted(
+            g.value for g in names if isinstance(g, ox.NamedNode) and not is_staging(g.value)
+        )
+
+    def select(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> list[dict[str, Node]]:
+        """Run a SELECT query; rows map bound variable names to rdflib terms."""
+        result = self._run(query, default_graph, named_graphs)
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreQueryError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        with _engine_errors():
+            return [
+                {n: from_oxigraph(t) for n, t in zip(names, row, strict=True) if t is not None}
+                for row in result
+            ]
+
+    def ask(self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None) -> bool:
+        """Run an ASK query."""
+        result = self._run(query, default_graph, named_graphs)
+        if not isinstance(result, ox.QueryBoolean):
+            raise StoreQueryError("expected an ASK query")
+        return bool(result)
+
+    def construct(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> rdflib.Graph:
+        """Run a CONSTRUCT or DESCRIBE query."""
+        result = self._run(query, default_graph, named_graphs)
+        if not isinstance(result, ox.QueryTriples):
+            raise StoreQueryError("expected a CONSTRUCT or DESCRIBE query")
+        graph = rdflib.Graph()
+        with _engine_errors():
+            for t in result:
+                graph.add(
+                    (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
+                )
+        return graph
+
+    def query_serialized(
+        self,
+        query: str,
+        media_type: str,
+        *,
+        default_graph: Graphs = None,
+        named_graphs: Graphs = None,
+    ) -> tuple[bytes, str]:
+        """Run any query; return the engine's serialization and its Content-Type."""
+        results_format, graph_format_ = output_formats(media_type)
+        result = self._run(query, default_graph, named_graphs)
+        with _engine_errors():
+            if isinstance(result, ox.QueryTriples):
+                return result.serialize(format=graph_format_), graph_format_.media_type
+            return result.serialize(format=results_format), results_format.media_type
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL 1.1 Update (in one transaction)."""
+        db = self._db()
+        with _engine_errors():
+            db.update(update)
+
+    def graph_triples(self, graph: str) -> rdflib.Graph:
+        """The triples of named graph `graph` (empty if it does not exist)."""
+        check_graph_name(graph)
+        result = rdflib.Graph(identifier=URIRef(graph))
+        with _engine_errors():
+            for q in self._db().quads_for_pattern(None, None, None, ox.NamedNode(graph)):
+                result.add(
+                    (from_oxigraph(q.subject), from_oxigraph(q.predicate), from_oxigraph(q.object))
+                )
+        return result
+
+    def dump(self, media_type: str = "application/n-quads") -> Iterator[bytes]:
+        """Stream the whole dataset, staging graphs excluded, as N-Quads or TriG chunks."""
+        fmt = dataset_format(media_type)
+        with _engine_errors():
+            quads = self._db().quads_for_pattern(None, None, None, None)  # one snapshot
+
+        def chunks() -> Iterator[bytes]:
+            with _engine_errors():
+                yield from serialize_quads(quads, fmt)
+
+        return chunks()
+
+    def close(self) -> None:
+        """Release the store (pyoxigraph closes the database when the last reference goes)."""
+        self._store = None
+
+
+def open_store(spec: str) -> Store:
+    """Open the store `spec` names: oxigraph:PATH, oxigraph:, memory: or sparql:URL."""
+    scheme, sep, rest = spec.partition(":")
+    if sep and scheme == "memory" and not rest:
+        return OxigraphStore(None)
+    if sep and scheme == "oxigraph":
+        if not rest:
+            return OxigraphStore(None)
+        path = os.path.abspath(rest)
+        os.makedirs(path, exist_ok=True)
+        return OxigraphStore(path)
+    if sep and scheme == "sparql" and rest.startswith(("http://", "https://")):
+        from .store_remote import RemoteStore
+
+        return RemoteStore(rest)
+    raise ValueError(
+        f"unknown store {spec!r}; use 'oxigraph:PATH' (embedded, on disk), 'oxigraph:' or "
+        "'memory:' (embedded, in memory), or 'sparql:http://HOST:PORT' (SPARQL 1.1 server "
+        "with /query, /update and /store endpoints)"
+    )

@@ -1,0 +1,355 @@
+"""Parse a force's register and validate it against the SHACL shapes.
+
+One public entry point per step: :func:`parse_register` turns bytes into an
+rdflib graph (or raises :class:`RegisterSyntaxError` with a line and column),
+:func:`validate_graph` checks a parsed register against the shapes together
+with the ontology and the reference data, and :func:`validate_bytes` does
+both. The CLI, the loader and the upload gate all use these, so a register
+is judged the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+from xml.sax import SAXParseException
+
+import pyshacl
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, SH
+from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.term import Node
+
+from . import resources
+from .namespaces import S22A, bind_prefixes
+
+# rdflib parser names by file extension; N-Triples goes through the Turtle
+# parser (N-Triples is a subset of Turtle) because it reports error positions.
+FORMAT_BY_EXTENSION = {
+    ".ttl": "turtle",
+    ".turtle": "turtle",
+    ".nt": "turtle",
+    ".n3": "n3",
+    ".jsonld": "json-ld",
+    ".json": "json-ld",
+    ".rdf": "xml",
+    ".xml": "xml",
+    ".owl": "xml",
+}
+
+FORMAT_BY_MEDIA_TYPE = {
+    "text/turtle": "turtle",
+    "application/x-turtle": "turtle",
+    "application/n-triples": "turtle",
+    "text/plain": "turtle",
+    "application/ld+json": "json-ld",
+    "application/json": "json-ld",
+    "application/rdf+xml": "xml",
+    "application/xml": "xml",
+    "text/xml": "xml",
+}
+
+SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
+
+
+class RegisterUnreadable(Exception):
+    """The register cannot be read at all: missing, not UTF-8, or not RDF."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.message = message
+        self.line = line
+        self.column = column
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(where + message)
+
+
+class RegisterSyntaxError(RegisterUnreadable):
+    """The register is not well-formed RDF; carries the 1-based line and column."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One result of validation, as a PCC office needs to read it."""
+
+    severity: str
+    message: str
+    focus: str
+    path: str | None = None
+    value: str | None = None
+    agreement: str | None = None
+    agreement_title: str | None = None
+    shape: str | None = None
+
+
+@dataclass
+class ValidationResult:
+    """The outcome of validating one register."""
+
+    source: str
+    findings: list[Finding] = field(default_factory=list)
+    report: Graph = field(default_factory=Graph)
+    graph: Graph = field(default_factory=Graph)
+
+    @property
+    def violations(self) -> list[Finding]:
+        """Findings that make the register invalid."""
+        return [f for f in self.findings if f.severity == "violation"]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        """Findings that are suspicious but allowed."""
+        return [f for f in self.findings if f.severity == "warning"]
+
+    @property
+    def conforms(self) -> bool:
+        """True when the register has no violations (warnings are allowed)."""
+        return not self.violations
+
+    def agreement_count(self) -> int:
+        """Number of agreements the register lists."""
+        return len(set(self.graph.objects(None, S22A.lists)))
+
+    def as_dict(self) -> dict[str, Any]:
+        """A JSON-ready summary with every finding."""
+        return {
+            "source": self.source,
+            "conforms": self.conforms,
+            "agreements": self.agreement_count(),
+            "violations": len(self.violations),
+            "warnings": len(self.warnings),
+            "results": [asdict(f) for f in self.findings],
+        }
+
+
+# ---------------------------------------------------------------------------
+# Parsing
+
+
+def guess_format(name: str, data: bytes, media_type: str | None = None) -> str:
+    """Pick an rdflib parser from a media type, then the file extension, then the content."""
+    if media_type:
+        base = media_type.split(";")[0].strip().lower()
+        if base in FORMAT_BY_MEDIA_TYPE:
+            return FORMAT_BY_MEDIA_TYPE[base]
+    suffix = Path(name).suffix.lower()
+    if suffix in FORMAT_BY_EXTENSION:
+        return FORMAT_BY_EXTENSION[suffix]
+    head = data.lstrip(b"\xef\xbb\xbf \t\r\n")[:200]
+    if head.startswith((b"{", b"[")):
+        return "json-ld"
+    if head.startswith(b"<?xml") or head.startswith(b"<rdf:RDF"):
+        return "xml"
+    return "turtle"
+
+
+def _decode(data: bytes) -> str:
+    """Decode UTF-8 strictly, reporting where the first bad byte is."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        column = error.start - (data.rfind(b"\n", 0, error.start) + 1) + 1
+        raise RegisterUnreadable(
+            f"the file is not UTF-8 text (byte 0x{data[error.start]:02x} cannot be decoded); "
+            "save it as UTF-8 and try again",
+            line,
+            column,
+        ) from None
+
+
+def _syntax_error(error: Exception, text: str) -> RegisterSyntaxError:
+    """Turn a parser's exception into a RegisterSyntaxError with line and column."""
+    if isinstance(error, BadSyntax):
+        # BadSyntax keeps the offending offset in the text it parsed.
+        consumed = error._str[: error._i]
+        if isinstance(consumed, bytes):
+            consumed = consumed.decode("utf-8", "replace")
+        line = consumed.count("\n") + 1
+        column = len(consumed) - (consumed.rfind("\n") + 1) + 1
+        return RegisterSyntaxError(f"Turtle syntax error: {error._why}", line, column)
+    if isinstance(error, SAXParseException):
+        return RegisterSyntaxError(
+            f"RDF/XML syntax error: {error.getMessage()}",
+            error.getLineNumber(),
+            error.getColumnNumber() + 1,
+        )
+    lineno = getattr(error, "lineno", None)
+    colno = getattr(error, "colno", None)
+    if lineno is not None:
+        return RegisterSyntaxError(
+            f"JSON syntax error: {getattr(error, 'msg', error)}", lineno, colno
+        )
+    return RegisterSyntaxError(f"cannot parse the file as RDF: {error}", None, None)
+
+
+def parse_register(data: bytes, name: str = "register.ttl", media_type: str | None = None) -> Graph:
+    """Parse a register in Turtle, N-Triples, JSON-LD or RDF/XML into an rdflib Graph."""
+    text = _decode(data)
+    fmt = guess_format(name, data, media_type)
+    graph = Graph()
+    bind_prefixes(graph)
+    if not text.strip():
+        return graph
+    try:
+        with warnings.catch_warnings():
+            # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph internally.
+            warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
+            if fmt == "xml":
+                graph.parse(data=text.encode("utf-8"), format=fmt, publicID="urn:s22a:upload")
+            else:
+                graph.parse(data=text, format=fmt, publicID="urn:s22a:upload")
+    except (BadSyntax, SAXParseException, ValueError, SyntaxError) as error:
+        raise _syntax_error(error, text) from None
+    except Exception as error:  # rdflib plugins raise a wide range of types
+        raise _syntax_error(error, text) from None
+    return graph
+
+
+def read_register(path: str | Path) -> Graph:
+    """Read and parse a register file."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise RegisterUnreadable(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise RegisterUnreadable(f"{path} is a folder, not a file") from None
+    except OSError as error:
+        raise RegisterUnreadable(f"cannot read {path}: {error.strerror}") from None
+    return parse_register(data, path.name)
+
+
+# ---------------------------------------------------------------------------
+# Validation
+
+
+@cache
+def context_graph() -> Graph:
+    """The ontology and reference data a register is validated with (loaded once)."""
+    graph = Graph()
+    graph.parse(resources.ontology_path(), format="turtle")
+    for path in resources.reference_paths():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@cache
+def shapes_graph() -> Graph:
+    """The SHACL shapes (loaded once)."""
+    graph = Graph()
+    for path in resources.shapes_paths():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+def _message(report: Graph, result: Node) -> str:
+    messages = list(report.objects(result, SH.resultMessage))
+    for message in messages:
+        if isinstance(message, Literal) and message.language in (None, "en"):
+            return str(message)
+    return str(messages[0]) if messages else "does not conform to the register shapes"
+
+
+def _optional(report: Graph, result: Node, predicate: URIRef) -> Node | None:
+    return next(iter(report.objects(result, predicate)), None)
+
+
+def _findings(report: Graph, register: Graph) -> list[Finding]:
+    listed = set(register.objects(None, S22A.lists))
+    findings: list[Finding] = []
+    # Only top-level results: nested sh:detail results explain a parent result.
+    for result in report.objects(None, SH.result):
+        focus = _optional(report, result, SH.focusNode)
+        value = _optional(report, result, SH.value)
+        path = _optional(report, result, SH.resultPath)
+        agreement = focus if focus in listed else value if value in listed else None
+        title = register.value(agreement, DCTERMS.title) if agreement is not None else None
+        findings.append(
+            Finding(
+                severity=SEVERITIES.get(_optional(report, result, SH.resultSeverity), "violation"),
+                message=_message(report, result),
+                focus=str(focus),
+                path=str(path) if isinstance(path, URIRef) else None,
+                value=str(value) if value is not None else None,
+                agreement=str(agreement) if agreement is not None else None,
+                agreement_title=str(title) if title is not None else None,
+                shape=str(_optional(report, result, SH.sourceShape)),
+            )
+        )
+    order = {"violation": 0, "warning": 1, "info": 2}
+    findings.sort(key=lambda f: (f.agreement or "", order[f.severity], f.message))
+    return findings
+
+
+def validate_graph(register: Graph, source: str = "register") -> ValidationResult:
+    """Validate a parsed register against the shapes, with the ontology and reference data."""
+    data = Graph()
+    data += context_graph()
+    data += register
+    _conforms, report, _text = pyshacl.validate(
+        data,
+        shacl_graph=shapes_graph(),
+        inference="none",
+        abort_on_first=False,
+        allow_warnings=True,
+        allow_infos=True,
+        meta_shacl=False,
+        advanced=False,
+        js=False,
+    )
+    bind_prefixes(report)
+    return ValidationResult(
+        source=source, findings=_findings(report, register), report=report, graph=register
+    )
+
+
+def validate_bytes(
+    data: bytes, name: str = "register.ttl", media_type: str | None = None
+) -> ValidationResult:
+    """Parse and validate a register given as bytes; raises RegisterUnreadable."""
+    return validate_graph(parse_register(data, name, media_type), source=name)
+
+
+def validate_file(path: str | Path) -> ValidationResult:
+    """Read, parse and validate a register file; raises RegisterUnreadable."""
+    return validate_graph(read_register(path), source=str(path))
+
+
+# ---------------------------------------------------------------------------
+# Reports
+
+
+def format_text(result: ValidationResult) -> str:
+    """A report for people, grouped by agreement."""
+    count = result.agreement_count()
+    summary = (
+        f"{len(result.violations)} violation(s), {len(result.warnings)} warning(s), "
+        f"{count} agreement(s)"
+    )
+    status = "valid" if result.conforms else "INVALID"
+    lines = [f"{result.source}: {status} ({summary})"]
+    groups: dict[str | None, list[Finding]] = defaultdict(list)
+    for finding in result.findings:
+        groups[finding.agreement].append(finding)
+    for agreement in sorted(groups, key=lambda a: (a is not None, a or "")):
+        items = groups[agreement]
+        if agreement is None:
+            lines.append("  The register as a whole")
+        else:
+            title = items[0].agreement_title or "(no title)"
+            lines.append(f"  Agreement '{title}' <{agreement}>")
+        for finding in items:
+            lines.append(f"    {finding.severity}: {finding.message}")
+            if finding.value and finding.value != agreement:
+                lines.append(f"      value: {finding.value}")
+    return "\n".join(lines)
+
+
+def format_json(results: list[dict[str, Any]]) -> str:
+    """Machine-readable results for several files."""
+    return json.dumps({"results": results}, indent=2, ensure_ascii=False)

@@ -1,0 +1,125 @@
+"""A real ``oxigraph serve`` for tests: free 127.0.0.1 port, temporary directory, clean stop.
+
+    with OxigraphServer() as server:
+        RemoteStore(server.url)
+
+The server runs with ``--union-default-graph``, as `s22a.store_remote.RemoteStore` requires.
+The ``oxigraph`` binary comes from the ``oxigraph`` PyPI package (a test dependency).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+__all__ = ["OxigraphServer", "free_port", "oxigraph_binary"]
+
+
+def oxigraph_binary() -> str:
+    """The path of the ``oxigraph`` executable (next to the Python interpreter, or on PATH)."""
+    beside = Path(sys.executable).with_name("oxigraph")
+    if beside.is_file() and os.access(beside, os.X_OK):
+        return str(beside)
+    found = shutil.which("oxigraph")
+    if found is None:
+        raise FileNotFoundError("no `oxigraph` executable: pip install 'oxigraph>=0.5,<0.6'")
+    return found
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the moment of the call)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class OxigraphServer:
+    """An ``oxigraph serve`` subprocess on 127.0.0.1 with its own temporary data directory."""
+
+    def __init__(self, *, union_default_graph: bool = True, startup_timeout: float = 20) -> None:
+        """Prepare (not start) a server."""
+        self.union_default_graph = union_default_graph
+        self.startup_timeout = startup_timeout
+        self.url = ""
+        self.process: subprocess.Popen[bytes] | None = None
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+
+    def start(self) -> OxigraphServer:
+        """Start the server and wait until it answers queries; retries on a port clash."""
+        self._tmp = tempfile.TemporaryDirectory(prefix="s22a-oxigraph-")
+        errors = []
+        for attempt in range(3):
+            port = free_port()
+            log = Path(self._tmp.name, f"server-{attempt}.log")
+            command = [
+                oxigraph_binary(),
+                "serve",
+                "--location",
+                str(Path(self._tmp.name, "db")),
+                "--bind",
+                f"127.0.0.1:{port}",
+            ]
+            if self.union_default_graph:
+                command.append("--union-default-graph")
+            with log.open("wb") as log_file:
+                self.process = subprocess.Popen(
+                    command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT
+                )
+            self.url = f"http://127.0.0.1:{port}"
+            if self._wait_ready():
+                return self
+            self._terminate()
+            errors.append(log.read_text(errors="replace").strip())
+        self.stop()
+        raise RuntimeError("oxigraph serve did not start:\n" + "\n---\n".join(errors))
+
+    def _wait_ready(self) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        probe = f"{self.url}/query?query=ASK%7B%7D"
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(probe, timeout=1) as response:
+                    if response.status == 200:
+                        return True
+            except urllib.error.HTTPError as error:
+                error.close()
+            except OSError:
+                pass
+            time.sleep(0.05)
+        return False
+
+    def _terminate(self) -> None:
+        process, self.process = self.process, None
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+    def stop(self) -> None:
+        """Stop the server and delete its data directory."""
+        self._terminate()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> OxigraphServer:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()

@@ -1,0 +1,157 @@
+"""`s22a validate`: the seed registers pass, and each broken fixture fails with its own message."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import rdflib
+from click.testing import CliRunner
+
+from s22a import resources, validation
+from s22a.cli import cli
+
+FIXTURES = Path(__file__).parent / "fixtures" / "registers"
+
+# (fixture, exit status, a phrase the report must contain)
+BROKEN = [
+    ("syntax-error.ttl", 2, "line 23, column 5: Turtle syntax error"),
+    ("json-syntax-error.jsonld", 2, "JSON syntax error"),
+    ("rdfxml-syntax-error.rdf", 2, "RDF/XML syntax error: mismatched tag"),
+    ("not-utf8.ttl", 2, "not UTF-8 text (byte 0x96"),
+    ("empty.ttl", 1, "The file must describe exactly one register"),
+    ("two-registers.ttl", 1, "The file must describe exactly one register"),
+    ("unknown-force.ttl", 1, "is not a force or body in the reference data"),
+    ("misspelt-class.ttl", 1, "s22a#Agrement is not a term of the s22a ontology"),
+    ("misspelt-property.ttl", 1, "s22a#partie is not a term of the s22a ontology"),
+    ("missing-title.ttl", 1, "This agreement has no title"),
+    ("missing-title.rdf", 1, "This agreement has no title"),
+    ("date-not-a-date.ttl", 1, "The date of this agreement is not a date"),
+    ("date-impossible-day.ttl", 1, "The date of this agreement is not a date"),
+    ("one-party.ttl", 1, "names 1 of its parties, fewer than two"),
+    ("force-not-a-party.ttl", 1, "does not name its own force as a party"),
+    ("lead-force-not-a-party.ttl", 1, "as lead force but not as a party"),
+    ("budget-without-currency.ttl", 1, "it needs an amount (schema:value) and a currency"),
+    ("capability-outside-scheme.ttl", 1, "is not in the capability scheme"),
+    ("duplicate-iri-two-titles.ttl", 1, "This agreement has more than one title"),
+    ("unknown-scope.ttl", 1, "The scope must be one of"),
+    ("legal-basis-as-text.ttl", 1, "must be a legislation.gov.uk identifier"),
+    ("staff-posts-not-a-number.ttl", 1, "staff posts must be one whole number"),
+    ("no-force.ttl", 1, "The register must name exactly one force"),
+    ("agreement-without-iri.ttl", 1, "An agreement needs an identifier"),
+]
+
+VALID = ["valid.ttl", "valid.rdf", "valid.jsonld", "valid.nt", "valid-rdfxml-no-extension"]
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+def test_seed_registers_are_valid(runner: CliRunner) -> None:
+    paths = [str(p) for p in resources.register_paths()]
+    assert len(paths) == 5
+    result = runner.invoke(cli, ["validate", *paths])
+    assert result.exit_code == 0, result.output
+    assert result.output.count(": valid (0 violation(s)") == 5
+
+
+@pytest.mark.parametrize("name", VALID)
+def test_valid_fixture_in_every_syntax(runner: CliRunner, name: str) -> None:
+    result = runner.invoke(cli, ["validate", str(FIXTURES / name)])
+    assert result.exit_code == 0, result.output
+    assert "valid (0 violation(s), 0 warning(s), 1 agreement(s))" in result.output
+
+
+@pytest.mark.parametrize(("name", "status", "phrase"), BROKEN)
+def test_broken_fixture(runner: CliRunner, name: str, status: int, phrase: str) -> None:
+    result = runner.invoke(cli, ["validate", str(FIXTURES / name)])
+    assert result.exit_code == status, result.output
+    assert phrase in result.output
+
+
+def test_there_are_at_least_fifteen_broken_registers() -> None:
+    broken = {name for name, _, _ in BROKEN}
+    assert len(broken) >= 15
+    on_disk = {p.name for p in FIXTURES.iterdir()} - set(VALID)
+    assert on_disk == broken, "every broken fixture must be exercised"
+
+
+def test_defects_are_grouped_under_their_agreement(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["validate", str(FIXTURES / "one-party.ttl")])
+    lines = result.output.splitlines()
+    heading = lines.index(
+        "  Agreement 'Example Forensics Collaboration' "
+        "<https://w3id.org/s22a/id/agreement/example-forensics>"
+    )
+    assert "fewer than two" in lines[heading + 1]
+
+
+def test_missing_file_is_unreadable(runner: CliRunner, tmp_path: Path) -> None:
+    result = runner.invoke(cli, ["validate", str(tmp_path / "nope.ttl")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_worst_status_wins_over_several_files(runner: CliRunner) -> None:
+    files = [str(FIXTURES / n) for n in ("valid.ttl", "one-party.ttl", "syntax-error.ttl")]
+    result = runner.invoke(cli, ["validate", *files])
+    assert result.exit_code == 2
+    assert "valid.ttl: valid" in result.output
+    assert "one-party.ttl: INVALID" in result.output
+
+
+def test_json_output(runner: CliRunner) -> None:
+    files = [str(FIXTURES / n) for n in ("valid.ttl", "missing-title.ttl", "syntax-error.ttl")]
+    result = runner.invoke(cli, ["validate", "--format", "json", *files])
+    assert result.exit_code == 2
+    document = json.loads(result.output)["results"]
+    assert [r["readable"] for r in document] == [True, True, False]
+    assert document[0]["conforms"] is True
+    assert document[1]["conforms"] is False
+    messages = [r["message"] for r in document[1]["results"] if r["severity"] == "violation"]
+    assert any("no title" in m for m in messages)
+    assert (document[2]["line"], document[2]["column"]) == (23, 5)
+
+
+def test_turtle_output_is_a_shacl_report(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["validate", "--format", "turtle", str(FIXTURES / "one-party.ttl")])
+    assert result.exit_code == 1
+    report = rdflib.Graph().parse(data=result.output, format="turtle")
+    sh = rdflib.Namespace("http://www.w3.org/ns/shacl#")
+    assert (None, sh.conforms, rdflib.Literal(False)) in report
+    assert len(list(report.objects(None, sh.result))) >= 1
+
+
+def test_warnings_do_not_fail_a_register() -> None:
+    data = (
+        (FIXTURES / "valid.ttl")
+        .read_bytes()
+        .replace(b'    s22a:dateMade "2022-02"^^xsd:gYearMonth ;\n', b"")
+    )
+    result = validation.validate_bytes(data, "no-date.ttl")
+    assert result.conforms
+    assert [w.message for w in result.warnings] == [
+        "This agreement has no date: add s22a:dateMade, or s22a:notStated s22a:dateMade "
+        "if your source does not give one."
+    ]
+
+
+def test_not_stated_parties_are_allowed() -> None:
+    data = (
+        (FIXTURES / "one-party.ttl")
+        .read_bytes()
+        .replace(
+            b"s22a:party force:cheshire ;",
+            b"s22a:party force:cheshire ;\n    s22a:notStated s22a:party ;",
+        )
+    )
+    assert validation.validate_bytes(data, "not-stated.ttl").conforms
+
+
+def test_help_text_describes_exit_status(runner: CliRunner) -> None:
+    result = runner.invoke(cli, ["validate", "--help"])
+    assert result.exit_code == 0
+    assert "0 all valid" in result.output
