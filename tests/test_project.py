@@ -79,9 +79,11 @@ def test_every_ontology_term_documents_itself() -> None:
 def test_installed_wheel_validates_from_another_directory(tmp_path: Path) -> None:
     """`pip install .` (not -e) ships the ontology, shapes and data as package data."""
     venv = tmp_path / "venv"
-    # System site-packages give the dependencies, so nothing is downloaded.
+    # System site-packages give the dependencies and the build backend, so nothing is
+    # downloaded; the venv gets no pip (nor the old setuptools that comes with it).
     subprocess.run(
-        [sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True
+        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
+        check=True,
     )
     python = venv / "bin" / "python"
     build = tmp_path / "src"
@@ -91,8 +93,8 @@ def test_installed_wheel_validates_from_another_directory(tmp_path: Path) -> Non
         ignore=shutil.ignore_patterns(".git", "var", "*.egg-info", "build", "__pycache__"),
     )
     subprocess.run(
-        [str(python), "-m", "pip", "install", "--quiet", "--no-index", "--no-deps",
-         "--no-build-isolation", str(build)],
+        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
+         "--no-index", "--no-deps", "--no-build-isolation", str(build)],
         check=True,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )

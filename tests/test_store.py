@@ -34,6 +34,8 @@ from s22a.store import (
     StoreError,
     StoreQueryError,
     StoreUnavailable,
+    get_store,
+    init_app,
     open_store,
 )
 from s22a.store_remote import RemoteStore
@@ -367,6 +369,8 @@ def test_syntax_errors_carry_the_engine_message(store):
     with pytest.raises(StoreQueryError) as info:
         store.update(BAD_UPDATE)
     assert str(info.value) == engine_message(BAD_UPDATE, update=True)
+    with pytest.raises(StoreQueryError):
+        store.select("SELECT * { ?s ?p ?o }", default_graph=["not an IRI"])
 
 
 def test_closed_store_refuses_work(store):
@@ -646,3 +650,19 @@ def test_open_store_specs(tmp_path, monkeypatch, server):
 def test_open_store_rejects_unknown_specs(spec):
     with pytest.raises(ValueError, match=r"oxigraph:PATH.*memory:.*sparql:http://HOST:PORT"):
         open_store(spec)
+
+
+def test_flask_apps_each_get_one_store():
+    from flask import Flask
+
+    apps = [Flask(__name__), Flask(__name__)]
+    stores = []
+    for app in apps:
+        app.config["S22A_STORE"] = "memory:"
+        init_app(app)
+        with app.app_context():
+            stores.append(get_store())
+            assert get_store() is stores[-1]
+    assert isinstance(stores[0], OxigraphStore) and stores[0] is not stores[1]
+    for store in stores:
+        store.close()

@@ -29,6 +29,7 @@ GRAPH_ONTOLOGY = BASE + "graph/ontology"
 GRAPH_REFERENCE = BASE + "graph/reference"
 GRAPH_META = BASE + "graph/meta"
 GRAPH_RECONCILIATION = BASE + "graph/reconciliation"
+GRAPH_ARCHIVE = BASE + "graph/archive"
 
 PREFIXES: dict[str, Namespace] = {
     "s22a": S22A,

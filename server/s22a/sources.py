@@ -308,13 +308,13 @@ def load_source(store: Store, source: Source, harvester: Harvester) -> LoadOutco
             f"the source describes {', '.join(sorted(described))}, "
             f"but the catalogue expects {source.register}"
         )
-    triples = store.replace_graph(
-        source.register, result.graph.serialize(format="nt", encoding="utf-8")
-    )
+    content = result.graph.serialize(format="nt", encoding="utf-8")
+    triples = store.replace_graph(source.register, content)
     agreements = sorted(str(a) for a in result.graph.objects(URIRef(source.register), S22A.lists))
     version = versions.record_accepted(
         store,
         source.register,
+        content=content,
         source=source.location,
         content_hash=digest,
         triples=triples,

@@ -42,15 +42,14 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Literal, Node, URIRef
 
-# Media types accepted by replace_graph, produced by query_serialized, and by dump.
-GRAPH_INPUT_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
+# Media types: replace_graph and query_serialized (graphs); query_serialized (solutions); dump.
+GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
 RESULT_MEDIA_TYPES = (
     "application/sparql-results+json",
     "application/sparql-results+xml",
     "text/csv",
     "text/tab-separated-values",
 )
-GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
 DATASET_MEDIA_TYPES = ("application/n-quads", "application/trig")
 
 Graphs = list[str] | None  # graph IRIs for a query's dataset; None: not given
@@ -107,8 +106,8 @@ def check_graph_name(graph: str) -> str:
 def graph_format(media_type: str) -> ox.RdfFormat:
     """The RDF triple format for `media_type` (Turtle, N-Triples or RDF/XML)."""
     fmt = ox.RdfFormat.from_media_type(media_type)
-    if fmt is None or fmt.media_type not in GRAPH_INPUT_TYPES:
-        raise ValueError(f"unsupported RDF media type {media_type!r}; use {GRAPH_INPUT_TYPES}")
+    if fmt is None or fmt.media_type not in GRAPH_MEDIA_TYPES:
+        raise ValueError(f"unsupported RDF media type {media_type!r}; use {GRAPH_MEDIA_TYPES}")
     return fmt
 
 
@@ -250,7 +249,9 @@ def _engine_errors() -> Iterator[None]:
         raise
     except SyntaxError as error:
         raise StoreQueryError(error.msg or str(error)) from None
-    except (OSError, RuntimeError, ValueError) as error:
+    except ValueError as error:  # e.g. an invalid IRI in default_graph
+        raise StoreQueryError(str(error)) from None
+    except (OSError, RuntimeError) as error:
         raise StoreError(str(error)) from error
 
 
@@ -441,7 +442,7 @@ def open_store(spec: str) -> Store:
     if sep and scheme == "oxigraph":
         if not rest:
             return OxigraphStore(None)
-        path = os.path.abspath(rest)
+        path = os.path.abspath(os.path.expanduser(rest))
         os.makedirs(path, exist_ok=True)
         return OxigraphStore(path)
     if sep and scheme == "sparql" and rest.startswith(("http://", "https://")):
@@ -453,3 +454,28 @@ def open_store(spec: str) -> Store:
         "'memory:' (embedded, in memory), or 'sparql:http://HOST:PORT' (SPARQL 1.1 server "
         "with /query, /update and /store endpoints)"
     )
+
+
+# ---------------------------------------------------------------------------
+# Flask integration: one store per app, opened lazily from S22A_STORE.
+
+
+def init_app(app: Any) -> None:
+    """Attach the store named by app.config["S22A_STORE"] to `app` (opened on first use)."""
+    app.extensions["s22a_store"] = None
+    app.extensions["s22a_store_lock"] = threading.Lock()
+
+
+def get_store() -> Store:
+    """The current app's store, opened on first use and shared by its requests."""
+    from flask import current_app
+
+    extensions = current_app.extensions
+    store = extensions.get("s22a_store")
+    if store is None:
+        with extensions["s22a_store_lock"]:
+            store = extensions.get("s22a_store")
+            if store is None:
+                store = open_store(current_app.config["S22A_STORE"])
+                extensions["s22a_store"] = store
+    return store

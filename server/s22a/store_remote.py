@@ -3,11 +3,12 @@
 The server needs SPARQL 1.1 Query, Update and Graph Store Protocol endpoints, and must expose
 the union of its graphs as the default graph of queries (``oxigraph serve
 --union-default-graph``; Fuseki ``tdb2:unionDefaultGraph true``). Uses only `urllib.request`:
-one connection per request, queries POSTed form-encoded, results parsed with pyoxigraph.
+one connection per request, queries POSTed form-encoded, SPARQL JSON results read with `json`
+and N-Triples/N-Quads with pyoxigraph's parser.
 
-While another client is replacing a graph its staging graph exists on the server; then a query
-without an explicit dataset is sent with the visible named graphs as an explicit dataset (which
-leaves out the server's unnamed default graph). This costs one extra request per such query
+While a client (this one or another) replaces a graph, its staging graph exists on the server;
+then a query without an explicit dataset is sent with the visible named graphs as its dataset
+(which leaves out the server's unnamed default graph). This costs one extra request per such query
 (listing the graphs), and a replacement starting between that request and the query can still be
 seen half-loaded: the remote store is consistent per graph, and across graphs only best-effort.
 """
@@ -21,7 +22,7 @@ import urllib.request
 import weakref
 from collections.abc import Iterator
 from contextlib import suppress
-from http.client import HTTPResponse
+from http.client import HTTPException, HTTPResponse
 from typing import Any
 
 import pyoxigraph as ox
@@ -84,8 +85,9 @@ class RemoteStore(Store):
         self.query_url = query_url or (base and f"{base}/query")
         self.update_url = update_url or (base and f"{base}/update")
         self.store_url = store_url or (base and f"{base}/store")
-        if not (self.query_url and self.update_url and self.store_url):
-            raise ValueError("give base_url, or query_url, update_url and store_url")
+        urls = (self.query_url, self.update_url, self.store_url)
+        if not all(url.startswith(("http://", "https://")) for url in urls):
+            raise ValueError("give an http(s) base_url, or query_url, update_url and store_url")
         self.timeout = timeout
         self._closed = False
         names = self._graph_names()
@@ -128,7 +130,7 @@ class RemoteStore(Store):
                 raise bad_input(message) from None
             cls = StoreUnavailable if error.code in (502, 503, 504) else StoreError
             raise cls(f"{method} {url}: HTTP {error.code}: {message}") from None
-        except (urllib.error.URLError, OSError) as error:
+        except (OSError, HTTPException) as error:  # refused, unresolvable, timed out...
             reason = getattr(error, "reason", error)
             raise StoreUnavailable(f"cannot reach {url}: {reason}") from None
 
@@ -143,7 +145,7 @@ class RemoteStore(Store):
         with self._open(method, url, body, headers, bad_input) as response:
             try:
                 return response.read(), response.headers.get("Content-Type", "")
-            except OSError as error:
+            except (OSError, HTTPException) as error:
                 raise StoreUnavailable(f"reading from {url}: {error}") from None
 
     def _post_query(
@@ -299,7 +301,7 @@ class RemoteStore(Store):
                     yield from serialize_quads(quads, fmt)
                 except SyntaxError as error:
                     raise StoreError(f"unreadable N-Quads from {url}: {error}") from None
-                except OSError as error:
+                except (OSError, HTTPException) as error:
                     raise StoreUnavailable(f"reading from {url}: {error}") from None
 
         generator = chunks()

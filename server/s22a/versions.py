@@ -8,14 +8,16 @@ UKGovLD register item (``reg:RegisterItem``) with a ``reg:status``.
 
 from __future__ import annotations
 
+import base64
+import gzip
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from rdflib import Literal, URIRef
+from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from .namespaces import GRAPH_META
+from .namespaces import GRAPH_ARCHIVE, GRAPH_META
 from .store import Store
 
 PREFIXES = """PREFIX s22a: <https://w3id.org/s22a/def/s22a#>
@@ -95,6 +97,7 @@ def record_accepted(
     store: Store,
     register: str,
     *,
+    content: bytes,
     source: str,
     content_hash: str,
     triples: int,
@@ -103,7 +106,11 @@ def record_accepted(
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> str:
-    """Record a newly accepted version and its register items; return the version IRI."""
+    """Record a newly accepted version, its content and its register items; return its IRI.
+
+    `content` is the register as N-Triples; it is archived (gzip, base64) in the archive
+    graph so that history survives later versions without its triples joining the union.
+    """
     previous = latest(store, register)
     number = previous.number + 1 if previous else 1
     version = URIRef(f"{register}/version/{number}")
@@ -150,9 +157,43 @@ def record_accepted(
               prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
               s22a:outcome s22a:Accepted ; prov:generated {version.n3()} .
           {items}
+        }} }} ;
+        INSERT DATA {{ GRAPH <{GRAPH_ARCHIVE}> {{
+          {version.n3()} s22a:snapshot {_snapshot(content).n3()} .
         }} }}"""
     )
     return str(version)
+
+
+def _snapshot(content: bytes) -> Literal:
+    return Literal(
+        base64.b64encode(gzip.compress(content, mtime=0)).decode("ascii"),
+        datatype=XSD.base64Binary,
+    )
+
+
+def snapshot(store: Store, version: str) -> Graph:
+    """The register as it stood in `version` (an rdflib Graph; empty if unknown)."""
+    rows = store.select(
+        f"SELECT ?data WHERE {{ GRAPH <{GRAPH_ARCHIVE}> {{ <{version}> "
+        f"<https://w3id.org/s22a/def/s22a#snapshot> ?data }} }}"
+    )
+    graph = Graph()
+    if rows:
+        content = gzip.decompress(base64.b64decode(str(rows[0]["data"])))
+        graph.parse(data=content, format="nt")
+    return graph
+
+
+def dataset_version(store: Store) -> str:
+    """A token that changes whenever any register version is accepted (for ETags and caches)."""
+    rows = store.select(
+        PREFIXES
+        + f"""SELECT (COUNT(?v) AS ?n) (MAX(?t) AS ?latest) WHERE {{ GRAPH <{GRAPH_META}> {{
+            ?v a s22a:RegisterVersion ; prov:generatedAtTime ?t }} }}"""
+    )
+    row = rows[0] if rows else {}
+    return f"{row.get('n', 0)}-{row.get('latest', '')}"
 
 
 def record_attempt(
