@@ -46,8 +46,8 @@ class Version:
 
 
 def now() -> Literal:
-    """The current time as an xsd:dateTime literal (UTC, seconds)."""
-    return Literal(datetime.now(UTC).isoformat(timespec="seconds"), datatype=XSD.dateTime)
+    """The current time as an xsd:dateTime literal (UTC, microseconds)."""
+    return Literal(datetime.now(UTC).isoformat(timespec="microseconds"), datatype=XSD.dateTime)
 
 
 def _n3(value: object) -> str:

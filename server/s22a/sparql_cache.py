@@ -1,0 +1,109 @@
+"""The `/sparql` result cache and ETags, both keyed by the dataset token.
+
+The data changes only when a register changes, so a result is reusable until then: entries are
+keyed by (dataset token, query, dataset, formats) and the whole cache is dropped the first time
+a request sees a new token. The token (`dataset_token`) is `versions.dataset_version` (which
+changes on every accepted register version) extended with the number of load attempts and the
+hashes of the ontology and reference graphs, so that every write `sources` makes, refused
+attempts included, shows in `/sparql` at once. A write that records nothing in the meta graph
+is not seen until the next one that does.
+
+Queries whose results may differ on the same data (RAND, NOW, UUID, STRUUID) and queries with
+SERVICE clauses (the remote data is not ours) are never cached.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+
+from .namespaces import GRAPH_META, GRAPH_ONTOLOGY, GRAPH_REFERENCE, S22A
+from .query_limits import QueryResult
+from .store import Store
+
+_TOKEN_QUERY = f"""PREFIX s22a: <{S22A}>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+SELECT (COUNT(DISTINCT ?version) AS ?versions) (MAX(?time) AS ?latest)
+       (COUNT(DISTINCT ?attempt) AS ?attempts) (GROUP_CONCAT(DISTINCT ?hash) AS ?hashes)
+WHERE {{ GRAPH <{GRAPH_META}> {{
+  {{ ?version a s22a:RegisterVersion ; prov:generatedAtTime ?time }}
+  UNION {{ ?attempt a s22a:LoadAttempt }}
+  UNION {{ VALUES ?graph {{ <{GRAPH_ONTOLOGY}> <{GRAPH_REFERENCE}> }} ?graph s22a:contentHash ?hash }}
+}} }}"""
+
+
+def dataset_token(store: Store) -> str:
+    """A short token that changes whenever the data `/sparql` serves changes."""
+    rows = store.select(_TOKEN_QUERY)
+    row = rows[0] if rows else {}
+    parts = [str(row.get(k, "")) for k in ("versions", "latest", "attempts", "hashes")]
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+
+
+def etag(token: str, key: Hashable) -> str:
+    """The weak ETag of a response: the same request on the same data gets the same one."""
+    digest = hashlib.sha256(f"{token}\0{key!r}".encode()).hexdigest()[:32]
+    return f'W/"{digest}"'
+
+
+def etag_matches(if_none_match: str | None, tag: str) -> bool:
+    """Whether an If-None-Match header matches `tag` (weak comparison, RFC 9110 13.1.2)."""
+    if not if_none_match:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    bare = tag.removeprefix("W/")
+    return any(c.strip().removeprefix("W/") == bare for c in if_none_match.split(","))
+
+
+class ResultCache:
+    """A least-recently-used cache of query results for the current dataset token."""
+
+    def __init__(self, max_bytes: int) -> None:
+        """Hold at most `max_bytes` bytes of results; one result may use an eighth of that."""
+        self.max_bytes = max_bytes
+        self.token: str | None = None
+        self._entries: OrderedDict[Hashable, QueryResult] = OrderedDict()
+        self._size = 0
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def _switch(self, token: str) -> None:
+        if token != self.token:
+            self._entries.clear()
+            self._size = 0
+            self.token = token
+
+    def get(self, token: str, key: Hashable) -> QueryResult | None:
+        """The cached result for `key` on the data `token`, if any."""
+        with self._lock:
+            self._switch(token)
+            result = self._entries.get(key)
+            if result is None:
+                self.misses += 1
+                return None
+            self._entries.move_to_end(key)
+            self.hits += 1
+            return result
+
+    def put(self, token: str, key: Hashable, result: QueryResult) -> None:
+        """Remember `result`, evicting the least recently used entries to make room."""
+        size = len(result.body)
+        if size > self.max_bytes // 8:
+            return
+        with self._lock:
+            self._switch(token)
+            old = self._entries.pop(key, None)
+            if old is not None:
+                self._size -= len(old.body)
+            self._entries[key] = result
+            self._size += size
+            while self._size > self.max_bytes and self._entries:
+                _, evicted = self._entries.popitem(last=False)
+                self._size -= len(evicted.body)
+
+    def __len__(self) -> int:
+        return len(self._entries)
