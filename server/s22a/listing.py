@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from itertools import combinations
 from typing import Any
@@ -71,6 +72,9 @@ class Page:
     def last(self) -> int:
         """The position of the last row shown."""
         return min(self.total, self.number * self.size)
+
+
+Fetch = Callable[[Store, int, int, str], Page]
 
 
 def page_args(page: str | None, size: str | None, sort: str | None,
@@ -241,21 +245,51 @@ def party_forces(store: Store) -> dict[str, set[str]]:
     return found
 
 
-def network(store: Store) -> dict[str, Any]:
-    """Forces as nodes and, for each pair, how many agreements name both (weighted links)."""
+def short_name(label: str) -> str:
+    """A territorial force's name without 'Police' or 'Constabulary', for pictures."""
+    for suffix in (" Police Service", " Constabulary", " Police"):
+        if label.endswith(suffix) and len(label) > len(suffix):
+            return label[: -len(suffix)]
+    return label
+
+
+def network(store: Store, centre: str | None = None) -> dict[str, Any]:
+    """Forces as nodes and, for each pair, how many agreements name both (weighted links).
+
+    With `centre`, only that force and its partners, linked to it.
+    """
     weights: Counter[tuple[str, str]] = Counter()
+    sizes: Counter[str] = Counter()
     for parties in party_forces(store).values():
-        for pair in combinations(sorted(parties), 2):
-            weights[pair] += 1
-    nodes = sorted({f for pair in weights for f in pair})
-    region_rows = store.select(
-        P + f"""SELECT ?f ?region WHERE {{ GRAPH <{GRAPH_REFERENCE}> {{
-            ?f s22a:region ?region }} }}"""
+        if centre and centre not in parties:
+            continue
+        sizes.update(parties)
+        for a, b in combinations(sorted(parties), 2):
+            if centre in (None, a, b):
+                weights[a, b] += 1
+    nodes = sorted({f for pair in weights for f in pair} | ({centre} if centre else set()))
+    rows = store.select(
+        P + f"""SELECT ?f ?ftype ?region ?regionLabel WHERE {{ GRAPH <{GRAPH_REFERENCE}> {{
+            ?f a ?ftype OPTIONAL {{ ?f s22a:region ?region . ?region rdfs:label ?regionLabel }}
+        }} {FORCE_TYPES} }}"""
     )
-    regions = {str(r["f"]): str(r["region"]) for r in region_rows}
-    labels = d.labels(store, nodes + sorted(set(regions.values())))
-    return {"nodes": nodes, "edges": sorted(weights.items(), key=lambda e: (-e[1], e[0])),
-            "regions": {n: regions.get(n) for n in nodes}, "labels": labels}
+    info = {str(r["f"]): r for r in rows}
+    labels = d.labels(store, nodes)
+    territorial = str(ns.S22A.TerritorialPoliceForce)
+    result = []
+    for node in nodes:
+        row = info.get(node, {})
+        label = labels.get(node, node)
+        result.append({
+            "iri": node, "label": label, "size": sizes[node],
+            "short": short_name(label) if str(row.get("ftype")) == territorial else label,
+            "region": str(row["region"]) if "region" in row else None,
+            "region_label": str(row.get("regionLabel", "No region")),
+        })
+    result.sort(key=lambda n: (n["region_label"], n["short"]))
+    return {"nodes": result, "edges": sorted(((a, b, w) for (a, b), w in weights.items()),
+                                             key=lambda e: (-e[2], e[0], e[1])),
+            "labels": labels}
 
 
 def timeline(store: Store) -> list[dict[str, Any]]:

@@ -1,8 +1,4 @@
-"""Cross-register reconciliation: where the force registers disagree, and who has not confirmed.
-
-Reads every register graph through the `Store` interface only. IRIs that any register declares
-owl:sameAs are one agreement throughout.
-"""
+"""Cross-register reconciliation: where the force registers disagree, and who has not confirmed."""
 
 from __future__ import annotations
 
@@ -25,18 +21,18 @@ from .store import Store
 
 FINDING = Namespace(ns.BASE + "id/reconciliation/")
 DUPLICATE_THRESHOLD = 0.2  # the least score at which two agreement IRIs are reported as one
-STATUS = {"all": S22A.ConfirmedByAllParties, "some": S22A.ConfirmedBySomeParties,
+STATUS = {"all": S22A.AllConfirmed, "some": S22A.SomeConfirmed,
           "publisher-only": S22A.PublisherOnly}
 ASPECTS = {"title": DCTERMS.title, "date": S22A.dateMade, "parties": S22A.party}
 
 _PREFIXES = (f"PREFIX s22a: <{S22A}> PREFIX rdfs: <{RDFS}> PREFIX org: <http://www.w3.org/ns/org#>"
              " PREFIX skos: <http://www.w3.org/2004/02/skos/core#> ")
-_IN_REGISTERS = f'FILTER(STRSTARTS(STR(?g), "{ns.REGISTER}"))'
-REFERENCE = ns.GRAPH_REFERENCE  # canonical records: what every register's description extends
+_REF = ns.GRAPH_REFERENCE  # canonical records: what every register's description extends
 _KEYS = {  # what registers say about agreements, by predicate
     DCTERMS.title: "title", RDFS.label: "label", S22A.dateMade: "date", S22A.party: "party",
     S22A.leadForce: "party", S22A.hostForce: "party", S22A.partyGroup: "group",
-    S22A.notStated: "notStated", S22A.coveredBy: "coveredBy", OWL.sameAs: "sameAs"}
+    S22A.notStated: "notStated", S22A.coveredBy: "coveredBy", OWL.sameAs: "sameAs",
+    S22A.lists: "lists", S22A.force: "force"}
 # Words that say what kind of thing a title names, not which: the form (collaboration, unit...),
 # the region regional titles carry, and words in nearly every national title.
 _STOP = frozenset(
@@ -51,10 +47,6 @@ def slug(iri: str) -> str:
     return iri.rstrip("/").rsplit("/", 1)[-1]
 
 
-def _agr(iri: str) -> str:
-    return f"agreement:{slug(iri)}" if iri.startswith(str(ns.AGREEMENT)) else f"<{iri}>"
-
-
 def _n(count: int, noun: str, plural: str = "") -> str:
     return f"{count} {noun if count == 1 else plural or noun + 's'}"
 
@@ -63,8 +55,8 @@ def _listing(items: list[str] | tuple[str, ...], limit: int = 99, lead: str = ""
     return f" ({lead}{', '.join(items)})" if items and len(items) <= limit else ""
 
 
-def _rdf(predicate: URIRef) -> Any:
-    return field(metadata={"rdf": predicate})  # a field stated in RDF: strings as IRIs
+def _rdf(predicate: URIRef, convert: Any = None) -> Any:
+    return field(metadata={"rdf": predicate, "convert": convert})  # strings become IRIs
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -86,7 +78,7 @@ class Finding:
         yield self.iri, RDF.type, self.TYPE
         yield self.iri, DCTERMS.description, Literal(self.description, lang="en")
         for f in (f for f in fields(self) if "rdf" in f.metadata):
-            value = getattr(self, f.name)
+            value = (f.metadata["convert"] or (lambda v: v))(getattr(self, f.name))
             for item in value if isinstance(value, tuple) else () if value is None else (value,):
                 yield self.iri, f.metadata["rdf"], (
                     Literal(item) if isinstance(item, bool | int | float) else URIRef(item))
@@ -97,9 +89,7 @@ class PartyCoverage(Finding):
     """A force named as a party: the agreements naming it, and those its own register lists."""
     KIND, KEY, TYPE = "party", ("force",), S22A.PartyCoverage
     force: str = _rdf(S22A.aboutForce)
-    name: str
     register: str | None = _rdf(S22A.ownRegister)
-    published: bool = _rdf(S22A.registerPublished)
     named_in: tuple[str, ...] = _rdf(S22A.namedIn)
     confirmed: tuple[str, ...] = _rdf(S22A.confirmedAgreement)
     unconfirmed: tuple[str, ...] = _rdf(S22A.unconfirmedAgreement)  # all, if it has no register
@@ -110,8 +100,7 @@ class Discrepancy(Finding):
     """One agreement that registers describe differently: its title, date or parties."""
     KIND, KEY, TYPE = "discrepancy", ("agreement", "aspect"), S22A.Discrepancy
     agreement: str = _rdf(S22A.aboutAgreement)
-    aspect: str  # "title", "date" or "parties"
-    differs_in: URIRef = _rdf(S22A.differsIn)  # dcterms:title, s22a:dateMade or s22a:party
+    aspect: str = _rdf(S22A.differsIn, ASPECTS.get)  # "title", "date" or "parties"
     values: tuple[tuple[str, tuple[str, ...]], ...]  # (register, what it says), by register
 
     def triples(self) -> Iterator[tuple[Node, Node, Node]]:
@@ -152,8 +141,7 @@ class Confirmation(Finding):
     """Which registers list an agreement, and whether every party force's register does."""
     KIND, TYPE = "confirmation", S22A.AgreementConfirmation
     agreement: str = _rdf(S22A.aboutAgreement)
-    status: str  # "all", "some" or "publisher-only"
-    status_iri: URIRef = _rdf(S22A.confirmation)
+    status: str = _rdf(S22A.confirmation, STATUS.get)  # "all", "some" or "publisher-only"
     confirmed_by: tuple[str, ...] = _rdf(S22A.confirmedBy)  # registers listing it or its rows
     party_forces: tuple[str, ...] = _rdf(S22A.partyForce)
     unlisted: tuple[str, ...] = _rdf(S22A.notConfirmedBy)  # their register does not list it
@@ -176,23 +164,22 @@ class Report:
                  f"{', '.join(map(slug, self.registers)) or 'none'}"]
         for heading, findings in [
             ("Forces named as parties that have published no register",
-             [p for p in self.parties if not p.published]),
+             [p for p in self.parties if p.register is None]),
             ("Forces named as parties, against their own registers",
-             [p for p in self.parties if p.published]),
+             [p for p in self.parties if p.register]),
             ("Agreements described differently by different registers", self.discrepancies),
             ("Agreements listed as several rows by one register, as one by another", self.splits),
             ("Likely duplicates under different IRIs", self.duplicates),
             *((f"Confirmation: {status}", [c for c in self.confirmations if c.status == status])
               for status in STATUS)]:
-            lines += ["", f"{heading} ({len(findings)})"]
-            lines += [f"  {f.description}" for f in findings] or ["  none"]
+            lines += ["", f"{heading} ({len(findings)})",
+                      *([f"  {f.description}" for f in findings] or ["  none"])]
         return "\n".join(lines) + "\n"
 
     def to_graph(self) -> Graph:
         """The findings as RDF: one resource per finding, typed with the s22a finding classes."""
         graph = Graph()
         ns.bind_prefixes(graph)
-        graph.bind("finding", FINDING)
         for finding in [*self.parties, *self.discrepancies, *self.splits, *self.duplicates,
                         *self.confirmations]:
             for triple in finding.triples():
@@ -202,8 +189,8 @@ class Report:
 
 def store_report(store: Store, report: Report) -> None:
     """Atomically replace the reconciliation graph with the report's findings."""
-    data = report.to_graph().serialize(format="nt", encoding="utf-8")
-    store.replace_graph(ns.GRAPH_RECONCILIATION, data, "application/n-triples")
+    ntriples = report.to_graph().serialize(format="nt", encoding="utf-8")
+    store.replace_graph(ns.GRAPH_RECONCILIATION, ntriples, "application/n-triples")
 
 
 class _Reconciliation:
@@ -211,52 +198,44 @@ class _Reconciliation:
     def __init__(self, store: Store) -> None:
         def rows(query: str) -> list[dict[str, str]]:
             return [{k: str(v) for k, v in r.items()} for r in store.select(_PREFIXES + query)]
-        self.force_of: dict[str, str | None] = {}  # register graph -> its force
-        lists: dict[str, set[str]] = defaultdict(set)  # register graph -> agreements
-        for r in rows("SELECT ?g ?force ?a WHERE { GRAPH ?g { ?r a s22a:Register OPTIONAL "
-                      "{ ?r s22a:force ?force } OPTIONAL { ?r s22a:lists ?a } } "
-                      f"{_IN_REGISTERS} }}"):
-            self.force_of.setdefault(r["g"], r.get("force"))
-            lists[r["g"]].update([r["a"]] if "a" in r else [])
+
         said = rows(f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ VALUES ?p {{ "
                     f"{' '.join(p.n3() for p in _KEYS)} }} ?s ?p ?o FILTER(isIRI(?s)) }} "
-                    f"{_IN_REGISTERS[:-1]} || ?g = <{REFERENCE}>) }}")
+                    f'FILTER(STRSTARTS(STR(?g), "{ns.REGISTER}") || ?g = <{_REF}>) }}')
         same: dict[str, set[str]] = {}  # IRI -> all the IRIs declared owl:sameAs it
         for r in (r for r in said if _KEYS[URIRef(r["p"])] == "sameAs"):
             merged = same.get(r["s"], {r["s"]}) | same.get(r["o"], {r["o"]})
             same.update({i: merged for i in merged})
         self.canon = {i: min(iris) for i, iris in same.items()}  # each set goes by its least IRI
-        self.lists = {g: {self.canon.get(a, a) for a in s} for g, s in lists.items()}
         # agreement -> "title", "date", "party"... -> graph -> what the register (or record) says
         self.about: dict[str, dict[str, dict[str, set[str]]]] = defaultdict(
             lambda: defaultdict(lambda: defaultdict(set)))
         self.covers: dict[str, set[str]] = defaultdict(set)  # agreement -> the rows it covers
         for r in said:
             key, subject = _KEYS[URIRef(r["p"])], self.canon.get(r["s"], r["s"])
-            value = self.canon.get(r["o"], r["o"]) if key == "coveredBy" else r["o"]
+            value = self.canon.get(r["o"], r["o"]) if key in ("coveredBy", "lists") else r["o"]
             self.about[subject][key][r["g"]].add(value)
             if key == "coveredBy":
                 self.covers[value].add(subject)
+        # The register is the subject of s22a:lists and s22a:force in its graph.
+        self.lists = {g: v for s in self.about.values() for g, v in s["lists"].items()}
+        self.force_of = {g: min(v) for s in self.about.values() for g, v in s["force"].items()}
         self.universe = set().union(*self.lists.values(), self.covers)
-        self.groups: dict[str, set[str]] = defaultdict(set)
-        for r in rows("SELECT ?grp ?m WHERE { ?grp a s22a:PartyGroup ; org:hasMember ?m }"):
-            self.groups[r["grp"]].add(r["m"])
+        self.groups = {r["g"]: set(r["m"].split()) for r in rows(
+            "SELECT ?g (GROUP_CONCAT(STR(?m)) AS ?m) WHERE { ?g a s22a:PartyGroup ; org:hasMember "
+            "?m } GROUP BY ?g")}
         # A force goes by its least other name that is no abbreviation ("Cheshire").
-        forces = rows("SELECT ?f (COALESCE(MIN(?alt), MIN(?label), STR(?f)) AS ?name) "
-                      "(SAMPLE(?r) AS ?region) WHERE { { ?f a/rdfs:subClassOf* s22a:PoliceForce }"
-                      " UNION { VALUES ?t { s22a:TerritorialPoliceForce s22a:SpecialPoliceForce }"
-                      " ?f a ?t } OPTIONAL { ?f rdfs:label ?label } OPTIONAL { ?f skos:altLabel "
-                      "?alt FILTER(UCASE(?alt) != ?alt) } OPTIONAL { ?f s22a:region/rdfs:label ?r }"
-                      " } GROUP BY ?f")
-        self.names = {r["f"]: r["name"] for r in forces}
-        self.regions = {r["f"]: r["region"] for r in forces if "region" in r}
+        self.names = {r["f"]: r["name"] for r in rows(
+            "SELECT ?f (COALESCE(MIN(?alt), MIN(?label), STR(?f)) AS ?name) WHERE { { ?f a/"
+            "rdfs:subClassOf* s22a:PoliceForce } UNION { VALUES ?t { s22a:TerritorialPoliceForce"
+            " s22a:SpecialPoliceForce } ?f a ?t } OPTIONAL { ?f rdfs:label ?label } OPTIONAL { "
+            "?f skos:altLabel ?alt FILTER(UCASE(?alt) != ?alt) } } GROUP BY ?f")}
         self.register_of = {f: g for g, f in sorted(self.force_of.items(), reverse=True) if f}
 
     def parties(self, agreement: str, graph: str | None = None) -> set[str]:
         """The parties one register (or any) gives, with the canonical record's; groups expanded."""
-        stated = set().union(*(v for k in ("party", "group") for g, v in
-                               self.about[agreement][k].items() if g in (graph, REFERENCE)
-                               or graph is None))
+        stated = set().union(*(v for k in ("party", "group") for g, v in self.about[agreement][k]
+                               .items() if graph in (None, g) or g == _REF))
         return stated.union(*(self.groups[p] for p in stated if p in self.groups))
 
     def stated(self, agreement: str) -> list[str]:
@@ -275,19 +254,18 @@ class _Reconciliation:
         found = []
         for force, name in sorted(self.names.items(), key=lambda f: (f[1], f[0])):
             named = sorted(a for a in self.universe if any(
-                force in v for g, v in self.about[a]["party"].items() if g != REFERENCE))
+                force in v for g, v in self.about[a]["party"].items() if g != _REF))
             register = self.register_of.get(force)
             confirmed = tuple(a for a in named if register in self.confirmers(a))
             missing = tuple(a for a in named if a not in confirmed)
-            region = f" ({self.regions[force]})" if force in self.regions else ""
-            text = (f"{name}{region} has not published a register; it is named as a party in "
-                    f"{_n(len(named), 'agreement')}{_listing([*map(_agr, named)])}."
+            text = (f"{name} has not published a register; it is named as a party in "
+                    f"{_n(len(named), 'agreement')}{_listing([*map(slug, named)])}."
                     if not register else f"{name} is named in {_n(len(named), 'agreement')}; "
                     f"its register confirms {'' if missing else 'all '}{len(confirmed)}"
-                    f"{_listing([*map(_agr, missing)], lead='not listed: ')}.")
+                    f"{_listing([*map(slug, missing)], lead='not listed: ')}.")
             if named:
                 found.append(PartyCoverage(
-                    force=force, name=name, register=register, published=register is not None,
+                    force=force, register=register,
                     named_in=tuple(named), confirmed=confirmed, unconfirmed=missing,
                     description=text))
         return found
@@ -297,17 +275,17 @@ class _Reconciliation:
         found = []
         for agreement in sorted(self.universe):
             about = self.about[agreement]
-            name = _agr(agreement) + _listing([_agr(i) for i, c in sorted(self.canon.items())
+            titles, dates = ({g: v for g, v in about[k].items() if g != _REF}
+                             for k in ("title", "date"))
+            name = slug(agreement) + _listing([slug(i) for i, c in sorted(self.canon.items())
                                                if c == agreement != i], lead="= ")
-            # Titles differ if their telling words do (not for case, punctuation, "&", a
-            # bracketed abbreviation...); dates, unless one refines the other (2015-04,
-            # 2015-04-01); parties, unless a register marks them not stated.
-            titles, dates = about["title"], about["date"]
+            # Titles differ if their telling words do; dates unless one refines the other
+            # (2015-04, 2015-04-01); parties are compared where a register states them.
             parties = {g: about["party"][g] | about["group"][g] for g in self.stated(agreement)
-                       if g != REFERENCE}
+                       if g != _REF}
             for aspect, values, differ, text in [
                 ("title", titles, len({_tokens(t) for ts in titles.values() for t in ts}) > 1,
-                 f"is titled {_by_value(titles, True)}"),
+                 "is titled " + _by_value(titles, '"')),
                 ("date", dates, any(not (a.startswith(b) or b.startswith(a))
                                     for a, b in combinations(set().union(*dates.values()), 2)),
                  f"is dated {_by_value(dates)}"),
@@ -319,7 +297,7 @@ class _Reconciliation:
             ]:
                 if differ:
                     found.append(Discrepancy(
-                        agreement=agreement, aspect=aspect, differs_in=ASPECTS[aspect],
+                        agreement=agreement, aspect=aspect,
                         values=tuple((g, tuple(sorted(v))) for g, v in sorted(values.items())),
                         description=f"{name} {text}."))
         return found
@@ -330,20 +308,20 @@ class _Reconciliation:
         for whole, covered in sorted(self.covers.items()):
             rows = {g: sorted(s & covered) for g, s in sorted(self.lists.items()) if s & covered}
             whole_by = tuple(sorted(g for g, s in self.lists.items() if whole in s))
-            text = ", ".join([f"as {_n(len(r), 'row')} by {slug(g)}{_listing([*map(_agr, r)])}"
+            text = ", ".join([f"as {_n(len(r), 'row')} by {slug(g)}{_listing([*map(slug, r)])}"
                               for g, r in rows.items()]
                              + [f"as one agreement by {', '.join(map(slug, whole_by)) or 'none'}"])
             if rows:
                 found.append(SplitListing(
                     agreement=whole, rows=tuple(sorted({r for rs in rows.values() for r in rs})),
                     listed_as_rows_by=tuple(rows), listed_whole_by=whole_by,
-                    description=f"{_agr(whole)} is listed {text}."))
+                    description=f"{slug(whole)} is listed {text}."))
         return found
 
     def duplicates(self) -> list[LikelyDuplicate]:
         """Pairs of agreement IRIs with alike titles and coinciding parties, by score."""
         tokens = {a: {n: _tokens(n) for k in ("title", "label") for g, said in
-                      self.about[a][k].items() if g != REFERENCE for n in said}
+                      self.about[a][k].items() if g != _REF for n in said}
                   for a in self.universe}
         # A word few agreements share says more than one that many share (inverse frequency).
         frequency = Counter(w for ts in tokens.values() for w in frozenset().union(*ts.values()))
@@ -363,13 +341,11 @@ class _Reconciliation:
             parties = self.parties(first), self.parties(second)
             shared = parties[0] & parties[1]
             score = round(title * len(shared) / (len(parties[0] | parties[1]) or 1), 2)
-            said = [f'"{n}" ({", ".join(map(slug, self.confirmers(a)))})'
-                    for a, n in zip((first, second), pair, strict=True)]
             if score >= DUPLICATE_THRESHOLD:
                 found.append(LikelyDuplicate(
                     first=first, second=second, score=score, shared_parties=tuple(sorted(shared)),
-                    description=f"{_agr(first)} and {_agr(second)} may be one agreement (score "
-                    f"{score:.2f}): {said[0]} and {said[1]}; "
+                    description=f"{slug(first)} and {slug(second)} may be one agreement (score "
+                    f'{score:.2f}): "{pair[0]}" and "{pair[1]}"; '
                     f"{_n(len(shared), 'party', 'parties')} in common."))
         return sorted(found, key=lambda d: (-d.score, d.first, d.second))
 
@@ -379,18 +355,15 @@ class _Reconciliation:
         for agreement in sorted(a for a in self.universe if self.confirmers(a)):
             confirmers = self.confirmers(agreement)
             forces = tuple(sorted(self.parties(agreement) & self.names.keys()))
-            confirming = {self.force_of[g] for g in confirmers}
+            confirming = {self.force_of.get(g) for g in confirmers}
             unlisted = tuple(f for f in forces if f in self.register_of and f not in confirming)
             unpublished = tuple(f for f in forces if f not in self.register_of)
-            # Unless a register or the canonical record states the parties (not s22a:notStated),
-            # "all" would claim more than anyone knows.
-            known = bool(self.stated(agreement))
+            known = bool(self.stated(agreement))  # else "all" would claim more than is known
             status = "publisher-only" if len(confirmers) == 1 else (
                 "all" if known and not unlisted and not unpublished else "some")
-            parts = [f"{_agr(agreement)} is listed by " + ", ".join(
+            parts = [f"{slug(agreement)} is listed by " + ", ".join(
                 slug(g) + " (as rows it covers)" * rows for g, rows in confirmers.items())]
-            if status == "all":
-                parts.append(f"all its {_n(len(forces), 'party force')} have registers listing it")
+            parts += [f"the registers of all {_n(len(forces), 'party force')}"] * (status == "all")
             if unlisted:
                 parts.append(f"not by the register{'s' * (len(unlisted) > 1)} of "
                              + ", ".join(self.names[f] for f in unlisted))
@@ -398,7 +371,7 @@ class _Reconciliation:
                 parts.append(f"{_n(len(unpublished), 'party force')} of {len(forces)} published "
                              "no register" + _listing([self.names[f] for f in unpublished], 6))
             found.append(Confirmation(
-                agreement=agreement, status=status, status_iri=STATUS[status],
+                agreement=agreement, status=status,
                 confirmed_by=tuple(confirmers), party_forces=forces, unlisted=unlisted,
                 unpublished=unpublished, description="; ".join(
                     parts + ["its parties are not all stated"] * (not known)) + "."))
@@ -412,17 +385,15 @@ def _tokens(name: str) -> frozenset[str]:
     return frozenset(_SYNONYMS.get(w, w) for w in words) - _STOP
 
 
-def _by_value(values: dict[str, set[str]], quoted: bool = False) -> str:
-    """'"x" by r1, r2; "y" by r3': what the registers say, grouped by what they say."""
-    by: dict[str, list[str]] = defaultdict(list)
-    for graph, value in sorted((g, v) for g, said in values.items() for v in said):
-        by[f'"{value}"' if quoted else value].append(slug(graph))
-    return "; ".join(f"{v} by {', '.join(r)}" for v, r in sorted(by.items()))
+def _by_value(values: dict[str, set[str]], mark: str = "") -> str:
+    """'"x" by r1; "y" by r2': what each register says."""
+    return "; ".join(f"{mark}{v}{mark} by {slug(g)}" for g, said in sorted(values.items())
+                     for v in sorted(said))
 
 
 def reconcile(store: Store) -> Report:
     """Compare every register graph in the store with the others; report what they differ on."""
     data = _Reconciliation(store)
-    return Report(registers=sorted(data.force_of), parties=data.party_coverage(),
+    return Report(registers=sorted({*data.lists, *data.force_of}), parties=data.party_coverage(),
                   discrepancies=data.discrepancies(), splits=data.splits(),
                   duplicates=data.duplicates(), confirmations=data.confirmations())

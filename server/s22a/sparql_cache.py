@@ -30,7 +30,8 @@ SELECT (COUNT(DISTINCT ?version) AS ?versions) (MAX(?time) AS ?latest)
 WHERE {{ GRAPH <{GRAPH_META}> {{
   {{ ?version a s22a:RegisterVersion ; prov:generatedAtTime ?time }}
   UNION {{ ?attempt a s22a:LoadAttempt }}
-  UNION {{ VALUES ?graph {{ <{GRAPH_ONTOLOGY}> <{GRAPH_REFERENCE}> }} ?graph s22a:contentHash ?hash }}
+  UNION {{ VALUES ?graph {{ <{GRAPH_ONTOLOGY}> <{GRAPH_REFERENCE}> }}
+          ?graph s22a:contentHash ?hash }}
 }} }}"""
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from flask import Blueprint, Response, current_app, render_template, request
-from werkzeug.exceptions import HTTPException, NotAcceptable, NotFound
+from werkzeug.exceptions import HTTPException, InternalServerError, NotAcceptable, NotFound
 
 from .. import describe
 from ..conneg import Format
@@ -76,11 +76,8 @@ def handle_unavailable(error: StoreUnavailable) -> Response:
     return response
 
 
-def handle_unexpected(error: Exception) -> Response:
-    """Anything else: logged in full, answered with a plain 500 page (no traceback)."""
-    if isinstance(error, HTTPException):
-        return handle_http(error)
-    current_app.logger.exception("unhandled error on %s", request.path)
+def handle_internal(error: InternalServerError) -> Response:
+    """Anything unexpected (Flask has logged it): a plain 500 page, never a traceback."""
     return _page(500, "Sorry, there is a problem with the service",
                  message="Try again later. The problem has been logged.")
 
@@ -89,4 +86,4 @@ def install(bp: Blueprint) -> None:
     """Register the error handlers on the app through `bp`."""
     bp.app_errorhandler(HTTPException)(handle_http)
     bp.app_errorhandler(StoreUnavailable)(handle_unavailable)
-    bp.app_errorhandler(Exception)(handle_unexpected)
+    bp.app_errorhandler(InternalServerError)(handle_internal)

@@ -1,0 +1,204 @@
+"""Documents for people and machines: /id (303), /doc, /def, /void, /catalog, dumps, context.
+
+Cool URIs (W3C note) and the UK public sector URI sets: `/id/{kind}/{slug}` names a thing
+and answers 303 See Other to `/doc/{kind}/{slug}`, the document about it, which negotiates
+its format (file extension, then `_format`, then Accept; see `conneg`). Every document
+carries Vary: Accept, Content-Location (the chosen variant), Link (the alternates), ETag
+and Last-Modified; RDF is always written with canonical IRIs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from flask import Blueprint, Response, redirect, render_template, request
+from rdflib import Graph
+
+from .. import dataset, describe, pagedata, vocab
+from ..conneg import DOCUMENT_FORMATS, HTML, Format, by_key, negotiate
+from ..namespaces import BASE
+from ..store import get_store
+from . import http, pictures, rdf
+from .errors import NoAcceptableFormat, not_found
+
+bp = Blueprint("documents", __name__)
+
+# Things that are not under /id/{kind}/ but have documents: IRI path -> document path.
+OTHER_THINGS = {"catalog": "/catalog", "dataset": "/void", "service/sparql": "/sparql"}
+DUMPS = {"nq": "application/n-quads", "trig": "application/trig"}
+
+
+def split_extension(name: str) -> tuple[str, str | None]:
+    """'merseyside.ttl' -> ('merseyside', 'ttl'); 'merseyside' -> ('merseyside', None)."""
+    stem, dot, ext = name.rpartition(".")
+    return (stem, ext) if dot else (name, None)
+
+
+def serve(base_path: str, ext: str | None, graph: Callable[[], Graph],
+          html: Callable[[Sequence[Format]], str],
+          formats: Sequence[Format] = DOCUMENT_FORMATS) -> Response:
+    """Negotiate a document's format and answer with it (or 304, or 406)."""
+    fmt = negotiate(extension=ext, format_param=request.args.get("_format"),
+                    accept=request.headers.get("Accept"), offered=formats)
+    if fmt is None:
+        raise NoAcceptableFormat(base_path, formats)
+
+    def build() -> Response:
+        if fmt is HTML:
+            return Response(html(formats), content_type=fmt.content_type)
+        response = Response(rdf.serialize(graph(), fmt), content_type=fmt.content_type)
+        response.access_control_allow_origin = "*"
+        return response
+
+    response = http.cached(f"{base_path}#{fmt.key}", build)
+    response.headers["Content-Location"] = f"{http.root()}{base_path}.{fmt.key}"
+    response.headers["Link"] = http.link_header(base_path, formats, BASE + base_path[1:])
+    return response
+
+
+def _check_extension(ext: str | None, kind: str, slug: str) -> None:
+    if ext is not None and by_key(ext) is None:
+        raise not_found(kind, slug)
+
+
+# ---------------------------------------------------------------------------
+# Things
+
+
+@bp.get("/id/<kind>/<path:slug>")
+def thing(kind: str, slug: str) -> Response:
+    """A thing's IRI: 303 See Other to the document about it."""
+    target = OTHER_THINGS.get(f"{kind}/{slug}")
+    if kind in describe.TYPES and describe.SLUG.match(slug):
+        if describe.exists(get_store(), describe.canonical(kind, slug)):
+            target = f"/doc/{kind}/{slug}"
+    if target is None:
+        raise not_found(kind, slug)
+    query = request.query_string.decode("latin-1")
+    response = redirect(http.root() + target + (f"?{query}" if query else ""), code=303)
+    response.vary.add("Accept")
+    return response
+
+
+@bp.get("/id/<name>")
+def other_thing(name: str) -> Response:
+    """The catalogue and the dataset: 303 See Other to /catalog and /void."""
+    return thing(name, "") if name not in OTHER_THINGS else redirect(
+        http.root() + OTHER_THINGS[name], code=303)
+
+
+@bp.get("/doc/<kind>/<path:name>")
+def document(kind: str, name: str) -> Response:
+    """The document about a thing, in the negotiated format."""
+    slug, ext = split_extension(name)
+    if kind not in describe.TYPES or not describe.SLUG.match(slug):
+        raise not_found(kind, slug)
+    _check_extension(ext, kind, slug)
+    store = get_store()
+    iri = describe.canonical(kind, slug)
+    if not describe.exists(store, iri):
+        raise not_found(kind, slug)
+    base_path = f"/doc/{kind}/{slug}"
+
+    def html(formats: Sequence[Format]) -> str:
+        data = pagedata.BUILDERS[kind](store, iri)
+        extras = {}
+        if kind == "force":
+            extras["network"] = pictures.network(store, centre=iri, ident="force-network")
+            extras["timeline"] = pictures.timeline(data["timeline"], ident="force-timeline",
+                                                   subject=f"which {data['title']} is named")
+        return render_template(f"{kind}.html", data=data, labels=data["labels"],
+                               formats=formats, base_path=base_path, **extras)
+
+    return serve(base_path, ext, lambda: describe.document_graph(store, iri), html)
+
+
+# ---------------------------------------------------------------------------
+# The ontology and the shapes
+
+
+@bp.get("/def/<name>")
+def definition(name: str) -> Response:
+    """The ontology (/def/s22a) or the shapes (/def/shapes), as documentation or RDF."""
+    stem, ext = split_extension(name)
+    if stem not in ("s22a", "shapes"):
+        raise not_found("definition", stem)
+    _check_extension(ext, "definition", stem)
+    store = get_store()
+    base_path = f"/def/{stem}"
+    if stem == "s22a":
+        def graph() -> Graph:
+            return vocab.ontology_graph(store)
+
+        def html(formats: Sequence[Format]) -> str:
+            data = vocab.ontology_doc(graph(), vocab.shapes_graph())
+            return render_template("ontology.html", data=data, formats=formats,
+                                   base_path=base_path)
+    else:
+        def graph() -> Graph:
+            return vocab.shapes_graph()
+
+        def html(formats: Sequence[Format]) -> str:
+            return render_template("shapes.html", shapes=vocab.shapes_doc(graph()),
+                                   formats=formats, base_path=base_path)
+
+    return serve(base_path, ext, graph, html)
+
+
+# ---------------------------------------------------------------------------
+# The dataset: VoID, DCAT, dumps, the JSON-LD context
+
+
+def _described(name: str, ext: str | None, make: Callable[..., Graph], template: str) -> Response:
+    _check_extension(ext, "document", name)
+    store = get_store()
+
+    def html(formats: Sequence[Format]) -> str:
+        data = dataset.summary(store)
+        return render_template(template, data=data, formats=formats, base_path=f"/{name}",
+                               dumps=DUMPS)
+
+    return serve(f"/{name}", ext, lambda: make(store), html)
+
+
+@bp.get("/void")
+@bp.get("/void.<ext>")
+def void(ext: str | None = None) -> Response:
+    """The VoID description of the dataset and each register graph."""
+    return _described("void", ext, dataset.void_graph, "void.html")
+
+
+@bp.get("/catalog")
+@bp.get("/catalog.<ext>")
+def catalog(ext: str | None = None) -> Response:
+    """The DCAT catalogue: the dataset, each register, the SPARQL service, the dumps."""
+    return _described("catalog", ext, dataset.catalog_graph, "catalog.html")
+
+
+@bp.get("/dump.<ext>")
+def dump(ext: str) -> Response:
+    """The whole dataset, every named graph, streamed as N-Quads or TriG."""
+    if ext not in DUMPS:
+        raise not_found("document", f"dump.{ext}")
+    media_type = DUMPS[ext]
+
+    def build() -> Response:
+        response = Response(get_store().dump(media_type), content_type=f"{media_type}; "
+                            "charset=utf-8")
+        response.headers["Content-Disposition"] = f'attachment; filename="s22a-register.{ext}"'
+        response.access_control_allow_origin = "*"
+        return response
+
+    return http.cached(f"/dump.{ext}", build)
+
+
+@bp.get("/context.jsonld")
+def context() -> Response:
+    """The JSON-LD context that every JSON-LD document names."""
+    def build() -> Response:
+        response = Response(rdf.context_document(),
+                            content_type="application/ld+json; charset=utf-8")
+        response.access_control_allow_origin = "*"
+        return response
+
+    return http.cached("/context.jsonld", build)
