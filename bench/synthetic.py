@@ -43,15 +43,25 @@ def reference_slugs() -> tuple[list[str], list[str]]:
 
 
 def register_turtle(
-    force: str, agreements: int, *, seed: int = 0, prefix: str = "synthetic"
+    force: str,
+    agreements: int,
+    *,
+    seed: int = 0,
+    prefix: str = "synthetic",
+    register: str | None = None,
 ) -> str:
-    """A valid register for `force` listing `agreements` made-up agreements."""
+    """A valid register for `force` listing `agreements` made-up agreements.
+
+    `register` names the register (default: the force's slug), so that a benchmark can
+    publish more registers than there are forces in the reference data.
+    """
+    register = register or force
     rng = random.Random(f"{seed}-{force}")
     forces, capabilities = reference_slugs()
     others = [f for f in forces if f != force]
     lines = [PREFIXES]
-    slugs = [f"{prefix}-{force}-{n}" for n in range(agreements)]
-    lines.append(f"register:{force} a s22a:Register ;\n    s22a:force force:{force} ;")
+    slugs = [f"{prefix}-{register}-{n}" for n in range(agreements)]
+    lines.append(f"register:{register} a s22a:Register ;\n    s22a:force force:{force} ;")
     lines.append(
         f'    dcterms:source "synthetic benchmark data" ;\n    s22a:listedCount {agreements} ;'
     )
@@ -64,7 +74,7 @@ def register_turtle(
         capability = rng.choice(capabilities)
         lines.append(
             f"agreement:{slug} a s22a:Agreement ;\n"
-            f'    dcterms:title "Synthetic collaboration {n} of {force}"@en ;\n'
+            f'    dcterms:title "Synthetic collaboration {n} of {register}"@en ;\n'
             f'    s22a:purpose "A made-up agreement for load testing, number {n}."@en ;\n'
             f"    s22a:party {parties} ;\n"
             f"    s22a:leadForce force:{force} ;\n"

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from . import config, store
-    from .views import documents, pages
+    from .views import documents, pages, sparql
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())
@@ -25,4 +25,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     store.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
+    app.register_blueprint(sparql.bp)
     return app

@@ -138,6 +138,7 @@ def forces(store: Store, page: int, size: int, sort: str) -> Page:
     )
     result = [{"iri": str(r["s"]), "title": str(r["label"]),
                "region": str(r["regionIri"]) if "regionIri" in r else None,
+               "region_label": str(r.get("regionLabel", "")),
                "register": str(r["register"]) if "register" in r else None,
                "agreements": int(r["agreements"])} for r in rows]
     return Page(result, page, size, total, sort, {k: v[1] for k, v in FORCE_SORTS.items()})
@@ -151,15 +152,16 @@ def capabilities(store: Store, page: int, size: int, sort: str) -> Page:
         f"{{ ?s skos:inScheme <{scheme}> }} }}")[0]["n"])
     rows = store.select(
         P + f"""SELECT ?s (MIN(?p0) AS ?pref) (SAMPLE(?b) AS ?broader)
-              (COUNT(DISTINCT ?a) AS ?agreements) WHERE {{
+              (MIN(?bl) AS ?broaderLabel) (COUNT(DISTINCT ?a) AS ?agreements) WHERE {{
           GRAPH <{GRAPH_REFERENCE}> {{ ?s skos:inScheme <{scheme}> ; skos:prefLabel ?p0
-              OPTIONAL {{ ?s skos:broader ?b }} }}
+              OPTIONAL {{ ?s skos:broader ?b . ?b skos:prefLabel ?bl }} }}
           OPTIONAL {{ GRAPH ?g {{ ?a s22a:capability ?s }} {REG_OR_REF} }}
         }} GROUP BY ?s ORDER BY {CAPABILITY_SORTS[sort][0]}
         LIMIT {size} OFFSET {(page - 1) * size}"""
     )
     result = [{"iri": str(r["s"]), "title": str(r["pref"]),
                "broader": str(r["broader"]) if "broader" in r else None,
+               "broader_label": str(r.get("broaderLabel", "")),
                "agreements": int(r["agreements"])} for r in rows]
     return Page(result, page, size, total, sort,
                 {k: v[1] for k, v in CAPABILITY_SORTS.items()})

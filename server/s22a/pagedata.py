@@ -195,7 +195,7 @@ def _confirmation(store: Store, iri: str, statements: list[dict[str, Any]],
 def _fallback_discrepancies(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Title, date and party differences between registers, when no reconciliation is stored."""
     found = []
-    for aspect, key in (("title", "title"), ("date", "dates"), ("parties", "parties")):
+    for aspect, key in (("titles", "title"), ("dates", "dates"), ("parties", "parties")):
         values = {}
         for s in statements:
             value = s[key]
@@ -207,9 +207,18 @@ def _fallback_discrepancies(statements: list[dict[str, Any]]) -> list[dict[str, 
                 values[s["graph"]] = value
         if len(set(values.values())) > 1:
             found.append({"types": {"Discrepancy"}, "aspect": aspect, "others": set(),
-                          "description": f"The registers give different {aspect}.",
+                          "description": f"The registers give different {aspect}: compare "
+                                         "what each register says above.",
                           "iri": None, "status": None})
     return found
+
+
+def _status(name: str, default: str) -> str:
+    """'all', 'some' or 'publisher-only' for a reconciliation status term's local name."""
+    for word, status in (("All", "all"), ("Some", "some"), ("Publisher", "publisher-only")):
+        if word in name:
+            return status
+    return default
 
 
 def agreement(store: Store, iri: str) -> dict[str, Any]:
@@ -232,9 +241,14 @@ def agreement(store: Store, iri: str) -> dict[str, Any]:
         }
     register_graphs = sorted(g for g in said if g.startswith(str(ns.REGISTER)))
     statements = [_register_statement(said[g]) for g in register_graphs]
-    titles = [s["title"] for s in statements if s["title"]]
-    title = (canonical or {}).get("pref_label") or (
-        max(sorted(set(titles)), key=titles.count) if titles else d.fallback_label(iri))
+    if register_graphs:
+        rows = store.select(
+            P + f"""SELECT ?g ?title WHERE {{ VALUES ?g {{ {' '.join(f'<{g}>' for g in
+            register_graphs)} }} GRAPH ?g {{ ?g dcterms:source/dcterms:title ?title }} }}""")
+        sources = {str(r["g"]): str(r["title"]) for r in rows}
+        for statement in statements:
+            statement["source"] = sources.get(statement["graph"], "")
+    title = d.labels(store, [iri])[iri]
     parties: dict[str, dict[str, Any]] = {}
     for s in statements:
         for party, roles in s["parties"]:
@@ -253,9 +267,7 @@ def agreement(store: Store, iri: str) -> dict[str, Any]:
     for finding in recorded:
         if "AgreementConfirmation" in finding["types"]:
             confirmation["description"] = finding["description"]
-            status = {"ConfirmedByAllParties": "all", "ConfirmedBySomeParties": "some",
-                      "PublisherOnly": "publisher-only"}.get(finding["status"] or "")
-            confirmation["status"] = status or confirmation["status"]
+            confirmation["status"] = _status(finding["status"] or "", confirmation["status"])
     problems = [f for f in recorded if "AgreementConfirmation" not in f["types"]]
     reconciled = d.has_reconciliation(store)
     if not reconciled:

@@ -7,6 +7,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from decimal import Decimal
 from itertools import combinations
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -81,7 +82,7 @@ class Finding:
             value = (f.metadata["convert"] or (lambda v: v))(getattr(self, f.name))
             for item in value if isinstance(value, tuple) else () if value is None else (value,):
                 yield self.iri, f.metadata["rdf"], (
-                    Literal(item) if isinstance(item, bool | int | float) else URIRef(item))
+                    URIRef(item) if isinstance(item, str) else Literal(item))
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -132,7 +133,7 @@ class LikelyDuplicate(Finding):
     KIND, KEY, TYPE = "duplicate", ("first", "second"), S22A.LikelyDuplicate
     first: str = _rdf(S22A.aboutAgreement)
     second: str = _rdf(S22A.aboutAgreement)
-    score: float = _rdf(S22A.similarity)
+    score: float = _rdf(S22A.similarity, lambda score: Decimal(f"{score:.2f}"))
     shared_parties: tuple[str, ...]
 
 
@@ -182,8 +183,7 @@ class Report:
         ns.bind_prefixes(graph)
         for finding in [*self.parties, *self.discrepancies, *self.splits, *self.duplicates,
                         *self.confirmations]:
-            for triple in finding.triples():
-                graph.add(triple)
+            graph += finding.triples()
         return graph
 
 
@@ -265,9 +265,8 @@ class _Reconciliation:
                     f"{_listing([*map(slug, missing)], lead='not listed: ')}.")
             if named:
                 found.append(PartyCoverage(
-                    force=force, register=register,
-                    named_in=tuple(named), confirmed=confirmed, unconfirmed=missing,
-                    description=text))
+                    force=force, register=register, named_in=tuple(named), confirmed=confirmed,
+                    unconfirmed=missing, description=text))
         return found
 
     def discrepancies(self) -> list[Discrepancy]:
@@ -370,11 +369,11 @@ class _Reconciliation:
             if unpublished:
                 parts.append(f"{_n(len(unpublished), 'party force')} of {len(forces)} published "
                              "no register" + _listing([self.names[f] for f in unpublished], 6))
+            parts += ["its parties are not all stated"] * (not known)
             found.append(Confirmation(
-                agreement=agreement, status=status,
-                confirmed_by=tuple(confirmers), party_forces=forces, unlisted=unlisted,
-                unpublished=unpublished, description="; ".join(
-                    parts + ["its parties are not all stated"] * (not known)) + "."))
+                agreement=agreement, status=status, confirmed_by=tuple(confirmers),
+                party_forces=forces, unlisted=unlisted, unpublished=unpublished,
+                description="; ".join(parts) + "."))
         return found
 
 

@@ -9,6 +9,7 @@ the force's previous version in place, and the attempt is recorded with why.
 from __future__ import annotations
 
 import hashlib
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -265,66 +266,104 @@ def content_hash(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def _refuse(
+    store: Store,
+    register: str,
+    source: str,
+    reason: str,
+    violations: int | None = None,
+    findings: list[validation.Finding] | None = None,
+) -> LoadOutcome:
+    versions.record_attempt(
+        store, register, source=source, outcome="Refused", reason=reason, violations=violations
+    )
+    return LoadOutcome(register, "Refused", reason, findings=findings or [])
+
+
 def load_source(store: Store, source: Source, harvester: Harvester) -> LoadOutcome:
     """Fetch, validate and (if valid and changed) store one register, recording the attempt."""
     previous = versions.latest(store, source.register)
     present = previous is not None and source.register in store.graphs()
-
-    def refuse(reason: str, violations: int | None = None, **extra: object) -> LoadOutcome:
-        versions.record_attempt(
-            store,
-            source.register,
-            source=source.location,
-            outcome="Refused",
-            reason=reason,
-            violations=violations,
-        )
-        return LoadOutcome(source.register, "Refused", reason, **extra)
-
     try:
         fetched = harvester.fetch(source, previous if present else None)
     except SourceError as error:
-        return refuse(str(error))
+        return _refuse(store, source.register, source.location, str(error))
     if fetched.not_modified:
         versions.record_attempt(store, source.register, source=source.location, outcome="Unchanged")
         return LoadOutcome(source.register, "Unchanged", "not modified since the last harvest")
-    digest = content_hash(fetched.data)
-    if present and previous.content_hash == digest:
-        return LoadOutcome(source.register, "Unchanged", "same content as the stored version")
-    try:
-        result = validation.validate_bytes(fetched.data, fetched.name, fetched.media_type)
-    except validation.RegisterUnreadable as error:
-        return refuse(f"cannot be read: {error}")
-    if not result.conforms:
-        first = result.violations[0].message
-        return refuse(
-            f"invalid: {len(result.violations)} violation(s), the first: {first}",
-            violations=len(result.violations),
-            findings=result.findings,
-        )
-    described = {str(r) for r in result.graph.subjects(RDF.type, S22A.Register)}
-    if described != {source.register}:
-        return refuse(
-            f"the source describes {', '.join(sorted(described))}, "
-            f"but the catalogue expects {source.register}"
-        )
-    content = result.graph.serialize(format="nt", encoding="utf-8")
-    triples = store.replace_graph(source.register, content)
-    agreements = sorted(str(a) for a in result.graph.objects(URIRef(source.register), S22A.lists))
-    version = versions.record_accepted(
+    return accept_register(
         store,
         source.register,
-        content=content,
+        fetched.data,
+        name=fetched.name,
+        media_type=fetched.media_type,
         source=source.location,
-        content_hash=digest,
-        triples=triples,
-        agreements=agreements,
-        warnings=len(result.warnings),
         etag=fetched.etag,
         last_modified=fetched.last_modified,
     )
+
+
+def accept_register(
+    store: Store,
+    register: str,
+    data: bytes,
+    *,
+    name: str,
+    source: str,
+    media_type: str | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> LoadOutcome:
+    """The gate every new register version passes: unchanged, refused, or validated and stored.
+
+    Identical bytes to the stored version change nothing; unreadable or invalid data, or
+    data describing another register, is refused and recorded; a valid register replaces
+    the graph atomically and is recorded as a new version.
+    """
+    with _register_lock(register):
+        previous = versions.latest(store, register)
+        digest = content_hash(data)
+        if previous is not None and previous.content_hash == digest and register in store.graphs():
+            return LoadOutcome(register, "Unchanged", "same content as the stored version")
+        try:
+            result = validation.validate_bytes(data, name, media_type)
+        except validation.RegisterUnreadable as error:
+            return _refuse(store, register, source, f"cannot be read: {error}")
+        if not result.conforms:
+            first = result.violations[0].message
+            return _refuse(
+                store,
+                register,
+                source,
+                f"invalid: {len(result.violations)} violation(s), the first: {first}",
+                violations=len(result.violations),
+                findings=result.findings,
+            )
+        described = {str(r) for r in result.graph.subjects(RDF.type, S22A.Register)}
+        if described != {register}:
+            return _refuse(
+                store,
+                register,
+                source,
+                f"the data describes {', '.join(sorted(described))}, but this is {register}",
+            )
+        content = result.graph.serialize(format="nt", encoding="utf-8")
+        triples = store.replace_graph(register, content)
+        agreements = sorted(str(a) for a in result.graph.objects(URIRef(register), S22A.lists))
+        version = versions.record_accepted(
+            store,
+            register,
+            content=content,
+            source=source,
+            content_hash=digest,
+            triples=triples,
+            agreements=agreements,
+            warnings=len(result.warnings),
+            etag=etag,
+            last_modified=last_modified,
+        )
     return LoadOutcome(
-        source.register,
+        register,
         "Accepted",
         triples=triples,
         agreements=len(agreements),
@@ -332,6 +371,16 @@ def load_source(store: Store, source: Source, harvester: Harvester) -> LoadOutco
         version=version,
         findings=result.findings,
     )
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_LOCKS_GUARD = threading.Lock()
+
+
+def _register_lock(register: str) -> threading.Lock:
+    """One lock per register, so concurrent writes to it in this process are serialised."""
+    with _LOCKS_GUARD:
+        return _LOCKS.setdefault(register, threading.Lock())
 
 
 def load_reference(store: Store) -> bool:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from .. import dataset, listing
+from .. import dataset, describe, listing
 from ..store import get_store
 from . import errors, filters, http, pictures
 
@@ -26,12 +26,14 @@ def home() -> Response:
     """The home page: what the register is, its figures, newest agreements, forces, pictures."""
     def build() -> Response:
         store = get_store()
-        newest = listing.agreements(store, 1, 6, "newest")
-        entries = listing.timeline(store)
+        registers = dataset.registers(store)
+        timeline = pictures.timeline(listing.timeline(store))
+        timeline["undated"] = listing.undated(store)
         return _html(render_template(
-            "home.html", counts=listing.counts(store), newest=newest.rows,
-            registers=dataset.registers(store), network=pictures.network(store),
-            timeline=pictures.timeline(entries), undated=listing.undated(store),
+            "home.html", counts=listing.counts(store),
+            newest=listing.agreements(store, 1, 6, "newest").rows, registers=registers,
+            labels=describe.labels(store, [r["force"] for r in registers if r["force"]]),
+            network=pictures.network(store), timeline=timeline,
         ))
 
     return http.cached(http.variant_key(), build)

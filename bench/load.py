@@ -1,0 +1,147 @@
+"""Load time and peak memory: the seed registers and synthetic unions, on both store backends.
+
+Run from the repository root (needs the `oxigraph` server from the test extra):
+
+    python bench/load.py                 # seeds, 50 registers x 40 (2,000 agreements)
+    python bench/load.py --scale 10      # ... and 50 x 400 (20,000 agreements)
+
+Each scenario runs in a fresh Python process, so its peak RSS is its own. For the
+remote backend the Oxigraph server's peak RSS is reported too. Figures are
+printed side by side with the remote/embedded ratio, measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "tests"))
+sys.path.insert(0, str(HERE))
+
+REGISTERS = 50
+
+
+def write_synthetic(folder: Path, per_register: int) -> Path:
+    """Write 50 synthetic registers and a catalogue of them; return the catalogue path."""
+    from synthetic import reference_slugs, register_turtle
+
+    forces, _ = reference_slugs()
+    entries = []
+    for n in range(REGISTERS):
+        force = forces[n % len(forces)]
+        slug = f"synthetic-{n:02d}"
+        path = folder / f"{slug}.ttl"
+        path.write_text(register_turtle(force, per_register, register=slug, seed=n))
+        entries.append(
+            f"<https://w3id.org/s22a/id/register/{slug}> a dcat:Dataset ; "
+            f"dcat:distribution [ dcat:downloadURL <{path.as_uri()}> ] ."
+        )
+    catalog = folder / "catalog.ttl"
+    catalog.write_text("@prefix dcat: <http://www.w3.org/ns/dcat#> .\n" + "\n".join(entries))
+    return catalog
+
+
+def child(store_spec: str, catalog: str | None) -> None:
+    """Measure one load in this process and print JSON."""
+    from s22a.sources import load_catalog
+    from s22a.store import open_store
+
+    start = time.perf_counter()
+    with open_store(store_spec) as store:
+        outcomes = load_catalog(store, catalog)
+        seconds = time.perf_counter() - start
+        triples = store.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+    refused = [o.reason for o in outcomes if o.outcome == "Refused"]
+    assert not refused, refused
+    print(
+        json.dumps(
+            {
+                "seconds": seconds,
+                "registers": len(outcomes),
+                "agreements": sum(o.agreements for o in outcomes),
+                "triples": int(triples[0]["n"]),
+                "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+            }
+        )
+    )
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The peak resident set size of a running process (Linux VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def run(backend: str, catalog: str | None, workdir: Path) -> dict:
+    """Run one scenario in a child process against a fresh store of `backend`."""
+    from oxigraph_server import OxigraphServer
+
+    command = [sys.executable, __file__, "--child"]
+    if catalog:
+        command += ["--catalog", catalog]
+    if backend == "embedded":
+        spec = f"oxigraph:{tempfile.mkdtemp(dir=workdir)}"
+        output = subprocess.run(command + ["--store", spec], capture_output=True, text=True)
+        return _parse(output)
+    with OxigraphServer() as server:
+        output = subprocess.run(
+            command + ["--store", f"sparql:{server.url}"], capture_output=True, text=True
+        )
+        figures = _parse(output)
+        figures["server_peak_mib"] = peak_rss_mib(server.process.pid)
+    return figures
+
+
+def _parse(output: subprocess.CompletedProcess) -> dict:
+    if output.returncode != 0:
+        raise SystemExit(output.stderr)
+    return json.loads(output.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=int, default=1, help="also run 10x when 10")
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--store", help=argparse.SUPPRESS)
+    parser.add_argument("--catalog", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(args.store, args.catalog)
+        return
+
+    with tempfile.TemporaryDirectory(prefix="s22a-bench-") as tmp:
+        workdir = Path(tmp)
+        scenarios: list[tuple[str, str | None]] = [("seed registers", None)]
+        for scale in sorted({1, args.scale}):
+            folder = workdir / f"x{scale}"
+            folder.mkdir()
+            catalog = write_synthetic(folder, 40 * scale)
+            scenarios.append((f"{REGISTERS} x {40 * scale} synthetic", str(catalog)))
+        print(
+            f"{'scenario':26} {'backend':9} {'agreements':>10} {'triples':>9} {'load s':>8} "
+            f"{'client MiB':>10} {'server MiB':>10}"
+        )
+        for name, catalog in scenarios:
+            results = {b: run(b, catalog, workdir) for b in ("embedded", "remote")}
+            for backend, r in results.items():
+                server = r.get("server_peak_mib")
+                print(
+                    f"{name:26} {backend:9} {r['agreements']:10d} {r['triples']:9d} "
+                    f"{r['seconds']:8.2f} {r['peak_mib']:10.1f} "
+                    f"{(f'{server:.1f}' if server else '-'):>10}"
+                )
+            ratio = results["remote"]["seconds"] / results["embedded"]["seconds"]
+            print(f"{'':26} remote/embedded load time: {ratio:.2f}x")
+
+
+if __name__ == "__main__":
+    main()

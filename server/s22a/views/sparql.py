@@ -1,0 +1,383 @@
+"""`/sparql`: the SPARQL 1.1 Protocol endpoint, its service description, and its page for people.
+
+One URL, four answers: a query gets its results (negotiated by `format=` or Accept); no query
+gets the SPARQL 1.1 Service Description (Turtle by default), or the query page when the client
+asks for HTML; OPTIONS gets a CORS preflight answer. The protocol rules live in
+`sparql_protocol`, the limits in `query_limits`, federation in `federation`, caching in
+`sparql_cache`; this module wires them to HTTP.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from dataclasses import replace
+from typing import Any
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+
+from .. import conneg, federation, sparql_service
+from ..conneg import Format
+from ..query_limits import QueryFailed, QueryJob, QueryResult, QuerySyntaxError
+from ..sparql_cache import dataset_token, etag, etag_matches
+from ..sparql_examples import EXAMPLES, by_slug
+from ..sparql_protocol import (
+    GRAPH_FORMATS,
+    GRAPH_NTRIPLES,
+    MAX_REQUEST_BYTES,
+    RESULTS_JSON,
+    SOLUTION_FORMATS,
+    Parameters,
+    ProtocolError,
+    QueryRequest,
+    choose_formats,
+    parse_request,
+    wants_html,
+)
+from ..sparql_text import (
+    QueryTextError,
+    dataset_clauses,
+    has_service_keyword,
+    is_update,
+    is_volatile,
+    might_use_service,
+)
+from ..store import StoreError, get_store
+
+bp = Blueprint("sparql", __name__)
+bp.record_once(lambda state: sparql_service.init_app(state.app))
+
+ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
+HTML_ROWS = 1000  # rows shown on the page; the downloads have them all
+_PLAIN = Format("txt", "text/plain", "Text")
+_EMPTY = ox.Store()  # for syntax checks that must not touch data or the network
+_POSITION = re.compile(r"at (\d+):(\d+)")
+
+
+@bp.after_request
+def _headers(response: Response) -> Response:
+    """CORS for browser clients (YASGUI), and Vary on what negotiation reads."""
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Type, Content-Length"
+    response.vary.add("Accept")
+    return response
+
+
+@bp.route("/sparql", methods=["GET", "HEAD", "POST", "OPTIONS", "PUT", "DELETE", "PATCH"])
+def sparql() -> Response:
+    """The SPARQL 1.1 Protocol endpoint (query operation only)."""
+    if request.method == "OPTIONS":
+        return _preflight()
+    if request.method not in ("GET", "HEAD", "POST"):
+        return _error(
+            405,
+            f"{request.method} is not allowed: /sparql is a read-only query endpoint "
+            "(SPARQL 1.1 Protocol); use GET or POST. Graph Store writes are not accepted here.",
+            {"Allow": ALLOWED_METHODS},
+        )
+    if (request.content_length or 0) > MAX_REQUEST_BYTES:
+        return _error(413, f"the request is over {MAX_REQUEST_BYTES} bytes")
+    try:
+        parsed = parse_request(
+            request.method,
+            request.headers.get("Content-Type"),
+            request.query_string,
+            request.get_data() if request.method == "POST" else b"",
+        )
+    except ProtocolError as error:
+        return _error(error.status, error.message)
+    accept = request.headers.get("Accept")
+    if isinstance(parsed, Parameters):
+        if wants_html(parsed.formats, accept):
+            example = by_slug(parsed.get("example")) or EXAMPLES[0]
+            return _page(example.query)
+        return _description(parsed.formats, accept)
+    return _answer(parsed, accept)
+
+
+def _preflight() -> Response:
+    response = Response(status=204)
+    response.headers["Allow"] = ALLOWED_METHODS
+    response.headers["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+    response.headers["Access-Control-Allow-Headers"] = request.headers.get(
+        "Access-Control-Request-Headers", "Accept, Content-Type, If-None-Match"
+    )
+    response.headers["Access-Control-Max-Age"] = "86400"
+    return response
+
+
+def _client_wants_html(formats: tuple[str, ...] = ()) -> bool:
+    if any(conneg.by_key(f, (conneg.HTML,)) for f in formats):
+        return True
+    return conneg.from_accept(request.headers.get("Accept"), (_PLAIN, conneg.HTML)) is conneg.HTML
+
+
+def _error(
+    status: int, message: str, headers: dict[str, str] | None = None, query: str | None = None
+) -> Response:
+    """An error: the page for browsers, plain text for everyone else."""
+    formats = tuple(request.args.getlist("format"))
+    if _client_wants_html(formats):
+        response = _page(query or "", error=message)
+        response.status_code = status
+    else:
+        response = Response(message + "\n", status, content_type=_PLAIN.content_type)
+    response.headers.update(headers or {})
+    return response
+
+
+def _description(formats: tuple[str, ...], accept: str | None) -> Response:
+    """The SPARQL 1.1 Service Description, as Turtle unless asked otherwise."""
+    fmt = conneg.negotiate(
+        format_param=formats[0] if formats else None, accept=accept, offered=conneg.RDF_FORMATS
+    )
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in conneg.RDF_FORMATS)
+        return _error(406, f"the service description is available as {offered} (and HTML)")
+    try:
+        graphs = sparql_service.offered_graphs(get_store())
+    except StoreError as error:
+        return _error(503, f"the store is unavailable: {error}")
+    service = sparql_service.get_service()
+    graph = sparql_service.service_description(request.base_url, graphs, service.settings)
+    body = graph.serialize(format=fmt.rdflib_format, encoding="utf-8")
+    return Response(body, content_type=fmt.content_type)
+
+
+def _dataset(query: QueryRequest) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
+    """Which dataset the query runs on (SPARQL 1.1 Protocol 2.1.4, Query 13.2)."""
+    if query.has_dataset:  # the protocol's graphs override FROM and FROM NAMED
+        return "protocol", query.default_graphs, query.named_graphs
+    try:
+        if dataset_clauses(query.query):
+            return "query", (), ()
+    except QueryTextError:
+        pass  # the engine reports the query's syntax error
+    return "union", (), ()
+
+
+def _answer(query: QueryRequest, accept: str | None) -> Response:
+    """Run a query (or find its result in the cache) and answer in the chosen format."""
+    choice = choose_formats(query.formats, accept)
+    service = sparql_service.get_service()
+    store = get_store()
+    try:
+        token = dataset_token(store)
+    except StoreError as error:
+        return _error(503, f"the store is unavailable: {error}", query=query.query)
+    mode, default, named = _dataset(query)
+    job = QueryJob(
+        query.query,
+        mode,
+        default,
+        named,
+        _wanted(choice.solutions, RESULTS_JSON),
+        _wanted(choice.graph, GRAPH_NTRIPLES),
+    )
+    html = (choice.solutions is conneg.HTML, choice.graph is conneg.HTML)
+    try:
+        federated = might_use_service(query.query) and has_service_keyword(query.query)
+    except QueryTextError:
+        federated = True
+    cacheable = not federated and not is_volatile(query.query)
+    tag = etag(token, (job, html)) if cacheable and request.method != "POST" else None
+    if tag and etag_matches(request.headers.get("If-None-Match"), tag):
+        return Response(status=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
+    result = service.cache.get(token, job) if cacheable else None
+    if result is None:
+        try:
+            result = _run(job, federated, store, token, service)
+        except (QueryFailed, federation.FederationError, QueryTextError) as error:
+            return _failure(error, job, service)
+        if cacheable:
+            service.cache.put(token, job, result)
+    chosen = choice.graph if result.kind == "graph" else choice.solutions
+    if chosen is conneg.HTML:
+        response = _page(query.query, result=result, request_=query)
+    else:
+        response = Response(result.body, content_type=f"{result.media_type}; charset=utf-8")
+    if tag:
+        response.headers["ETag"] = tag
+        response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _wanted(fmt: Format | None, for_html: Format) -> str | None:
+    if fmt is None:
+        return None
+    return for_html.media_type if fmt is conneg.HTML else fmt.media_type
+
+
+def _run(
+    job: QueryJob, federated: bool, store: Any, token: str, service: Any
+) -> QueryResult:
+    deadline = time.monotonic() + service.settings.timeout
+    if federated:
+        text, _ = federation.evaluate_services(
+            job.query,
+            service.allow_list(),
+            deadline,
+            service.federation,
+            check_syntax=_check_syntax,
+            resolver=federation.resolve_host,
+        )
+        job = replace(job, query=text)
+    return service.engine(store).run(job, store, token, deadline)
+
+
+def _check_syntax(text: str) -> None:
+    """Parse `text` with the engine on an empty store (no data, no SERVICE: no work)."""
+    try:
+        _EMPTY.query(text)
+    except SyntaxError as error:
+        raise QuerySyntaxError(error.msg or str(error)) from None
+
+
+def _failure(error: Exception, job: QueryJob, service: Any) -> Response:
+    """The response for a query that failed: status and a message saying what to do."""
+    settings = service.settings
+    if isinstance(error, QueryTextError):
+        return _error(400, f"the query cannot be run here: {error}", query=job.query)
+    if isinstance(error, federation.FederationError):
+        return _error(error.status, error.message, query=job.query)
+    assert isinstance(error, QueryFailed)
+    if isinstance(error, QuerySyntaxError):
+        if is_update(job.query):
+            message = (
+                "this is a SPARQL Update: /sparql is read-only and runs queries only "
+                "(SELECT, ASK, CONSTRUCT, DESCRIBE)"
+            )
+        else:
+            message = _syntax_message(job.query, error.message)
+        return _error(400, message, query=job.query)
+    if error.status == 406:
+        offered = SOLUTION_FORMATS if error.kind != "graph" else GRAPH_FORMATS
+        kinds = {"graph": "an RDF graph", "boolean": "a yes/no answer"}
+        return _error(
+            406,
+            f"this query gives {kinds.get(error.kind or '', 'a table of solutions')}, "
+            "which is available as " + ", ".join(f.media_type for f in offered),
+            query=job.query,
+        )
+    if error.status == 503:
+        return _error(
+            503,
+            f"{error.message} ({settings.timeout:g} s): the query was stopped. Add a LIMIT, "
+            "narrow the pattern, or download the data (/dump.nq) and query it yourself.",
+            query=job.query,
+        )
+    if error.status == 422:
+        return _error(
+            422,
+            f"{error.message}, the cap of this endpoint: add a LIMIT or ask for fewer "
+            "variables.",
+            query=job.query,
+        )
+    current_app.logger.error("SPARQL query failed: %s", error.message)
+    return _error(error.status, f"the query could not be run: {error.message}", query=job.query)
+
+
+def _syntax_message(query: str, message: str) -> str:
+    """The parser's message, with the line it points at and a caret under the position."""
+    text = f"syntax error in the query: {message}"
+    match = _POSITION.search(message)
+    lines = query.splitlines()
+    if match and 1 <= int(match.group(1)) <= len(lines):
+        line, column = int(match.group(1)), int(match.group(2))
+        text += f"\n\n{line:>4} | {lines[line - 1]}\n     | {' ' * max(column - 1, 0)}^"
+    return text
+
+
+# ---------------------------------------------------------------------------------------------
+# The page for people
+
+
+def _page(
+    query_text: str,
+    *,
+    result: QueryResult | None = None,
+    error: str | None = None,
+    request_: QueryRequest | None = None,
+) -> Response:
+    try:
+        graphs = sparql_service.offered_graphs(get_store())
+    except StoreError:
+        graphs = []
+    service = sparql_service.get_service()
+    table = _table(result) if result is not None else None
+    downloads = _downloads(request_, result.kind) if result and request_ else []
+    html = render_template(
+        "sparql.html",
+        query=query_text,
+        examples=EXAMPLES,
+        result=table,
+        downloads=downloads,
+        error=error,
+        graphs=graphs,
+        settings=service.settings,
+        default_graph_note=sparql_service.DEFAULT_GRAPH_NOTE,
+    )
+    return Response(html, content_type=conneg.HTML.content_type)
+
+
+def _downloads(query: QueryRequest, kind: str) -> list[tuple[str, str]]:
+    offered = GRAPH_FORMATS if kind == "graph" else SOLUTION_FORMATS
+    links = []
+    for fmt in offered:
+        if fmt is conneg.HTML:
+            continue
+        parameters: dict[str, Any] = {"query": query.query, "format": fmt.key}
+        if query.default_graphs:
+            parameters["default-graph-uri"] = list(query.default_graphs)
+        if query.named_graphs:
+            parameters["named-graph-uri"] = list(query.named_graphs)
+        links.append((f"{fmt.label} ({fmt.media_type})", url_for(".sparql", **parameters)))
+    return links
+
+
+def _cell(term: dict[str, Any] | None) -> dict[str, str] | None:
+    """A result term as text, a link where it is an IRI, and its type for a tooltip."""
+    if term is None:
+        return None
+    kind, value = term.get("type"), str(term.get("value", ""))
+    if kind == "uri":
+        base = current_app.config.get("S22A_BASE", "https://w3id.org/s22a/")
+        href = value
+        if value.startswith(base):
+            href = request.script_root + "/" + value[len(base) :]
+        elif not value.startswith(("http://", "https://")):
+            href = ""
+        return {"text": value, "href": href, "note": ""}
+    if kind == "bnode":
+        return {"text": f"_:{value}", "href": "", "note": "blank node"}
+    note = term.get("xml:lang") or term.get("datatype", "").rsplit("#", 1)[-1]
+    return {"text": value, "href": "", "note": note}
+
+
+def _ox_cell(term: Any) -> dict[str, str] | None:
+    if isinstance(term, ox.NamedNode):
+        return _cell({"type": "uri", "value": term.value})
+    if isinstance(term, ox.BlankNode):
+        return _cell({"type": "bnode", "value": term.value})
+    literal = {"type": "literal", "value": term.value, "datatype": term.datatype.value}
+    if term.language:
+        literal["xml:lang"] = term.language
+    return _cell(literal)
+
+
+def _table(result: QueryResult) -> dict[str, Any]:
+    """The result as a table for the page (the first `HTML_ROWS` rows)."""
+    if result.kind == "graph":
+        triples = list(ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES))
+        rows = [[_ox_cell(t.subject), _ox_cell(t.predicate), _ox_cell(t.object)] for t in triples]
+        return {"columns": ["subject", "predicate", "object"], "rows": rows[:HTML_ROWS],
+                "count": len(rows), "boolean": None}
+    doc = json.loads(result.body)
+    if "boolean" in doc:
+        return {"columns": [], "rows": [], "count": 0, "boolean": bool(doc["boolean"])}
+    columns = doc["head"]["vars"]
+    bindings = doc["results"]["bindings"]
+    rows = [[_cell(b.get(c)) for c in columns] for b in bindings[:HTML_ROWS]]
+    return {"columns": columns, "rows": rows, "count": len(bindings), "boolean": None}
