@@ -1,4 +1,4 @@
-"""The project keeps its promises: README commands, tool config, packaging, self-documenting terms."""
+"""The project keeps its promises: README commands, tool config, packaging, documented terms."""
 
 from __future__ import annotations
 
@@ -93,8 +93,19 @@ def test_installed_wheel_validates_from_another_directory(tmp_path: Path) -> Non
         ignore=shutil.ignore_patterns(".git", "var", "*.egg-info", "build", "__pycache__"),
     )
     subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-         "--no-index", "--no-deps", "--no-build-isolation", str(build)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-index",
+            "--no-deps",
+            "--no-build-isolation",
+            str(build),
+        ],
         check=True,
         env={**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1"},
     )
@@ -114,6 +125,10 @@ def test_installed_wheel_validates_from_another_directory(tmp_path: Path) -> Non
     assert "merseyside.ttl: valid (0 violation(s), 0 warning(s), 24 agreement(s))" in result.stdout
     location = subprocess.run(
         [str(python), "-c", "import s22a.resources as r; print(r.resource_root())"],
-        cwd=register.parent, capture_output=True, text=True, env=env, check=True,
+        cwd=register.parent,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
     ).stdout.strip()
     assert "site-packages" in location

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from oxigraph_server import OxigraphServer
 
+from oxigraph_server import OxigraphServer
 from s22a import resources, versions
 from s22a.cli import cli
 from s22a.namespaces import GRAPH_META
@@ -25,7 +25,7 @@ FIXTURES = Path(__file__).parent / "fixtures" / "registers"
 
 
 class Publisher:
-    """A force's web site on 127.0.0.1: serves register files with ETags, and misbehaves on demand."""
+    """A force's web site on 127.0.0.1: serves registers with ETags, misbehaves on demand."""
 
     def __init__(self) -> None:
         self.files: dict[str, bytes] = {}
@@ -102,7 +102,7 @@ def store(
 
 
 def write_catalog(path: Path, entries: dict[str, str]) -> Path:
-    """A DCAT catalogue: register slug -> a file path, an http URL, or 'sparql <endpoint> <graph>'."""
+    """A DCAT catalogue: slug -> a file path, an http URL, or 'sparql <endpoint> <graph>'."""
     lines = [
         "@prefix dcat: <http://www.w3.org/ns/dcat#> .",
         "@prefix s22a: <https://w3id.org/s22a/def/s22a#> .",
@@ -280,3 +280,25 @@ def test_load_command_reports_progress_and_refusals(tmp_path: Path) -> None:
     assert "lancashire: REFUSED, previous version kept: invalid" in result.output
     again = runner.invoke(cli, ["load", "--store", spec, "--catalog", str(catalog)])
     assert "cheshire: unchanged" in again.output
+
+
+def test_reconcile_command_reports_and_stores(tmp_path: Path) -> None:
+    runner = CliRunner()
+    spec = f"oxigraph:{tmp_path / 'store'}"
+    empty = runner.invoke(cli, ["reconcile", "--store", spec])
+    assert empty.exit_code == 1
+    assert "run `s22a load` first" in empty.output
+    assert runner.invoke(cli, ["load", "--store", spec]).exit_code == 0
+    result = runner.invoke(cli, ["reconcile", "--store", spec])
+    assert result.exit_code == 0, result.output
+    assert (
+        "national-police-air-service is dated 2012-10 by leicestershire; 2012-08 by merseyside"
+        in (result.output)
+    )
+    assert "Cumbria has not published a register" in result.output
+    with open_store(spec) as store:
+        rows = store.select(
+            "SELECT (COUNT(*) AS ?n) WHERE { GRAPH <https://w3id.org/s22a/graph/reconciliation> "
+            "{ ?s ?p ?o } }"
+        )
+    assert int(rows[0]["n"]) > 100

@@ -7,7 +7,7 @@ import sys
 
 import click
 
-from . import config, sources, validation
+from . import config, reconcile, sources, validation
 from .store import Store, StoreError, get_store, open_store
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
@@ -135,6 +135,36 @@ def load(store_spec: str, catalog: str | None) -> None:
     refused = [o for o in outcomes if o.outcome == "Refused"]
     click.echo(f"Done: {len(outcomes) - len(refused)} loaded or unchanged, {len(refused)} refused.")
     sys.exit(1 if refused else 0)
+
+
+@cli.command(name="reconcile")
+@STORE_OPTION
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(["text", "turtle"]),
+    default="text",
+    show_default=True,
+    help="text: the report for people; turtle: the report as RDF (as stored for /sparql).",
+)
+def reconcile_command(store_spec: str, output_format: str) -> None:
+    """Compare the registers in the store and report where they disagree.
+
+    Reports forces named in agreements their own register does not list (or that have
+    published no register), agreements that registers title, date or partner differently,
+    one agreement listed as several rows, likely duplicates under different identifiers,
+    and how far each agreement is confirmed by its parties. The report is also stored in
+    its own graph, so /sparql can query it. Run `s22a load` first.
+    """
+    with _open(store_spec) as store:
+        if not any("/id/register/" in g for g in store.graphs()):
+            raise click.ClickException("the store holds no register: run `s22a load` first")
+        report = reconcile.reconcile(store)
+        reconcile.store_report(store, report)
+    if output_format == "turtle":
+        click.echo(report.to_graph().serialize(format="turtle"))
+    else:
+        click.echo(report.text())
 
 
 @cli.command()

@@ -201,7 +201,8 @@ class _Reconciliation:
 
         said = rows(f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ VALUES ?p {{ "
                     f"{' '.join(p.n3() for p in _KEYS)} }} ?s ?p ?o FILTER(isIRI(?s)) }} "
-                    f'FILTER(STRSTARTS(STR(?g), "{ns.REGISTER}") || ?g = <{_REF}>) }}')
+                    f'FILTER(STRSTARTS(STR(?g), "{ns.REGISTER}") && !CONTAINS(STR(?g), "#") '
+                    f"|| ?g = <{_REF}>) }}")  # "#": a staging graph, where a remote store shows it
         same: dict[str, set[str]] = {}  # IRI -> all the IRIs declared owl:sameAs it
         for r in (r for r in said if _KEYS[URIRef(r["p"])] == "sameAs"):
             merged = same.get(r["s"], {r["s"]}) | same.get(r["o"], {r["o"]})
@@ -325,21 +326,34 @@ class _Reconciliation:
         # A word few agreements share says more than one that many share (inverse frequency).
         frequency = Counter(w for ts in tokens.values() for w in frozenset().union(*ts.values()))
         weight = {w: math.log(1 + len(tokens) / f) for w, f in frequency.items()}
+        # Compare only pairs sharing a telling word (one few agreements use): the rest score 0
+        # on titles, and comparing every pair would be quadratic in the whole register.
+        telling = max(8, len(tokens) // 20)
+        index: dict[str, set[str]] = defaultdict(set)
+        for agreement, names in tokens.items():
+            for word in frozenset().union(*names.values()):
+                if frequency[word] <= telling:
+                    index[word].add(agreement)
+        candidates = {pair for group in index.values() for pair in combinations(sorted(group), 2)}
+        # A register listing both as separate rows says they are two agreements; so does
+        # s22a:coveredBy, linking a row to the agreement that covers it or to its other rows.
+        apart: dict[str, set[int]] = defaultdict(set)
+        together = [*self.lists.values(), *({whole, *rows} for whole, rows in self.covers.items())]
+        for number, members in enumerate(together):
+            for agreement in members:
+                apart[agreement].add(number)
+        parties = {a: self.parties(a) for a in {a for pair in candidates for a in pair}}
         found = []
-        for first, second in combinations(sorted(self.universe), 2):
-            # A register listing both as separate rows says they are two agreements; so does
-            # s22a:coveredBy, linking a row to the agreement that covers it or to its other rows.
-            if any({first, second} <= s for s in [*self.lists.values(), *(
-                    {whole, *rows} for whole, rows in self.covers.items())]):
+        for first, second in sorted(candidates):
+            if apart[first] & apart[second]:
                 continue
             title, pair = max(((2 * sum(weight[w] for w in t1 & t2) / (
                 sum(weight[w] for w in t1) + sum(weight[w] for w in t2) or 1), (n1, n2))
                 for n1, t1 in sorted(tokens[first].items())
                 for n2, t2 in sorted(tokens[second].items())), default=(0.0, ("", "")))
             # Both must hold, so multiply: alike titles (weighted Dice) and parties (Jaccard).
-            parties = self.parties(first), self.parties(second)
-            shared = parties[0] & parties[1]
-            score = round(title * len(shared) / (len(parties[0] | parties[1]) or 1), 2)
+            shared = parties[first] & parties[second]
+            score = round(title * len(shared) / (len(parties[first] | parties[second]) or 1), 2)
             if score >= DUPLICATE_THRESHOLD:
                 found.append(LikelyDuplicate(
                     first=first, second=second, score=score, shared_parties=tuple(sorted(shared)),

@@ -20,8 +20,8 @@ from pathlib import Path
 from rdflib import Graph, URIRef
 from rdflib.namespace import DCAT, DCTERMS, RDF
 
-from . import resources, validation, versions
-from .namespaces import GRAPH_META, GRAPH_ONTOLOGY, GRAPH_REFERENCE, S22A
+from . import reconcile, resources, validation, versions
+from .namespaces import GRAPH_META, GRAPH_ONTOLOGY, GRAPH_RECONCILIATION, GRAPH_REFERENCE, S22A
 from .store import Store
 
 DEFAULT_TIMEOUT = 20.0
@@ -280,7 +280,9 @@ def _refuse(
     return LoadOutcome(register, "Refused", reason, findings=findings or [])
 
 
-def load_source(store: Store, source: Source, harvester: Harvester) -> LoadOutcome:
+def load_source(
+    store: Store, source: Source, harvester: Harvester, *, refresh_reconciliation: bool = True
+) -> LoadOutcome:
     """Fetch, validate and (if valid and changed) store one register, recording the attempt."""
     previous = versions.latest(store, source.register)
     present = previous is not None and source.register in store.graphs()
@@ -300,6 +302,7 @@ def load_source(store: Store, source: Source, harvester: Harvester) -> LoadOutco
         source=source.location,
         etag=fetched.etag,
         last_modified=fetched.last_modified,
+        refresh_reconciliation=refresh_reconciliation,
     )
 
 
@@ -313,12 +316,14 @@ def accept_register(
     media_type: str | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
+    refresh_reconciliation: bool = True,
 ) -> LoadOutcome:
     """The gate every new register version passes: unchanged, refused, or validated and stored.
 
     Identical bytes to the stored version change nothing; unreadable or invalid data, or
     data describing another register, is refused and recorded; a valid register replaces
-    the graph atomically and is recorded as a new version.
+    the graph atomically, is recorded as a new version and (unless told not to, as a
+    catalogue load does until its end) the cross-register reconciliation is refreshed.
     """
     with _register_lock(register):
         previous = versions.latest(store, register)
@@ -362,6 +367,8 @@ def accept_register(
             etag=etag,
             last_modified=last_modified,
         )
+    if refresh_reconciliation:
+        reconcile.store_report(store, reconcile.reconcile(store))
     return LoadOutcome(
         register,
         "Accepted",
@@ -426,8 +433,10 @@ def load_catalog(
     harvester = Harvester(catalog_hosts(sources), timeout=timeout, max_bytes=max_bytes)
     outcomes = []
     for source in sources:
-        outcome = load_source(store, source, harvester)
+        outcome = load_source(store, source, harvester, refresh_reconciliation=False)
         outcomes.append(outcome)
         if progress is not None:
             progress(source, outcome)
+    if any(o.outcome == "Accepted" for o in outcomes) or GRAPH_RECONCILIATION not in store.graphs():
+        reconcile.store_report(store, reconcile.reconcile(store))
     return outcomes

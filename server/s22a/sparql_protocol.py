@@ -138,9 +138,7 @@ def parse_request(
     if method == "POST":
         media_type, parameters = _media_type(content_type)
         if not media_type:
-            raise ProtocolError(
-                415, f"a POST to /sparql needs a Content-Type: {FORM} or {QUERY}"
-            )
+            raise ProtocolError(415, f"a POST to /sparql needs a Content-Type: {FORM} or {QUERY}")
         if media_type == UPDATE:
             raise ProtocolError(403, "/sparql is read-only: SPARQL Update is not accepted here")
         if len(body) > MAX_REQUEST_BYTES:

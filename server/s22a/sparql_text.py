@@ -42,9 +42,7 @@ _TOKEN = re.compile(
 )
 _UCHAR = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
 _LOCAL_ESCAPE = re.compile(r"\\(.)")
-UPDATE_KEYWORDS = frozenset(
-    "INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH".split()
-)
+UPDATE_KEYWORDS = frozenset("INSERT DELETE LOAD CLEAR CREATE DROP COPY MOVE ADD WITH".split())
 QUERY_KEYWORDS = frozenset("SELECT CONSTRUCT DESCRIBE ASK".split())
 
 

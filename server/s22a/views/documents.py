@@ -74,6 +74,11 @@ def thing(kind: str, slug: str) -> Response:
             target = f"/doc/{kind}/{slug}"
     if target is None:
         raise not_found(kind, slug)
+    return see_other(target)
+
+
+def see_other(target: str) -> Response:
+    """303 See Other to `target` on this server, keeping the query (and so `_format`)."""
     query = request.query_string.decode("latin-1")
     response = redirect(http.root() + target + (f"?{query}" if query else ""), code=303)
     response.vary.add("Accept")
@@ -83,8 +88,7 @@ def thing(kind: str, slug: str) -> Response:
 @bp.get("/id/<name>")
 def other_thing(name: str) -> Response:
     """The catalogue and the dataset: 303 See Other to /catalog and /void."""
-    return thing(name, "") if name not in OTHER_THINGS else redirect(
-        http.root() + OTHER_THINGS[name], code=303)
+    return see_other(OTHER_THINGS[name]) if name in OTHER_THINGS else thing(name, "")
 
 
 @bp.get("/doc/<kind>/<path:name>")

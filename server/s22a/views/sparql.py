@@ -210,9 +210,7 @@ def _wanted(fmt: Format | None, for_html: Format) -> str | None:
     return for_html.media_type if fmt is conneg.HTML else fmt.media_type
 
 
-def _run(
-    job: QueryJob, federated: bool, store: Any, token: str, service: Any
-) -> QueryResult:
+def _run(job: QueryJob, federated: bool, store: Any, token: str, service: Any) -> QueryResult:
     deadline = time.monotonic() + service.settings.timeout
     if federated:
         text, _ = federation.evaluate_services(
@@ -271,8 +269,7 @@ def _failure(error: Exception, job: QueryJob, service: Any) -> Response:
     if error.status == 422:
         return _error(
             422,
-            f"{error.message}, the cap of this endpoint: add a LIMIT or ask for fewer "
-            "variables.",
+            f"{error.message}, the cap of this endpoint: add a LIMIT or ask for fewer variables.",
             query=job.query,
         )
     current_app.logger.error("SPARQL query failed: %s", error.message)
@@ -280,13 +277,16 @@ def _failure(error: Exception, job: QueryJob, service: Any) -> Response:
 
 
 def _syntax_message(query: str, message: str) -> str:
-    """The parser's message, with the line it points at and a caret under the position."""
+    """The parser's message, with the line it points at and a caret under the position.
+
+    Oxigraph reports the (1-based) column just after the character it stopped at.
+    """
     text = f"syntax error in the query: {message}"
     match = _POSITION.search(message)
     lines = query.splitlines()
     if match and 1 <= int(match.group(1)) <= len(lines):
         line, column = int(match.group(1)), int(match.group(2))
-        text += f"\n\n{line:>4} | {lines[line - 1]}\n     | {' ' * max(column - 1, 0)}^"
+        text += f"\n\n{line:>4} | {lines[line - 1]}\n     | {' ' * max(column - 2, 0)}^"
     return text
 
 
@@ -372,8 +372,12 @@ def _table(result: QueryResult) -> dict[str, Any]:
     if result.kind == "graph":
         triples = list(ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES))
         rows = [[_ox_cell(t.subject), _ox_cell(t.predicate), _ox_cell(t.object)] for t in triples]
-        return {"columns": ["subject", "predicate", "object"], "rows": rows[:HTML_ROWS],
-                "count": len(rows), "boolean": None}
+        return {
+            "columns": ["subject", "predicate", "object"],
+            "rows": rows[:HTML_ROWS],
+            "count": len(rows),
+            "boolean": None,
+        }
     doc = json.loads(result.body)
     if "boolean" in doc:
         return {"columns": [], "rows": [], "count": 0, "boolean": bool(doc["boolean"])}

@@ -1,0 +1,266 @@
+"""`/sparql` limits: a time limit that really stops the work, a size cap, and the result cache.
+
+A slow query runs in a worker process that is killed at the time limit; these tests check the
+503, that the process is gone afterwards, that other requests are served meanwhile, and the
+same on the on-disk and remote backends. Then the result cache and ETags, keyed by the dataset
+token, and their invalidation when a register version is accepted.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from flask import Flask
+
+from conftest import LiveServer
+from oxigraph_server import OxigraphServer
+from s22a import create_app, resources, sparql_service
+from s22a.namespaces import GRAPH_ARCHIVE, register_iri
+from s22a.sources import Harvester, Source, load_source
+from s22a.store import Store, get_store
+
+SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+FAST = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/s22a/def/s22a#Register> }"
+
+
+def app_on(store: Store, **config: object) -> Flask:
+    """An app with its own SPARQL settings over an existing store."""
+    app = create_app({"TESTING": True, "S22A_STORE": "memory:", **config})
+    app.extensions["s22a_store"] = store
+    return app
+
+
+def shared_store(loaded_app: Flask) -> Store:
+    """The loaded seed store of the session app (read-only)."""
+    with loaded_app.app_context():
+        return get_store()
+
+
+def pool_of(app: Flask):  # noqa: ANN201 - a WorkerPool
+    """The app's worker pool (started if need be)."""
+    with app.app_context():
+        return sparql_service.get_service().engine(get_store())
+
+
+def copy_into(source: Store, target: Store) -> None:
+    """Copy every named graph of `source` into `target`."""
+    graphs: dict[str, list[ox.Triple]] = {}
+    data = b"".join(source.dump())
+    for quad in ox.parse(data, format=ox.RdfFormat.N_QUADS):
+        graphs.setdefault(quad.graph_name.value, []).append(quad.triple)
+    for name, triples in graphs.items():
+        target.replace_graph(name, ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+
+
+@pytest.fixture(scope="module")
+def limited(loaded_app: Flask) -> Iterator[Flask]:
+    """Two workers, a 1.5 s time limit, a 20 kB result cap."""
+    app = app_on(
+        shared_store(loaded_app),
+        S22A_SPARQL_TIMEOUT=1.5,
+        S22A_SPARQL_WORKERS=2,
+        S22A_SPARQL_MAX_BYTES=20_000,
+    )
+    yield app
+    sparql_service.shutdown(app)
+
+
+# -- the time limit ---------------------------------------------------------------------------
+
+
+def test_a_slow_query_is_stopped_with_a_503_and_its_worker_killed(limited: Flask) -> None:
+    client = limited.test_client()
+    assert client.get("/sparql", query_string={"query": FAST}).status_code == 200
+    pool = pool_of(limited)
+    before = set(pool.pids())
+    started = time.monotonic()
+    response = client.get("/sparql", query_string={"query": SLOW})
+    elapsed = time.monotonic() - started
+    assert response.status_code == 503
+    assert "time limit" in response.get_data(as_text=True)
+    assert 1.5 <= elapsed < 4
+    gone = before - set(pool.pids())
+    assert len(gone) == 1
+    with pytest.raises(ProcessLookupError):  # killed and reaped: its CPU and memory are free
+        os.kill(gone.pop(), 0)
+    # The slot is free again: queries keep working, on at most two processes.
+    for _ in range(3):
+        assert client.get("/sparql", query_string={"query": FAST}).status_code == 200
+    assert len(pool.pids()) <= 2
+
+
+def test_other_requests_are_served_while_a_slow_query_runs(limited: Flask) -> None:
+    with LiveServer(limited) as server:
+        slow: dict[str, float] = {}
+
+        def run_slow() -> None:
+            started = time.monotonic()
+            data = urllib.parse.urlencode({"query": SLOW}).encode()
+            try:
+                urllib.request.urlopen(f"{server.url}/sparql", data=data, timeout=20).close()
+                slow["status"] = 200
+            except urllib.error.HTTPError as error:
+                slow["status"] = error.code
+                error.close()
+            slow["elapsed"] = time.monotonic() - started
+            slow["done"] = time.monotonic()
+
+        thread = threading.Thread(target=run_slow)
+        thread.start()
+        time.sleep(0.3)
+        answered = []
+        for n in range(5):
+            query = urllib.parse.quote(f"{FAST} # {n}")  # not from the cache
+            with urllib.request.urlopen(f"{server.url}/sparql?query={query}", timeout=20) as r:
+                assert r.status == 200
+            answered.append(time.monotonic())
+            # pages keep being served too
+            urllib.request.urlopen(f"{server.url}/sparql?format=ttl", timeout=20).close()
+        thread.join(timeout=20)
+    assert slow["status"] == 503
+    assert all(t < slow["done"] for t in answered)
+
+
+def test_when_every_worker_is_busy_a_query_waits_then_gets_503(loaded_app: Flask) -> None:
+    app = app_on(shared_store(loaded_app), S22A_SPARQL_TIMEOUT=1, S22A_SPARQL_WORKERS=1)
+    try:
+        client = app.test_client()
+        statuses: list[int] = []
+        thread = threading.Thread(
+            target=lambda: statuses.append(
+                client.get("/sparql", query_string={"query": SLOW}).status_code
+            )
+        )
+        thread.start()
+        time.sleep(0.4)
+        busy = app.test_client().get("/sparql", query_string={"query": FAST})
+        thread.join(timeout=10)
+        assert statuses == [503]
+        assert busy.status_code == 503 and "busy" in busy.get_data(as_text=True)
+        assert app.test_client().get("/sparql", query_string={"query": FAST}).status_code == 200
+    finally:
+        sparql_service.shutdown(app)
+
+
+def test_the_time_limit_holds_on_the_on_disk_store(loaded_app: Flask, tmp_path: Path) -> None:
+    app = create_app(
+        {"TESTING": True, "S22A_STORE": f"oxigraph:{tmp_path}", "S22A_SPARQL_TIMEOUT": 1}
+    )
+    try:
+        with app.app_context():
+            copy_into(shared_store(loaded_app), get_store())
+        client = app.test_client()
+        assert client.get("/sparql", query_string={"query": SLOW}).status_code == 503
+        response = client.get("/sparql", query_string={"query": FAST})
+        assert response.get_json()["results"]["bindings"][0]["n"]["value"] == "5"
+    finally:
+        sparql_service.shutdown(app)
+        with app.app_context():
+            get_store().close()
+
+
+def test_the_time_limit_holds_on_a_remote_store(loaded_app: Flask) -> None:
+    with OxigraphServer() as server:
+        app = create_app(
+            {"TESTING": True, "S22A_STORE": f"sparql:{server.url}", "S22A_SPARQL_TIMEOUT": 1}
+        )
+        with app.app_context():
+            copy_into(shared_store(loaded_app), get_store())
+        client = app.test_client()
+        graphs = client.get(
+            "/sparql", query_string={"query": "SELECT DISTINCT ?g { GRAPH ?g { ?s ?p ?o } }"}
+        )
+        names = {b["g"]["value"] for b in graphs.get_json()["results"]["bindings"]}
+        assert register_iri("merseyside") in names and GRAPH_ARCHIVE not in names
+        started = time.monotonic()
+        assert client.get("/sparql", query_string={"query": SLOW}).status_code == 503
+        assert time.monotonic() - started < 4
+        # The remote server may still be computing (the protocol has no cancel); it stops here.
+
+
+# -- the result-size cap ----------------------------------------------------------------------
+
+
+def test_a_result_over_the_size_cap_is_refused(limited: Flask) -> None:
+    client = limited.test_client()
+    big = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"})
+    assert big.status_code == 422
+    assert "20000 bytes" in big.get_data(as_text=True)
+    graph = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"})
+    assert graph.status_code == 422
+    assert client.get("/sparql", query_string={"query": FAST}).status_code == 200
+
+
+# -- the result cache and ETags -----------------------------------------------------------------
+
+
+def test_get_results_carry_an_etag_and_revalidate_with_304(limited: Flask) -> None:
+    client = limited.test_client()
+    first = client.get("/sparql", query_string={"query": FAST})
+    tag = first.headers["ETag"]
+    assert tag.startswith('W/"') and first.headers["Cache-Control"] == "no-cache"
+    again = client.get("/sparql", query_string={"query": FAST}, headers={"If-None-Match": tag})
+    assert again.status_code == 304 and again.data == b""
+    assert again.headers["ETag"] == tag
+    other = client.get(
+        "/sparql", query_string={"query": FAST}, headers={"If-None-Match": tag, "Accept": "text/csv"}
+    )
+    assert other.status_code == 200 and other.headers["ETag"] != tag
+    posted = client.post("/sparql", data={"query": FAST})
+    assert posted.status_code == 200 and "ETag" not in posted.headers
+
+
+def test_repeated_queries_come_from_the_cache(limited: Flask) -> None:
+    client = limited.test_client()
+    query = {"query": FAST + " # cache test"}
+    with limited.app_context():
+        cache = sparql_service.get_service().cache
+    first = client.get("/sparql", query_string=query)
+    hits = cache.hits
+    second = client.get("/sparql", query_string=query)
+    assert cache.hits == hits + 1 and second.data == first.data
+
+
+def test_queries_that_change_on_the_same_data_are_not_cached(limited: Flask) -> None:
+    client = limited.test_client()
+    query = {"query": "SELECT (STRUUID() AS ?id) WHERE {}"}
+    first, second = client.get("/sparql", query_string=query), client.get(
+        "/sparql", query_string=query
+    )
+    assert "ETag" not in first.headers and first.data != second.data
+
+
+def test_an_accepted_register_version_invalidates_cache_and_etags(
+    app: Flask, tmp_path: Path
+) -> None:
+    client = app.test_client()
+    query = {
+        "query": 'ASK { ?a <http://purl.org/dc/terms/alternative> "Cheshire test alternative"@en }'
+    }
+    before = client.get("/sparql", query_string=query)
+    assert before.get_json()["boolean"] is False
+    changed = tmp_path / "cheshire.ttl"
+    text = (resources.resource_root() / "data/registers/cheshire.ttl").read_text()
+    anchor = "agreement:cheshire-north-wales-firearms-alliance a s22a:Agreement ;"
+    assert anchor in text
+    changed.write_text(
+        text.replace(anchor, anchor + '\n    dcterms:alternative "Cheshire test alternative"@en ;')
+    )
+    source = Source(register_iri("cheshire"), None, "file", str(changed))
+    with app.app_context():
+        outcome = load_source(get_store(), source, Harvester(set()))
+    assert outcome.outcome == "Accepted", outcome.reason
+    after = client.get(
+        "/sparql", query_string=query, headers={"If-None-Match": before.headers["ETag"]}
+    )
+    assert after.status_code == 200 and after.get_json()["boolean"] is True
+    assert after.headers["ETag"] != before.headers["ETag"]
