@@ -302,3 +302,21 @@ def test_reconcile_command_reports_and_stores(tmp_path: Path) -> None:
             "{ ?s ?p ?o } }"
         )
     assert int(rows[0]["n"]) > 100
+
+
+def test_withheld_agreements_are_marked_not_missing(store: Store, tmp_path: Path) -> None:
+    withheld = Path(__file__).parent / "fixtures" / "valid" / "withheld.ttl"
+    catalog = write_catalog(tmp_path / "c.ttl", {"cheshire": str(withheld)})
+    [outcome] = load_catalog(store, catalog)
+    assert (outcome.outcome, outcome.warnings) == ("Accepted", 0), outcome.reason
+    rows = store.select(
+        f"""SELECT ?status ?provision WHERE {{ GRAPH <{GRAPH_META}> {{
+              ?item <http://purl.org/linked-data/registry#definition>/
+                    <http://purl.org/linked-data/registry#entity>
+                    <https://w3id.org/s22a/id/agreement/example-withheld> ;
+                    <http://purl.org/linked-data/registry#status> ?status ;
+                    <https://w3id.org/s22a/def/s22a#withheldUnder> ?provision }} }}"""
+    )
+    assert [(str(r["status"]).rsplit("#")[-1], str(r["provision"])) for r in rows] == [
+        ("statusValid", "http://www.legislation.gov.uk/id/ukpga/1996/16/section/23E")
+    ]

@@ -25,6 +25,7 @@ from conftest import LiveServer
 from oxigraph_server import OxigraphServer
 from s22a import create_app, resources, sparql_service
 from s22a.namespaces import GRAPH_ARCHIVE, register_iri
+from s22a.query_limits import QueryJob, QueryTimeout
 from s22a.sources import Harvester, Source, load_source
 from s22a.store import Store, get_store
 
@@ -130,10 +131,14 @@ def test_other_requests_are_served_while_a_slow_query_runs(limited: Flask) -> No
     assert all(t < slow["done"] for t in answered)
 
 
-def test_when_every_worker_is_busy_a_query_waits_then_gets_503(loaded_app: Flask) -> None:
-    app = app_on(shared_store(loaded_app), S22A_SPARQL_TIMEOUT=1, S22A_SPARQL_WORKERS=1)
+def test_when_every_worker_is_busy_a_query_waits_within_its_own_limit(
+    loaded_app: Flask,
+) -> None:
+    store = shared_store(loaded_app)
+    app = app_on(store, S22A_SPARQL_TIMEOUT=1, S22A_SPARQL_WORKERS=1)
     try:
         client = app.test_client()
+        assert client.get("/sparql", query_string={"query": FAST}).status_code == 200
         statuses: list[int] = []
         thread = threading.Thread(
             target=lambda: statuses.append(
@@ -141,12 +146,15 @@ def test_when_every_worker_is_busy_a_query_waits_then_gets_503(loaded_app: Flask
             )
         )
         thread.start()
-        time.sleep(0.4)
-        busy = app.test_client().get("/sparql", query_string={"query": FAST})
+        time.sleep(0.3)
+        pool = pool_of(app)
+        with pytest.raises(QueryTimeout, match="busy"):  # gave up waiting for the worker
+            pool.run(QueryJob(FAST, "union"), store, "token", time.monotonic() + 0.2)
+        started = time.monotonic()
+        waited = client.get("/sparql", query_string={"query": FAST + " # waited"})
         thread.join(timeout=10)
         assert statuses == [503]
-        assert busy.status_code == 503 and "busy" in busy.get_data(as_text=True)
-        assert app.test_client().get("/sparql", query_string={"query": FAST}).status_code == 200
+        assert waited.status_code == 200 and time.monotonic() - started > 0.2
     finally:
         sparql_service.shutdown(app)
 
@@ -211,9 +219,8 @@ def test_get_results_carry_an_etag_and_revalidate_with_304(limited: Flask) -> No
     again = client.get("/sparql", query_string={"query": FAST}, headers={"If-None-Match": tag})
     assert again.status_code == 304 and again.data == b""
     assert again.headers["ETag"] == tag
-    other = client.get(
-        "/sparql", query_string={"query": FAST}, headers={"If-None-Match": tag, "Accept": "text/csv"}
-    )
+    headers = {"If-None-Match": tag, "Accept": "text/csv"}
+    other = client.get("/sparql", query_string={"query": FAST}, headers=headers)
     assert other.status_code == 200 and other.headers["ETag"] != tag
     posted = client.post("/sparql", data={"query": FAST})
     assert posted.status_code == 200 and "ETag" not in posted.headers

@@ -364,6 +364,10 @@ def accept_register(
             triples=triples,
             agreements=agreements,
             warnings=len(result.warnings),
+            withheld={
+                str(a): str(provision)
+                for a, provision in result.graph.subject_objects(S22A.withheldUnder)
+            },
             etag=etag,
             last_modified=last_modified,
         )

@@ -103,6 +103,7 @@ def record_accepted(
     triples: int,
     agreements: list[str],
     warnings: int,
+    withheld: dict[str, str] | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
 ) -> str:
@@ -110,7 +111,10 @@ def record_accepted(
 
     `content` is the register as N-Triples; it is archived (gzip, base64) in the archive
     graph so that history survives later versions without its triples joining the union.
+    `withheld` maps agreements whose details are withheld to the provision (s23E): their
+    register items say so, so that they read as withheld rather than as missing data.
     """
+    withheld = withheld or {}
     previous = latest(store, register)
     number = previous.number + 1 if previous else 1
     version = URIRef(f"{register}/version/{number}")
@@ -124,7 +128,9 @@ def record_accepted(
     item_iris = " ".join(f"<{register}/item/{a.rsplit('/', 1)[-1]}>" for a in agreements)
     items = "\n".join(
         f"<{register}/item/{a.rsplit('/', 1)[-1]}> a reg:RegisterItem ; reg:register <{register}> ;"
-        f" reg:definition [ reg:entity <{a}> ] ; reg:status reg:statusValid ."
+        f" reg:definition [ reg:entity <{a}> ] ; reg:status reg:statusValid"
+        + (f" ; s22a:withheldUnder <{withheld[a]}>" if a in withheld else "")
+        + " ."
         for a in agreements
     )
     source_term = URIRef(source) if "://" in source else Literal(source)
