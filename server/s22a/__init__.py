@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from . import config, store
-    from .views import documents, pages, sparql
+    from .views import documents, history, pages, publish, registers, sparql
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())
@@ -26,4 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(sparql.bp)
+    app.register_blueprint(registers.bp)
+    app.register_blueprint(history.bp)
+    app.register_blueprint(publish.bp)
     return app

@@ -196,5 +196,13 @@ def main() -> None:
     cli(prog_name="s22a")
 
 
+# Commands defined next to what they drive.
+from .csv_import import import_csv  # noqa: E402
+from .tokens import token_cli  # noqa: E402
+
+cli.add_command(token_cli)
+cli.add_command(import_csv)
+
+
 if __name__ == "__main__":
     main()

@@ -16,6 +16,7 @@ DEFAULTS: dict[str, Any] = {
     "S22A_CATALOG": None,
     # Load the catalogue when the app starts and the store holds no register.
     "S22A_LOAD_ON_START": True,
+    "S22A_TOKENS": "./var/tokens.json",  # forces' write tokens: salted hashes, never served
 }
 
 

@@ -35,6 +35,9 @@ TYPES: dict[str, str] = {
     "scheme": "Concept scheme",
 }
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+# Other IRIs the service mints under /id/ (register versions and items, findings): any path
+# of safe characters. Only such paths are ever written into a query as an IRI.
+PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~%-]*(/[A-Za-z0-9._~%-]+){0,8}$")
 
 PREFIXES = "\n".join(f"PREFIX {p}: <{n}>" for p, n in ns.PREFIXES.items()) + "\n"
 # Graphs whose triples are content (not load records, snapshots or findings).
@@ -72,6 +75,11 @@ def kind_and_slug(iri: str) -> tuple[str, str] | None:
 def exists(store: Store, iri: str) -> bool:
     """Whether any content graph describes `iri`."""
     return store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} {CONTENT} }}")
+
+
+def exists_anywhere(store: Store, iri: str) -> bool:
+    """Whether any graph but the archive describes `iri` (load records and findings count)."""
+    return store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} FILTER(?g != <{GRAPH_ARCHIVE}>) }}")
 
 
 def slugs(store: Store, kind: str) -> list[str]:
@@ -156,12 +164,12 @@ def cbd_query(iri: str, graphs: str = CONTENT) -> str:
       }} {graphs} }}"""
 
 
-def document_graph(store: Store, iri: str) -> Graph:
+def document_graph(store: Store, iri: str, graphs: str = CONTENT) -> Graph:
     """The RDF about `iri`: what every content graph says of it, the links into it, labels."""
-    graph = store.construct(cbd_query(iri))
+    graph = store.construct(cbd_query(iri, graphs))
     inbound = store.construct(
         f"CONSTRUCT {{ ?s ?p <{iri}> }} WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} "
-        f"{CONTENT} FILTER(isIRI(?s)) }} LIMIT 2000"
+        f"{graphs} FILTER(isIRI(?s)) }} LIMIT 2000"
     )
     graph += inbound
     linked = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
@@ -208,11 +216,14 @@ class Said:
         return self.nodes.get(str(bnode), {})
 
 
-def statements(store: Store, iri: str) -> dict[str, Said]:
+NOT_ARCHIVE = f"FILTER(?g != <{GRAPH_ARCHIVE}>)"
+
+
+def statements(store: Store, iri: str, graphs: str = CONTENT) -> dict[str, Said]:
     """What each content graph says about `iri`, by graph, blank nodes one level down."""
     rows = store.select(
         f"""SELECT ?g ?p ?o ?bp ?bo WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o
-              OPTIONAL {{ FILTER(isBlank(?o)) ?o ?bp ?bo }} }} {CONTENT} }}"""
+              OPTIONAL {{ FILTER(isBlank(?o)) ?o ?bp ?bo }} }} {graphs} }}"""
     )
     said: dict[str, Said] = {}
     seen: set[tuple[str, str, str]] = set()

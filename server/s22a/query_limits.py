@@ -41,6 +41,7 @@ from typing import Any, Protocol
 from . import query_worker
 from .namespaces import GRAPH_ARCHIVE
 from .store import Store, is_staging
+from .store_remote import RemoteStore
 
 LOAD_TIMEOUT = 600.0  # seconds a worker may take to load a dataset copy
 _WORKER_SCRIPT = str(Path(query_worker.__file__).resolve())
@@ -151,28 +152,28 @@ class WorkerProcess:
         except OSError as error:
             raise _Died(f"cannot write to the query worker: {error}") from None
         fd = self.process.stdout.fileno()
-        head = self._read(fd, query_worker._HEADER.size, deadline)
-        header_size, body_size = query_worker._HEADER.unpack(head)
-        header = self._read(fd, header_size, deadline)
-        body = self._read(fd, body_size, deadline)
-        return json.loads(header), body
+        buffer = bytearray()
+        size = query_worker.HEADER.size
+        self._fill(fd, buffer, size, deadline)
+        header_size, body_size = query_worker.HEADER.unpack_from(buffer)
+        self._fill(fd, buffer, size + header_size + body_size, deadline)
+        header = json.loads(buffer[size : size + header_size])
+        return header, bytes(buffer[size + header_size :])
 
     @staticmethod
-    def _read(fd: int, size: int, deadline: float) -> bytes:
-        parts: list[bytes] = []
-        while size:
+    def _fill(fd: int, buffer: bytearray, size: int, deadline: float) -> None:
+        """Read from `fd` into `buffer` until it holds `size` bytes, or raise at `deadline`."""
+        while len(buffer) < size:
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 raise _Timeout()
             ready, _, _ = select.select([fd], [], [], remaining)
             if not ready:
                 raise _Timeout()
-            chunk = os.read(fd, min(size, 1 << 20))
+            chunk = os.read(fd, max(size - len(buffer), 1 << 16))
             if not chunk:
                 raise _Died("the query worker stopped")
-            parts.append(chunk)
-            size -= len(chunk)
-        return b"".join(parts)
+            buffer += chunk
 
     def kill(self) -> None:
         """Kill the process at once and reap it."""
@@ -352,8 +353,9 @@ class RemoteEngine:
             params += [("named-graph-uri", g) for g in job.named]
         accept = [t for t in (job.results_format, job.graph_format) if t]
         accept = accept or ["application/sparql-results+json", "text/turtle"]
+        assert isinstance(store, RemoteStore)
         request = urllib.request.Request(
-            getattr(store, "query_url"),  # noqa: B009 - RemoteStore's attribute
+            store.query_url,
             data=urllib.parse.urlencode(params).encode(),
             headers={
                 "Content-Type": "application/x-www-form-urlencoded",

@@ -22,7 +22,7 @@ from typing import Any, BinaryIO
 
 import pyoxigraph as ox
 
-_HEADER = struct.Struct("!II")  # JSON header length, body length
+HEADER = struct.Struct("!II")  # JSON header length, body length
 ARCHIVE_GRAPH = "https://w3id.org/s22a/graph/archive"
 _NO_GRAPH = ox.NamedNode("urn:s22a:no-graph")  # names no graph: an empty default graph
 
@@ -34,7 +34,7 @@ class ResultTooLarge(Exception):
 def write_message(fd: int, header: dict[str, Any], body: bytes = b"") -> None:
     """Write one message (a JSON header and a body) to file descriptor `fd`."""
     data = json.dumps(header).encode("utf-8")
-    view = memoryview(_HEADER.pack(len(data), len(body)) + data + body)
+    view = memoryview(HEADER.pack(len(data), len(body)) + data + body)
     while view:
         written = os.write(fd, view)
         view = view[written:]
@@ -54,7 +54,7 @@ def read_exactly(fd: int, size: int) -> bytes:
 
 def read_message(fd: int) -> tuple[dict[str, Any], bytes]:
     """Read one message from `fd` (blocking)."""
-    header_size, body_size = _HEADER.unpack(read_exactly(fd, _HEADER.size))
+    header_size, body_size = HEADER.unpack(read_exactly(fd, HEADER.size))
     header = json.loads(read_exactly(fd, header_size))
     return header, read_exactly(fd, body_size)
 

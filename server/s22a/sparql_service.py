@@ -2,14 +2,13 @@
 
 Settings (app config, else the environment, else the default):
 
-========================== ======= ==============================================================
-S22A_SPARQL_TIMEOUT        10      seconds a query may run (waiting for a worker and SERVICE
-                                   calls included) before it is stopped with a 503
-S22A_SPARQL_MAX_BYTES      50 MiB  the largest serialized result; larger ones are refused (422)
-S22A_SPARQL_WORKERS        2..4    query worker processes (embedded store): queries run at once
-S22A_SPARQL_SERVICE_TIMEOUT 5      seconds each SERVICE call may take
-S22A_SPARQL_CACHE_BYTES    64 MiB  memory for cached results (0 turns the cache off)
-========================== ======= ==============================================================
+* ``S22A_SPARQL_TIMEOUT`` (10): seconds a query may take, waiting for a worker and SERVICE
+  calls included, before it is stopped with a 503;
+* ``S22A_SPARQL_MAX_BYTES`` (50 MiB): the largest serialized result; larger ones get a 422;
+* ``S22A_SPARQL_WORKERS`` (the CPU count, 2 to 4): query worker processes of the embedded
+  store, so how many queries run at once;
+* ``S22A_SPARQL_SERVICE_TIMEOUT`` (5): seconds each SERVICE call may take;
+* ``S22A_SPARQL_CACHE_BYTES`` (64 MiB): memory for cached results (0 turns the cache off).
 
 The default dataset of `/sparql` is the union of every graph the service offers: the registers
 (each named by its register IRI), and the reference, ontology, meta and reconciliation graphs.

@@ -11,6 +11,7 @@ is judged the same way everywhere.
 from __future__ import annotations
 
 import json
+import re
 import warnings
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -187,6 +188,64 @@ def _syntax_error(error: Exception, text: str) -> RegisterSyntaxError:
     return RegisterSyntaxError(f"cannot parse the file as RDF: {error}", None, None)
 
 
+# JSON-LD contexts the service knows, by URL: used instead of fetching them.
+LOCAL_CONTEXTS: dict[str, dict[str, Any]] = {}
+MAX_JSON_DEPTH = 64
+
+
+def _refuse_dtd(text: str) -> None:
+    """RDF/XML may not declare a DTD or entities (XXE, entity expansion)."""
+    match = re.search(r"<!(DOCTYPE|ENTITY)", text)
+    if match:
+        line = text.count("\n", 0, match.start()) + 1
+        column = match.start() - (text.rfind("\n", 0, match.start()) + 1) + 1
+        raise RegisterSyntaxError(
+            "RDF/XML with a DTD or entity declarations is not accepted: remove the <!DOCTYPE> "
+            "(registers never need one)",
+            line,
+            column,
+        )
+
+
+def _local_jsonld(text: str) -> str:
+    """Check a JSON-LD document: bounded nesting, and no context that would be fetched.
+
+    Contexts the service publishes are put inline; any other remote context (or @import)
+    is refused, because parsing must never make a request (JSON-LD 1.1, section 4.1).
+    """
+    try:
+        document = json.loads(text)
+    except RecursionError:
+        raise RegisterSyntaxError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
+    stack = [(document, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise RegisterSyntaxError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        if isinstance(node, dict):
+            if "@context" in node:
+                node["@context"] = _inline_context(node["@context"])
+            stack.extend((value, depth + 1) for value in node.values())
+        elif isinstance(node, list):
+            stack.extend((value, depth + 1) for value in node)
+    return json.dumps(document)
+
+
+def _inline_context(context: Any) -> Any:
+    if isinstance(context, list):
+        return [_inline_context(c) for c in context]
+    if isinstance(context, str):
+        if context in LOCAL_CONTEXTS:
+            return LOCAL_CONTEXTS[context]
+        raise RegisterSyntaxError(
+            f"the JSON-LD context {context!r} would have to be fetched, and remote contexts "
+            "are not fetched: put the context inline"
+        )
+    if isinstance(context, dict) and "@import" in context:
+        raise RegisterSyntaxError("JSON-LD @import is not accepted: put the context inline")
+    return context
+
+
 def parse_register(data: bytes, name: str = "register.ttl", media_type: str | None = None) -> Graph:
     """Parse a register in Turtle, N-Triples, JSON-LD or RDF/XML into an rdflib Graph."""
     text = _decode(data)
@@ -195,14 +254,20 @@ def parse_register(data: bytes, name: str = "register.ttl", media_type: str | No
     bind_prefixes(graph)
     if not text.strip():
         return graph
+    if fmt == "xml":
+        _refuse_dtd(text)
     try:
         with warnings.catch_warnings():
             # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph internally.
             warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
             if fmt == "xml":
                 graph.parse(data=text.encode("utf-8"), format=fmt, publicID="urn:s22a:upload")
+            elif fmt == "json-ld":
+                graph.parse(data=_local_jsonld(text), format=fmt, publicID="urn:s22a:upload")
             else:
                 graph.parse(data=text, format=fmt, publicID="urn:s22a:upload")
+    except RegisterUnreadable:
+        raise
     except (BadSyntax, SAXParseException, ValueError, SyntaxError) as error:
         raise _syntax_error(error, text) from None
     except Exception as error:  # rdflib plugins raise a wide range of types

@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from flask import Blueprint, Response, redirect, render_template, request
 from rdflib import Graph
 
-from .. import dataset, describe, pagedata, vocab
+from .. import agreements, dataset, describe, pagedata, vocab
 from ..conneg import DOCUMENT_FORMATS, HTML, Format, by_key, negotiate
 from ..namespaces import BASE
 from ..store import get_store
@@ -26,6 +26,12 @@ bp = Blueprint("documents", __name__)
 # Things that are not under /id/{kind}/ but have documents: IRI path -> document path.
 OTHER_THINGS = {"catalog": "/catalog", "dataset": "/void", "service/sparql": "/sparql"}
 DUMPS = {"nq": "application/n-quads", "trig": "application/trig"}
+# The page data of each kind of thing.
+BUILDERS = {
+    "agreement": agreements.page, "force": pagedata.force, "body": pagedata.body,
+    "group": pagedata.group, "capability": pagedata.capability, "scheme": pagedata.scheme,
+    "region": pagedata.region, "register": pagedata.register,
+}
 
 
 def split_extension(name: str) -> tuple[str, str | None]:
@@ -72,9 +78,17 @@ def thing(kind: str, slug: str) -> Response:
     if kind in describe.TYPES and describe.SLUG.match(slug):
         if describe.exists(get_store(), describe.canonical(kind, slug)):
             target = f"/doc/{kind}/{slug}"
+    elif _minted(kind, slug):
+        target = f"/doc/{kind}/{slug}"
     if target is None:
         raise not_found(kind, slug)
     return see_other(target)
+
+
+def _minted(kind: str, path: str) -> bool:
+    """Whether /id/{kind}/{path} is another IRI the store describes (a version, a finding)."""
+    return bool(describe.PATH.match(f"{kind}/{path}")) and describe.exists_anywhere(
+        get_store(), describe.canonical(kind, path))
 
 
 def see_other(target: str) -> Response:
@@ -96,7 +110,7 @@ def document(kind: str, name: str) -> Response:
     """The document about a thing, in the negotiated format."""
     slug, ext = split_extension(name)
     if kind not in describe.TYPES or not describe.SLUG.match(slug):
-        raise not_found(kind, slug)
+        return resource(kind, slug, ext)
     _check_extension(ext, kind, slug)
     store = get_store()
     iri = describe.canonical(kind, slug)
@@ -105,7 +119,7 @@ def document(kind: str, name: str) -> Response:
     base_path = f"/doc/{kind}/{slug}"
 
     def html(formats: Sequence[Format]) -> str:
-        data = pagedata.BUILDERS[kind](store, iri)
+        data = BUILDERS[kind](store, iri)
         extras = {}
         if kind == "force":
             extras["network"] = pictures.network(store, centre=iri, ident="force-network")
@@ -115,6 +129,24 @@ def document(kind: str, name: str) -> Response:
                                formats=formats, base_path=base_path, **extras)
 
     return serve(base_path, ext, lambda: describe.document_graph(store, iri), html)
+
+
+def resource(kind: str, path: str, ext: str | None) -> Response:
+    """The document about another IRI the service mints: what the store says of it."""
+    if not _minted(kind, path):
+        raise not_found(kind, path.split("/")[0])
+    _check_extension(ext, kind, path)
+    store = get_store()
+    iri = describe.canonical(kind, path)
+    base_path = f"/doc/{kind}/{path}"
+
+    def html(formats: Sequence[Format]) -> str:
+        data = pagedata.resource(store, iri)
+        return render_template("resource.html", data=data, labels=data["labels"],
+                               formats=formats, base_path=base_path)
+
+    return serve(base_path, ext, lambda: describe.document_graph(
+        store, iri, describe.NOT_ARCHIVE), html)
 
 
 # ---------------------------------------------------------------------------

@@ -10,7 +10,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal
+from rdflib.namespace import RDF, XSD
+from rdflib.term import Node
 
 from ..conneg import JSONLD, Format
 from ..namespaces import BASE, PREFIXES
@@ -36,12 +39,12 @@ _LINKS = {
     "capability": "s22a:capability", "coveredBy": "s22a:coveredBy",
     "document": "s22a:document", "notStated": "s22a:notStated",
     "withheldUnder": "s22a:withheldUnder", "policingBody": "s22a:policingBody",
-    "region": "s22a:region", "oversightCommittee": "s22a:oversightCommittee",
+    "policingRegion": "s22a:region", "oversightCommittee": "s22a:oversightCommittee",
     "governance": "s22a:governance", "aspect": "s22a:aspect",
     "responsible": "s22a:responsible", "budget": "s22a:budget",
     "budgetKind": "s22a:budgetKind", "contribution": "s22a:contribution",
     "contributor": "s22a:contributor", "lifecycleEvent": "s22a:lifecycleEvent",
-    "joiningParty": "s22a:joiningParty", "force": "s22a:force", "lists": "s22a:lists",
+    "joiningParty": "s22a:joiningParty", "registerOf": "s22a:force", "lists": "s22a:lists",
     # DCAT and VoID
     "dataset": "dcat:dataset", "distribution": "dcat:distribution",
     "service": "dcat:service", "downloadURL": "dcat:downloadURL",
@@ -71,6 +74,10 @@ _VALUES = {
 }
 
 
+# A term that is also a prefix would stop compact IRIs such as force:merseyside expanding.
+assert not (set(_LINKS) | set(_VALUES)) & set(PREFIXES), "terms must not shadow prefixes"
+
+
 def _context() -> dict[str, Any]:
     context: dict[str, Any] = {"@language": "en"}
     context.update({prefix: str(namespace) for prefix, namespace in PREFIXES.items()})
@@ -88,15 +95,92 @@ def context_document() -> bytes:
     return json.dumps({"@context": CONTEXT}, indent=2, sort_keys=True).encode("utf-8")
 
 
+_OXIGRAPH_FORMATS = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
+                     "rdf": ox.RdfFormat.RDF_XML}
+_OX_PREFIXES = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+
+
+def to_oxigraph(term: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+    """The pyoxigraph term for an rdflib term."""
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        datatype = ox.NamedNode(str(term.datatype)) if term.datatype else None
+        return ox.Literal(str(term), datatype=datatype)
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    return ox.NamedNode(str(term))
+
+
 def serialize(graph: Graph, fmt: Format) -> bytes:
-    """`graph` in RDF format `fmt`; JSON-LD is compacted and names the context by URL."""
+    """`graph` in RDF format `fmt`; JSON-LD is compacted and names the context by URL.
+
+    Turtle, N-Triples and RDF/XML are written by Oxigraph (several times faster than rdflib's
+    writers), subjects in order so that Turtle groups each one's statements.
+    """
     if fmt is JSONLD:
-        document = json.loads(graph.serialize(format="json-ld", context=CONTEXT,
-                                              auto_compact=True))
-        document["@context"] = CONTEXT_URL
-        return json.dumps(document, indent=2, ensure_ascii=False).encode("utf-8")
-    assert fmt.rdflib_format, fmt
-    return graph.serialize(format=fmt.rdflib_format, encoding="utf-8")
+        return json.dumps(to_jsonld(graph), indent=2, ensure_ascii=False).encode("utf-8")
+    triples = [ox.Triple(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o))  # type: ignore[arg-type]
+               for s, p, o in sorted(graph, key=lambda t: (isinstance(t[0], BNode), t))]
+    prefixes = _OX_PREFIXES if fmt.key != "nt" else None
+    return ox.serialize(triples, format=_OXIGRAPH_FORMATS[fmt.key], prefixes=prefixes)
+
+
+# Writing JSON-LD ourselves: rdflib 7's compacting serializer drops the content of blank
+# nodes that a term coerced to "@id" points at. Output is a flat, sorted "@graph".
+_NAMESPACES = sorted(((str(n), p) for p, n in PREFIXES.items()), key=lambda x: -len(x[0]))
+_TERMS: dict[str, tuple[str, bool]] = {}  # predicate IRI -> (term, values are IRIs)
+for _term, _target in {**_LINKS, **_VALUES}.items():
+    if not _target.startswith("@"):
+        _prefix, _, _local = _target.partition(":")
+        _TERMS[str(PREFIXES[_prefix]) + _local] = (_term, _term in _LINKS)
+
+
+def compact_iri(iri: str) -> str:
+    """`prefix:local` for an IRI in one of the context's namespaces, else the IRI."""
+    for namespace, prefix in _NAMESPACES:
+        if iri.startswith(namespace) and len(iri) > len(namespace):
+            local = iri[len(namespace):]
+            if not local.startswith("//"):
+                return f"{prefix}:{local}"
+    return iri
+
+
+def _ref(node: Node) -> str:
+    return f"_:{node}" if isinstance(node, BNode) else compact_iri(str(node))
+
+
+def _literal(value: Literal) -> Any:
+    if value.language == "en":
+        return str(value)  # the context's default language
+    if value.language:
+        return {"@value": str(value), "@language": value.language}
+    if value.datatype is None or value.datatype == XSD.string:
+        return {"@value": str(value)}
+    return {"@value": str(value), "type": compact_iri(str(value.datatype))}
+
+
+def to_jsonld(graph: Graph) -> dict[str, Any]:
+    """`graph` as a JSON-LD document using the published context by reference."""
+    nodes = []
+    for subject in sorted(set(graph.subjects()), key=lambda n: (isinstance(n, BNode), str(n))):
+        node: dict[str, Any] = {"id": _ref(subject)}
+        for predicate, value in sorted(graph.predicate_objects(subject)):
+            if predicate == RDF.type and not isinstance(value, Literal):
+                node.setdefault("type", []).append(_ref(value))
+                continue
+            term, links = _TERMS.get(str(predicate), (None, False))
+            if isinstance(value, Literal):
+                key = term if term and not links else compact_iri(str(predicate))
+                item = _literal(value)
+            elif term and links:
+                key, item = term, _ref(value)
+            else:
+                key, item = term or compact_iri(str(predicate)), {"id": _ref(value)}
+            node.setdefault(key, []).append(item)
+        nodes.append({k: v[0] if isinstance(v, list) and len(v) == 1 else v
+                      for k, v in sorted(node.items())})
+    return {"@context": CONTEXT_URL, "@graph": nodes}
 
 
 def inline_context(data: bytes) -> str:

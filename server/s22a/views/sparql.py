@@ -13,6 +13,7 @@ import json
 import re
 import time
 from dataclasses import replace
+from functools import cache
 from typing import Any
 
 import pyoxigraph as ox
@@ -52,7 +53,6 @@ bp.record_once(lambda state: sparql_service.init_app(state.app))
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 HTML_ROWS = 1000  # rows shown on the page; the downloads have them all
 _PLAIN = Format("txt", "text/plain", "Text")
-_EMPTY = ox.Store()  # for syntax checks that must not touch data or the network
 _POSITION = re.compile(r"at (\d+):(\d+)")
 
 
@@ -225,10 +225,16 @@ def _run(job: QueryJob, federated: bool, store: Any, token: str, service: Any) -
     return service.engine(store).run(job, store, token, deadline)
 
 
+@cache
+def _empty_store() -> ox.Store:
+    """An empty in-memory store, for syntax checks that must not touch data or the network."""
+    return ox.Store()
+
+
 def _check_syntax(text: str) -> None:
     """Parse `text` with the engine on an empty store (no data, no SERVICE: no work)."""
     try:
-        _EMPTY.query(text)
+        _empty_store().query(text)
     except SyntaxError as error:
         raise QuerySyntaxError(error.msg or str(error)) from None
 

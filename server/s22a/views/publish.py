@@ -1,0 +1,161 @@
+"""Tools for PCC offices, in the browser: check a register, and convert a spreadsheet.
+
+`/publish/validate` takes pasted or uploaded RDF and shows the validation report (the
+same shapes and code as `s22a validate`); `/publish/csv` takes a CSV table and a force
+and shows the register in Turtle, the cells it could not match, and the report. Nothing
+is stored: the pages only compute and show, so they work without JavaScript and carry
+no CSRF token. A cross-site request could only make a browser compute a report that the
+other site cannot read (the same-origin policy), and these forms use no cookies or
+sessions; publishing itself needs a bearer token, which browsers never send on their own.
+"""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+
+from flask import Blueprint, Response, render_template, request
+from rdflib.namespace import RDFS
+from werkzeug.datastructures import FileStorage
+from werkzeug.exceptions import RequestEntityTooLarge
+
+from .. import csv_import, validation
+from ..namespaces import S22A, register_iri
+from ..store import get_store
+from .registers import max_upload
+
+bp = Blueprint("publish", __name__)
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@dataclass
+class Form:
+    """What a form was given, what is wrong with it, and what it produced."""
+
+    values: dict[str, str] = field(default_factory=dict)
+    errors: list[tuple[str, str]] = field(default_factory=list)  # field id, message
+
+    def error(self, name: str) -> str | None:
+        """The error message for field `name`, if any."""
+        return next((message for f, message in self.errors if f == name), None)
+
+
+def _page(template: str, status: int = 200, **context: object) -> Response:
+    response = Response(render_template(template, **context), status=status,
+                        content_type="text/html; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _too_large(template: str, form: Form, **context: object) -> Response:
+    form.errors.append(("file", f"The file is too large: the limit is {max_upload()} bytes."))
+    return _page(template, 413, form=form, **context)
+
+
+def _read_form() -> tuple[dict[str, str], FileStorage | None]:
+    """The submitted fields and file, within the upload limit (raises RequestEntityTooLarge)."""
+    limit = max_upload()
+    request.max_content_length = limit + MULTIPART_OVERHEAD
+    request.max_form_memory_size = limit
+    if request.content_length is not None and request.content_length > limit + MULTIPART_OVERHEAD:
+        raise RequestEntityTooLarge()
+    upload = request.files.get("file")
+    if upload is not None and not upload.filename:
+        upload = None
+    return {k: v for k, v in request.form.items()}, upload
+
+
+def _read_upload(upload: FileStorage) -> bytes:
+    data = upload.stream.read(max_upload() + 1)
+    if len(data) > max_upload():
+        raise RequestEntityTooLarge()
+    return data
+
+
+@bp.get("/publish")
+def index() -> Response:
+    """How to publish a register, and the tools that help."""
+    return _page("publish_index.html")
+
+
+@bp.route("/publish/validate", methods=["GET", "POST"])
+def validate() -> Response:
+    """Check a register pasted or uploaded: its syntax, then the shapes. Nothing is stored."""
+    form = Form()
+    if request.method == "GET":
+        return _page("publish_validate.html", form=form)
+    try:
+        fields, upload = _read_form()
+        data = _read_upload(upload) if upload else None
+    except RequestEntityTooLarge:
+        return _too_large("publish_validate.html", form)
+    text = fields.get("turtle", "")
+    form.values["turtle"] = text
+    if data is not None and text.strip():
+        form.errors.append(("turtle", "Paste a register or choose a file, not both."))
+    elif data is None and not text.strip():
+        form.errors.append(("turtle", "Paste a register in Turtle, or choose a file."))
+    if form.errors:
+        return _page("publish_validate.html", 400, form=form)
+    name = upload.filename if upload and data is not None else "pasted.ttl"
+    payload = data if data is not None else text.encode("utf-8")
+    try:
+        report = validation.validate_bytes(payload, name or "upload.ttl")
+    except validation.RegisterUnreadable as error:
+        line = _line(payload, error.line)
+        return _page("publish_validate.html", form=form, unreadable=error, line=line, name=name)
+    return _page("publish_validate.html", form=form, report=report, name=name)
+
+
+def _line(data: bytes, number: int | None) -> str | None:
+    """The text of line `number` of `data`, to show where a syntax error is."""
+    if not number:
+        return None
+    lines = data.decode("utf-8", "replace").splitlines()
+    return lines[number - 1][:300] if 0 < number <= len(lines) else None
+
+
+def forces() -> list[tuple[str, str]]:
+    """(slug, name) of every force in the reference data, by name."""
+    graph = validation.context_graph()
+    found = []
+    for force, slug in graph.subject_objects(S22A.policeUkId):
+        found.append((str(slug), str(graph.value(force, RDFS.label) or slug)))
+    return sorted(found, key=lambda f: f[1])
+
+
+@bp.route("/publish/csv", methods=["GET", "POST"])
+def convert_csv() -> Response:
+    """Turn a CSV table into a register: the Turtle, the cells not matched, the report."""
+    form = Form()
+    choices = forces()
+    if request.method == "GET":
+        return _page("publish_csv.html", form=form, forces=choices)
+    try:
+        fields, upload = _read_form()
+        data = _read_upload(upload) if upload else None
+    except RequestEntityTooLarge:
+        return _too_large("publish_csv.html", form, forces=choices)
+    force = fields.get("force", "")
+    form.values["force"] = force
+    if force not in {slug for slug, _ in choices}:
+        form.errors.append(("force", "Choose the force whose register this is."))
+    if data is None:
+        form.errors.append(("file", "Choose a CSV file."))
+    if form.errors:
+        return _page("publish_csv.html", 400, form=form, forces=choices)
+    assert upload is not None and data is not None
+    store = get_store()
+    previous = store.graph_triples(register_iri(force))
+    try:
+        result = csv_import.convert(data, force, previous=previous if len(previous) else None,
+                                    source=upload.filename or "table.csv")
+    except csv_import.CsvImportError as error:
+        form.errors.append(("file", f"The file cannot be converted: {error}."))
+        return _page("publish_csv.html", 400, form=form, forces=choices)
+    turtle = result.turtle()
+    report = validation.validate_graph(result.graph, source=f"{force}.ttl")
+    download = "data:text/turtle;charset=utf-8;base64," + base64.b64encode(
+        turtle.encode("utf-8")).decode("ascii")
+    return _page("publish_csv.html", form=form, forces=choices, result=result, turtle=turtle,
+                 report=report, download=download, filename=f"{force}.ttl")

@@ -1,0 +1,321 @@
+"""Each force's register as a graph to read and write: the SPARQL 1.1 Graph Store HTTP Protocol.
+
+`/registers/{force}` names the graph `https://w3id.org/s22a/id/register/{force}` directly
+(GSP section 4.1). GET reads it (section 5.2); PUT replaces it (5.3: 201 Created when it
+did not exist, 200 otherwise); POST merges into it (5.5: the merged register must itself be
+valid); DELETE retires it (5.4: the graph is dropped, a retiring version is recorded, its
+register items become retired, and GET then answers 404).
+
+A write needs the force's bearer token (RFC 6750): 401 without a valid one, 403 with
+another force's. Before anything changes the body is checked in this order: media type
+(415), size (413, `S22A_MAX_UPLOAD`), syntax (400, with line and column), then the shapes
+(422, with the SHACL report as JSON, Turtle or HTML by Accept). A write that fails changes
+no register; its attempt is recorded. Success answers with what changed and links to the
+new version (Location on 201, Content-Location always). Tokens never reach the logs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+
+from flask import Blueprint, Response, current_app, render_template, request, url_for
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import RDF, SH
+
+from .. import conneg, validation, versions, writes
+from ..conneg import HTML, RDF_FORMATS, TURTLE, Format
+from ..namespaces import bind_prefixes, register_iri
+from ..store import get_store
+from ..tokens import TokenRecord, app_tokens
+from . import rdf
+
+bp = Blueprint("registers", __name__)
+
+JSON = Format("json", "application/json", "JSON")
+TEXT = Format("txt", "text/plain", "Plain text")
+WRITE_TYPES = (
+    "text/turtle",
+    "application/x-turtle",
+    "application/n-triples",
+    "application/ld+json",
+    "application/rdf+xml",
+)
+DEFAULT_MAX_UPLOAD = 5 * 2**20
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+REALM = 'Bearer realm="s22a register"'
+READ_FORMATS: tuple[Format, ...] = (*RDF_FORMATS[:1], HTML, *RDF_FORMATS[1:])
+REPORT_FORMATS = (JSON, TURTLE, HTML)
+PROBLEM_FORMATS = (JSON, HTML, TEXT)
+
+
+def report_groups(result: validation.ValidationResult) -> list[dict]:
+    """A report's findings grouped by agreement, the register as a whole first."""
+    groups: dict[str | None, dict] = {}
+    for finding in result.findings:
+        group = groups.setdefault(finding.agreement, {
+            "agreement": finding.agreement, "title": finding.agreement_title, "findings": []})
+        group["findings"].append(finding)
+    return sorted(groups.values(), key=lambda g: (g["agreement"] is not None,
+                                                  g["title"] or "", g["agreement"] or ""))
+
+
+bp.add_app_template_global(report_groups, "report_groups")
+
+
+def max_upload() -> int:
+    """The largest body a write may carry, in bytes (S22A_MAX_UPLOAD, default 5 MiB)."""
+    return int(current_app.config.get("S22A_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
+
+
+def _choose(offered: Sequence[Format]) -> Format:
+    """The format the client prefers among `offered`; the first when it accepts none."""
+    chosen = conneg.negotiate(
+        format_param=request.args.get("_format"), accept=request.headers.get("Accept"),
+        offered=offered,
+    )
+    return chosen or offered[0]
+
+
+def problem(status: int, title: str, detail: str, **extra: object) -> Response:
+    """An error answer as JSON, HTML or text, whichever the client prefers."""
+    fmt = _choose(PROBLEM_FORMATS)
+    if fmt is HTML:
+        body = render_template("register_problem.html", status=status, title=title,
+                               detail=detail, extra=extra)
+    elif fmt is TEXT:
+        lines = [f"{status} {title}", detail, *(f"{k}: {v}" for k, v in extra.items())]
+        body = "\n".join(lines) + "\n"
+    else:
+        body = json.dumps({"status": status, "title": title, "detail": detail, **extra},
+                          indent=2, ensure_ascii=False)
+    response = Response(body, status=status, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def unknown_register(force: str) -> Response:
+    """404: there is no register for this force."""
+    return problem(404, "No such register",
+                   f"There is no register for “{force}”. Its force can create it with PUT.")
+
+
+# ---------------------------------------------------------------------------
+# Who is writing, and what
+
+
+def bearer_token() -> str | None:
+    """The bearer token of the request's Authorization header, if any."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return token.strip()
+
+
+def authorise(force: str) -> TokenRecord | Response:
+    """The token record allowed to write `force`'s register, or the 401/403 answer."""
+    token = bearer_token()
+    if token is None:
+        response = problem(401, "A token is needed",
+                           "Writing a register needs its force's token: send the header "
+                           "“Authorization: Bearer TOKEN” (ask for a token with "
+                           "`s22a token create --force FORCE`).")
+        response.headers["WWW-Authenticate"] = REALM
+        return response
+    record = app_tokens().verify(token)
+    if record is None:
+        response = problem(401, "The token is not valid",
+                           "The token is unknown, mistyped or revoked.")
+        response.headers["WWW-Authenticate"] = f'{REALM}, error="invalid_token"'
+        return response
+    if record.force != force:
+        current_app.logger.warning("token %s (%s) refused for the register of %s",
+                                   record.id, record.force, force)
+        response = problem(403, "Not this force's token",
+                           f"This token writes the register of {record.force} only.")
+        response.headers["WWW-Authenticate"] = f'{REALM}, error="insufficient_scope"'
+        return response
+    return record
+
+
+def read_body() -> tuple[bytes, str] | Response:
+    """The request body and its media type, or the 415/413 answer."""
+    media_type = (request.mimetype or "").lower()
+    if media_type not in WRITE_TYPES:
+        response = problem(415, "Unsupported media type",
+                           f"Send the register as one of {', '.join(WRITE_TYPES)} "
+                           f"(this request says “{media_type or 'nothing'}”).",
+                           accepted=list(WRITE_TYPES))
+        response.headers["Accept-Post"] = ", ".join(WRITE_TYPES)
+        return response
+    limit = max_upload()
+    too_large = problem(413, "Too large",
+                        f"A register may be at most {limit} bytes.", limit=limit)
+    if request.content_length is not None and request.content_length > limit:
+        return too_large
+    data = request.stream.read(limit + 1)
+    if len(data) > limit:
+        return too_large
+    return data, media_type
+
+
+# ---------------------------------------------------------------------------
+# Answers to writes
+
+
+def version_url(force: str, number: int) -> str:
+    """The absolute URL of one version of a force's register."""
+    return url_for("history.version", force=force, number=number, _external=True)
+
+
+def _refusal_report(register: str, reason: str) -> Graph:
+    """A SHACL validation report with one violation, for refusals the shapes do not make."""
+    report = Graph()
+    bind_prefixes(report)
+    node, result = BNode(), BNode()
+    report.add((node, RDF.type, SH.ValidationReport))
+    report.add((node, SH.conforms, Literal(False)))
+    report.add((node, SH.result, result))
+    report.add((result, RDF.type, SH.ValidationResult))
+    report.add((result, SH.resultSeverity, SH.Violation))
+    report.add((result, SH.focusNode, URIRef(register)))
+    report.add((result, SH.resultMessage, Literal(reason, lang="en")))
+    return report
+
+
+def invalid(result: writes.WriteResult, force: str) -> Response:
+    """422 with the validation report, as JSON, Turtle or HTML."""
+    fmt = _choose(REPORT_FORMATS)
+    title = "The register is not valid"
+    detail = f"Nothing was changed: {result.reason}"
+    report = result.validation
+    if fmt is TURTLE:
+        graph = report.report if report else _refusal_report(result.register, result.reason)
+        body: str | bytes = graph.serialize(format="turtle", encoding="utf-8")
+    elif fmt is HTML:
+        body = render_template("register_invalid.html", force=force, title=title,
+                               detail=detail, report=report)
+    else:
+        summary = report.as_dict() if report else {"conforms": False, "results": [
+            {"severity": "violation", "message": result.reason, "focus": result.register}]}
+        body = json.dumps({"status": 422, "title": title, "detail": detail, **summary},
+                          indent=2, ensure_ascii=False)
+    response = Response(body, status=422, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def written(result: writes.WriteResult, force: str) -> Response:
+    """The answer to a write that succeeded: what changed, and where the new version is."""
+    version = result.version
+    url = version_url(force, version.number) if version else None
+    summary = {
+        "register": result.register,
+        "outcome": result.status,
+        "version": None if version is None else {
+            "number": version.number, "iri": version.iri, "url": url,
+            "generated": version.generated.isoformat(),
+        },
+        "agreements": result.counts(),
+        "changes": [{"agreement": c.agreement, "title": c.title, "effect": c.effect,
+                     "kind": c.kind} for c in result.changes],
+        "warnings": [w.message for w in result.warnings],
+    }
+    fmt = _choose((JSON, HTML))
+    if fmt is HTML:
+        body = render_template("register_written.html", force=force, result=result,
+                               summary=summary, url=url)
+    else:
+        body = json.dumps(summary, indent=2, ensure_ascii=False)
+    status = 201 if result.status == "created" else 200
+    response = Response(body, status=status, content_type=fmt.content_type)
+    if url:
+        response.headers["Content-Location"] = url
+        if status == 201:
+            response.headers["Location"] = url
+        history = url_for("history.versions_list", force=force, _external=True)
+        response.headers["Link"] = (f'<{url}>; rel="latest-version", '
+                                    f'<{history}>; rel="version-history"')
+    response.vary.add("Accept")
+    return response
+
+
+def _answer(result: writes.WriteResult, force: str, method: str, record: TokenRecord) -> Response:
+    current_app.logger.info("%s register %s by token %s: %s%s", method, force, record.id,
+                            result.status, f" ({result.reason})" if result.reason else "")
+    if result.status == "unreadable":
+        error = result.syntax_error
+        assert error is not None
+        return problem(400, "The register cannot be read",
+                       f"Nothing was changed: {error.message}", line=error.line,
+                       column=error.column)
+    if result.status in ("invalid", "refused"):
+        return invalid(result, force)
+    return written(result, force)
+
+
+# ---------------------------------------------------------------------------
+# The routes
+
+
+@bp.route("/registers/<force>", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
+def graph(force: str) -> Response:
+    """A force's register graph: read it, replace it, add to it, or retire it."""
+    if not SLUG.match(force):
+        return unknown_register(force)
+    if request.method in ("GET", "HEAD"):
+        return read(force)
+    record = authorise(force)
+    if isinstance(record, Response):
+        return record
+    store = get_store()
+    register = register_iri(force)
+    source = f"{request.method} /registers/{force} with token {record.id}"
+    if request.method == "DELETE":
+        retired = writes.retire(store, register, source=source)
+        if retired is None:
+            return unknown_register(force)
+        return _answer(retired, force, "DELETE", record)
+    body = read_body()
+    if isinstance(body, Response):
+        return body
+    data, media_type = body
+    result = writes.write(store, register, data, media_type, source=source,
+                          merge=request.method == "POST")
+    return _answer(result, force, request.method, record)
+
+
+def read(force: str) -> Response:
+    """GET: the current register in the negotiated format (HTML for browsers)."""
+    store = get_store()
+    register = register_iri(force)
+    if register not in store.graphs():
+        return unknown_register(force)
+    fmt = conneg.negotiate(format_param=request.args.get("_format"),
+                           accept=request.headers.get("Accept"), offered=READ_FORMATS)
+    if fmt is None:
+        offered = ", ".join(f.media_type for f in READ_FORMATS)
+        return problem(406, "No format you accept", f"This register is served as {offered}.")
+    latest = versions.latest(store, register)
+    tag = f"{latest.content_hash[7:39] if latest else 'none'}-{fmt.key}"
+    if request.if_none_match.contains_weak(tag):
+        response = Response(status=304)
+    elif fmt is HTML:
+        response = Response(render_template("register_graph.html", force=force,
+                                            register=register, latest=latest,
+                                            formats=READ_FORMATS),
+                            content_type=fmt.content_type)
+    else:
+        content = store.graph_triples(register)
+        bind_prefixes(content)
+        response = Response(rdf.serialize(content, fmt), content_type=fmt.content_type)
+        response.access_control_allow_origin = "*"
+    response.set_etag(tag, weak=True)
+    response.vary.add("Accept")
+    response.headers["Link"] = (
+        f'<{url_for("history.versions_list", force=force, _external=True)}>; '
+        f'rel="version-history", '
+        f'<{url_for("history.register_feed", force=force, _external=True)}>; '
+        f'rel="alternate"; type="application/atom+xml"')
+    return response

@@ -1,0 +1,133 @@
+"""A person's walk through the site in real headless Chromium, with an axe-core audit on each page.
+
+Debian's `chromium` (/usr/bin/chromium) is driven by Playwright's Python package; no browser
+is downloaded. The walk: home, search, an agreement, one of its parties, another agreement of
+that force, the SPARQL page. axe-core (bundled by axe-playwright-python, injected from the
+package, nothing fetched) must report no serious or critical violation of WCAG 2.x A/AA.
+Screenshots go to `screenshots/` at the repository root (see the README).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = Path("/usr/bin/chromium")
+if not CHROMIUM.exists():
+    pytest.skip(reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+                allow_module_level=True)
+
+from axe_playwright_python.sync_playwright import Axe  # noqa: E402
+from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
+
+from conftest import ROOT, LiveServer  # noqa: E402
+
+SHOTS = ROOT / "screenshots"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                       "wcag22aa", "best-practice"]},
+               "resultTypes": ["violations"]}
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Headless Chromium from the Debian package."""
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+    """A fresh tab that may only talk to the local server."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
+    context.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())
+    tab = context.new_page()
+    yield tab
+    context.close()
+
+
+def audit(page: Page, name: str) -> None:
+    """Screenshot the page and fail on any serious or critical axe-core violation."""
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+    results = Axe().run(page, options=AXE_OPTIONS)
+    serious = [
+        f"{v['id']} ({v['impact']}): {v['help']} at "
+        + ", ".join(str(n["target"]) for n in v["nodes"][:3])
+        for v in results.response["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+    assert not serious, f"{name}: " + "; ".join(serious)
+
+
+def test_walk_home_search_agreement_force_agreement_sparql(page: Page,
+                                                           live_server: LiveServer) -> None:
+    response = page.goto(live_server.url + "/")
+    assert response and response.status == 200
+    expect(page.locator("h1")).to_have_text("Collaboration agreements between UK police forces")
+    assert page.locator("svg[role=img] title").count() == 2
+    audit(page, "01-home")
+
+    page.get_by_label("Search agreements, forces and capabilities").fill("forensic")
+    page.get_by_role("button", name="Search").click()
+    expect(page.locator("h2").first).to_contain_text("for “forensic”")
+    audit(page, "02-search")
+
+    page.get_by_role("link", name="North West Forensics Collaboration").first.click()
+    expect(page.locator("h1")).to_have_text("North West Forensics Collaboration")
+    assert "/doc/agreement/north-west-forensics" in page.url
+    audit(page, "03-agreement")
+
+    page.locator("table").first.get_by_role("link", name="Cheshire Constabulary").click()
+    expect(page.locator("h1")).to_have_text("Cheshire Constabulary")
+    audit(page, "04-force")
+
+    page.get_by_role("link", name="Multi-Force Shared Service").first.click()
+    expect(page.locator("h1")).to_have_text("Multi-Force Shared Service")
+    expect(page.get_by_text("Cheshire Fire Authority").first).to_be_visible()
+    audit(page, "05-another-agreement")
+
+    with page.expect_navigation() as navigation:
+        page.get_by_role("navigation", name="Main").get_by_role("link", name="SPARQL").click()
+    status = navigation.value.status if navigation.value else 0
+    assert status < 500
+    audit(page, "06-sparql")
+
+
+def test_keyboard_reaches_the_skip_link_and_shows_focus(page: Page,
+                                                        live_server: LiveServer) -> None:
+    page.goto(live_server.url + "/doc/force/merseyside")
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.textContent")
+    assert focused == "Skip to main content"
+    style = page.evaluate("getComputedStyle(document.activeElement).backgroundColor")
+    assert style == "rgb(255, 221, 0)"  # the yellow focus state
+    page.keyboard.press("Enter")
+    assert page.url.endswith("#main-content")
+
+
+def test_pages_need_no_javascript(browser: Browser, live_server: LiveServer) -> None:
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390,
+                                                                        "height": 844})
+    tab = context.new_page()
+    for path, heading in (("/", "Collaboration agreements between UK police forces"),
+                          ("/doc/agreement/north-west-rocu",
+                           "North West Regional & Organised Crime Unit"),
+                          ("/agreements?sort=newest", "Agreements")):
+        tab.goto(live_server.url + path)
+        expect(tab.locator("h1")).to_have_text(heading)
+        assert tab.locator("script").count() == 0
+    tab.goto(live_server.url + "/")
+    tab.locator("details").first.locator("summary").click()  # works without scripts
+    expect(tab.locator("details").first.locator("table")).to_be_visible()
+    SHOTS.mkdir(exist_ok=True)
+    tab.screenshot(path=str(SHOTS / "07-home-narrow-no-javascript.png"), full_page=True)
+    context.close()
