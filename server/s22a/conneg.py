@@ -72,20 +72,20 @@ def parse_accept(header: str | None) -> list[tuple[str, float]]:
 def _quality(fmt: Format, ranges: list[tuple[str, float]]) -> tuple[float, int]:
     """The q-value the most specific matching range gives `fmt`, and that specificity."""
     best: tuple[float, int] = (0.0, -1)
-    types = (fmt.media_type, *(a for a in fmt.aliases if "/" in a))
+    aliases = {a for a in fmt.aliases if "/" in a}
     for media_range, q in ranges:
         kind, _, subtype = media_range.partition("/")
-        for media_type in types:
-            if media_range == media_type:
-                specificity = 2
-            elif subtype == "*" and media_type.startswith(kind + "/"):
-                specificity = 1
-            elif media_range == "*/*":
-                specificity = 0
-            else:
-                continue
-            if specificity > best[1]:
-                best = (q, specificity)
+        if media_range == fmt.media_type or media_range in aliases:
+            specificity = 2
+        elif subtype == "*" and fmt.media_type.startswith(kind + "/"):
+            # A wildcard matches the format's own media type, not its aliases.
+            specificity = 1
+        elif media_range == "*/*":
+            specificity = 0
+        else:
+            continue
+        if specificity > best[1]:
+            best = (q, specificity)
     return best
 
 

@@ -404,7 +404,8 @@ def _register(graph: Graph, register: URIRef, force: URIRef, context: Graph, sou
     graph.add((register, RDFS.comment, Literal(
         f"Converted from the table {source} by `s22a import-csv`: parties matched to the "
         "reference data by name; rows marked National or Part-National name no parties, so "
-        "the register's own force is given as party and the parties are marked not stated.",
+        "the register's own force is given as party and the parties are marked not stated, "
+        "unless the row is a national agreement whose record names its party group.",
         lang="en")))
 
 

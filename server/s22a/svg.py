@@ -72,7 +72,9 @@ def network(nodes: Sequence[Node], edges: Sequence[tuple[str, str, int]], *, ide
             out.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}" '
                        f'stroke-width="{_stroke(weight, heaviest)}" stroke-opacity="{opacity}"/>')
     out.append("</g>")
-    out.append(f'<g class="nodes" {FONT} font-size="14" fill="{TEXT}">')
+    # Labels get a white halo so that lines passing under them do not hide them.
+    out.append(f'<g class="nodes" {FONT} font-size="14" fill="{TEXT}" stroke="#ffffff" '
+               'stroke-width="4" paint-order="stroke" stroke-linejoin="round">')
     for node in nodes:
         x, y, angle = position[node.key]
         r = 6 + 10 * math.sqrt(node.size / max(biggest, 1))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -192,62 +193,16 @@ def snapshot(store: Store, version: str) -> Graph:
 
 
 def dataset_version(store: Store) -> str:
-    """A token that changes whenever any register version is accepted (for ETags and caches)."""
+    """A token that changes whenever a register version is accepted or reference data reloads."""
     rows = store.select(
         PREFIXES
-        + f"""SELECT (COUNT(?v) AS ?n) (MAX(?t) AS ?latest) WHERE {{ GRAPH <{GRAPH_META}> {{
-            ?v a s22a:RegisterVersion ; prov:generatedAtTime ?t }} }}"""
+        + f"""SELECT ?n ?latest ?reference WHERE {{ GRAPH <{GRAPH_META}> {{
+              {{ SELECT (COUNT(?v) AS ?n) (MAX(?t) AS ?latest) WHERE {{
+                   ?v a s22a:RegisterVersion ; prov:generatedAtTime ?t }} }}
+              {{ SELECT (GROUP_CONCAT(?h) AS ?reference) WHERE {{
+                   ?graph s22a:contentHash ?h FILTER NOT EXISTS {{ ?graph a ?type }} }} }}
+            }} }}"""
     )
     row = rows[0] if rows else {}
-    return f"{row.get('n', 0)}-{row.get('latest', '')}"
-
-
-def record_attempt(
-    store: Store,
-    register: str,
-    *,
-    source: str,
-    outcome: str,
-    reason: str | None = None,
-    violations: int | None = None,
-) -> None:
-    """Record a load attempt that did not produce a new version (unchanged or refused)."""
-    stamp = now()
-    attempt = URIRef(f"{register}/attempt/{uuid.uuid4().hex}")
-    source_term = URIRef(source) if "://" in source else Literal(source)
-    extra = ""
-    if reason:
-        extra += f" ; s22a:reason {_n3(reason)}"
-    if violations is not None:
-        extra += f" ; s22a:violationCount {violations}"
-    store.update(
-        PREFIXES
-        + f"""
-        INSERT DATA {{ GRAPH <{GRAPH_META}> {{
-          {attempt.n3()} a s22a:LoadAttempt, prov:Activity ; s22a:register <{register}> ;
-              prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
-              s22a:outcome s22a:{outcome} {extra} .
-        }} }}"""
-    )
-
-
-def attempts(store: Store, register: str) -> list[dict[str, str]]:
-    """Every load attempt for `register`, newest first, as outcome / time / reason."""
-    rows = store.select(
-        PREFIXES
-        + f"""
-        SELECT ?attempt ?outcome ?time ?reason WHERE {{ GRAPH <{GRAPH_META}> {{
-            ?attempt a s22a:LoadAttempt ; s22a:register <{register}> ;
-                     s22a:outcome ?outcome ; prov:startedAtTime ?time .
-            OPTIONAL {{ ?attempt s22a:reason ?reason }} }} }}
-        ORDER BY DESC(?time) DESC(STR(?attempt))"""
-    )
-    return [
-        {
-            "attempt": str(r["attempt"]),
-            "outcome": str(r["outcome"]).rsplit("#", 1)[-1],
-            "time": str(r["time"]),
-            "reason": str(r.get("reason", "")),
-        }
-        for r in rows
-    ]
+    reference = hashlib.sha256(str(row.get("reference", "")).encode()).hexdigest()[:12]
+    return f"{row.get('n', 0)}-{row.get('latest', '')}-{reference}"

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph
 
-from . import changes, sources, validation, versions
+from . import changes, reconcile, sources, validation, versions
 from .namespaces import REGISTER
 from .store import Store
 
@@ -160,5 +160,7 @@ def retire(store: Store, register: str, *, source: str) -> WriteResult | None:
         changes.mark_retired(store, register, iri)
         store.drop_graph(register)
         version = versions.latest(store, register)
-        return WriteResult("retired", register, version, changes.agreement_changes(before, Graph()))
+    # As after any accepted version: the agreements it listed no longer count as confirmed.
+    reconcile.store_report(store, reconcile.reconcile(store))
+    return WriteResult("retired", register, version, changes.agreement_changes(before, Graph()))
 

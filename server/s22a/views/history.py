@@ -15,8 +15,9 @@ import json
 from collections.abc import Sequence
 from datetime import UTC, date, datetime
 
+import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 from werkzeug.routing import BaseConverter, ValidationError
 
@@ -28,6 +29,7 @@ from ..namespaces import (
     FORCE,
     GRAPH_ONTOLOGY,
     GRAPH_REFERENCE,
+    PREFIXES,
     S22A,
     bind_prefixes,
     register_iri,
@@ -39,7 +41,7 @@ from .registers import JSON, READ_FORMATS, SLUG, problem, version_url
 TRIG = Format("trig", "application/trig", "TriG", "trig")
 NQUADS = Format("nq", "application/n-quads", "N-Quads", "nquads")
 DIFF_FORMATS = (TRIG, HTML, JSON, NQUADS)
-LIST_FORMATS = (HTML, JSON, conneg.TURTLE)
+LIST_FORMATS = (conneg.TURTLE, HTML, JSON)
 FEED_SECONDS = 300
 
 
@@ -108,16 +110,16 @@ def describe(graph: Graph, node: URIRef, names: dict[str, str]) -> list[dict]:
     rows: dict[str, dict] = {}
     for p, o in sorted(graph.predicate_objects(node)):
         row = rows.setdefault(str(p), {"property": names.get(str(p), p.n3(graph.namespace_manager)),
-                                       "values": []})
+                                       "terms": []})
         if isinstance(o, URIRef):
-            row["values"].append({"text": names.get(str(o), str(o)), "href": local(str(o))})
+            row["terms"].append({"text": names.get(str(o), str(o)), "href": local(str(o))})
         elif isinstance(o, Literal):
-            row["values"].append({"text": str(o), "href": None})
+            row["terms"].append({"text": str(o), "href": None})
         else:  # a blank node: its own words, or what it says
             text = graph.value(o, DCTERMS.description) or graph.value(o, RDFS.label)
             if text is None:
                 text = "; ".join(names.get(str(v), str(v)) for _, v in graph.predicate_objects(o))
-            row["values"].append({"text": str(text), "href": None})
+            row["terms"].append({"text": str(text), "href": None})
     return list(rows.values())
 
 
@@ -227,13 +229,8 @@ def diff(force: str, older: int, newer: int) -> Response:
     added, removed = changes.triple_diff(old, new)
     register = register_iri(force)
     if fmt in (TRIG, NQUADS):
-        dataset = Dataset()
-        bind_prefixes(dataset)
-        for part, triples in (("added", added), ("removed", removed)):
-            named = dataset.graph(URIRef(f"{register}/diff/{older}/{newer}#{part}"))
-            for triple in triples:
-                named.add(triple)
-        return _respond(fmt, dataset.serialize(format=fmt.rdflib_format, encoding="utf-8"))
+        return _respond(fmt, _quads({f"{register}/diff/{older}/{newer}#added": added,
+                                     f"{register}/diff/{older}/{newer}#removed": removed}, fmt))
     agreement_changes = changes.agreement_changes(old, new)
     if fmt is JSON:
         body = {"register": register, "from": first.iri, "to": second.iri,
@@ -248,6 +245,22 @@ def diff(force: str, older: int, newer: int) -> Response:
         "register_diff.html", force=force, name=force_name(store, force), first=first,
         second=second, changes=agreement_changes, added=_rows(added, names),
         removed=_rows(removed, names), formats=DIFF_FORMATS))
+
+
+def _quads(graphs: dict[str, Graph], fmt: Format) -> bytes:
+    """Named graphs as TriG or N-Quads (written by Oxigraph: rdflib's TriG writer is deprecated)."""
+    lines = []
+    for index, (name, graph) in enumerate(graphs.items()):
+        own = Graph()  # blank node labels are per document: keep each graph's apart
+        for triple in graph:
+            own.add(tuple(BNode(f"g{index}{t}") if isinstance(t, BNode) else t  # type: ignore
+                          for t in triple))
+        lines += [f"{line[:-1].rstrip()} <{name}> ." for line in _lines(own)]
+    quads = ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS)
+    if fmt is NQUADS:
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+    return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes)
 
 
 def _lines(graph: Graph) -> list[str]:

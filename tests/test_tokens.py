@@ -1,0 +1,146 @@
+"""Bearer tokens: shown once, stored only as salted hashes, scoped to one force, revocable."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import stat
+import threading
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from flask import Flask
+
+from conftest import LiveServer
+from s22a.cli import cli
+from s22a.store import get_store
+from s22a.tokens import TokenStore, token_id
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_a_token_is_stored_only_as_a_salted_hash(tmp_path: Path) -> None:
+    tokens = TokenStore(tmp_path / "tokens.json")
+    first, token = tokens.create("merseyside", note="PCC office")
+    second, other = tokens.create("merseyside")
+    text = (tmp_path / "tokens.json").read_text()
+    secret = token.rsplit("_", 1)[-1]
+    assert token not in text and secret not in text
+    assert first.salt != second.salt and first.hash != second.hash
+    assert tokens.verify(token) == first
+    assert tokens.verify(other) == second
+    assert stat.S_IMODE(os.stat(tmp_path / "tokens.json").st_mode) == 0o600
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tokens-")] == []
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # wrong secret
+    lambda t: t.replace("s22a_", "s22a_0", 1)[:-1],  # unknown id
+    lambda t: "",
+    lambda t: "not a token",
+    lambda t: t.split("_", 2)[2],  # the secret alone
+])
+def test_anything_but_the_exact_token_is_refused(tmp_path: Path, mangle) -> None:  # noqa: ANN001
+    tokens = TokenStore(tmp_path / "tokens.json")
+    _record, token = tokens.create("cheshire")
+    assert tokens.verify(mangle(token)) is None
+
+
+def test_revoked_tokens_stop_working_but_stay_listed(tmp_path: Path) -> None:
+    tokens = TokenStore(tmp_path / "tokens.json")
+    record, token = tokens.create("lancashire")
+    revoked = tokens.revoke(record.id)
+    assert revoked.revoked and not revoked.active
+    assert tokens.verify(token) is None
+    assert [r.id for r in tokens.records()] == [record.id]
+    with pytest.raises(KeyError):
+        tokens.revoke("000000000000")
+
+
+def test_concurrent_creations_are_all_kept(tmp_path: Path) -> None:
+    tokens = TokenStore(tmp_path / "tokens.json")
+    made: list[str] = []
+
+    def create() -> None:
+        made.append(tokens.create("cumbria")[1])
+
+    threads = [threading.Thread(target=create) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(tokens.records()) == 8
+    assert all(tokens.verify(t) is not None for t in made)
+
+
+def test_the_token_commands(tmp_path: Path) -> None:
+    path = str(tmp_path / "tokens.json")
+    runner = CliRunner()
+    created = runner.invoke(cli, ["token", "create", "--force", "merseyside", "--tokens", path])
+    assert created.exit_code == 0, created.output
+    token = created.stdout.strip()
+    assert token.startswith("s22a_") and "cannot be shown again" in created.stderr
+    assert TokenStore(path).verify(token) is not None
+    listed = runner.invoke(cli, ["token", "list", "--tokens", path])
+    ident = token_id(token)
+    assert ident and ident in listed.output and "merseyside" in listed.output
+    assert token not in listed.output and "active" in listed.output
+    revoked = runner.invoke(cli, ["token", "revoke", ident, "--tokens", path])
+    assert revoked.exit_code == 0 and "revoked" in revoked.output
+    assert "revoked" in runner.invoke(cli, ["token", "list", "--tokens", path]).output
+    assert runner.invoke(cli, ["token", "revoke", "nope", "--tokens", path]).exit_code == 1
+    unknown = runner.invoke(cli, ["token", "create", "--force", "atlantis", "--tokens", path])
+    assert unknown.exit_code != 0 and "no force 'atlantis'" in unknown.output
+
+
+def test_the_token_file_comes_from_s22a_tokens(tmp_path: Path) -> None:
+    path = tmp_path / "from-env.json"
+    result = CliRunner().invoke(cli, ["token", "create", "--force", "cheshire"],
+                                env={"S22A_TOKENS": str(path)})
+    assert result.exit_code == 0
+    assert TokenStore(path).verify(result.stdout.strip()) is not None
+
+
+def test_tokens_are_never_served(app: Flask, tmp_path: Path) -> None:
+    path = tmp_path / "tokens.json"
+    app.config["S22A_TOKENS"] = str(path)
+    record, token = TokenStore(path).create("merseyside")
+    client = app.test_client()
+    for url in ("/var/tokens.json", "/static/../var/tokens.json", "/tokens.json",
+                f"/static/{path}"):
+        assert client.get(url, follow_redirects=True).status_code == 404
+    with app.app_context():
+        dump = b"".join(get_store().dump())
+    for secret in (token, record.id, record.hash, record.salt):
+        assert secret.encode() not in dump  # nor, therefore, in /sparql or /dump.nq
+
+
+def test_request_logs_never_contain_tokens(
+    app: Flask, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = tmp_path / "tokens.json"
+    app.config["S22A_TOKENS"] = str(path)
+    _, token = TokenStore(path).create("merseyside")
+    _, other = TokenStore(path).create("cheshire")
+    data = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
+    caplog.set_level(logging.INFO)
+    with LiveServer(app) as server:
+        for bearer, body in ((token, data), (other, data), (token + "x", data),
+                             (token, b"not turtle at all")):
+            request = urllib.request.Request(
+                f"{server.url}/registers/merseyside", data=body, method="PUT",
+                headers={"Authorization": f"Bearer {bearer}", "Content-Type": "text/turtle"})
+            try:
+                with urllib.request.urlopen(request, timeout=30) as response:
+                    json.load(response)
+            except urllib.error.HTTPError as error:
+                error.close()
+    logged = caplog.text
+    assert "PUT /registers/merseyside" in logged  # the request log was captured
+    assert token_id(token) in logged  # writes are attributed by token id
+    for secret in (token, other, token.rsplit("_", 1)[-1], other.rsplit("_", 1)[-1]):
+        assert secret not in logged
