@@ -120,8 +120,9 @@ def test_tokens_are_never_served(app: Flask, tmp_path: Path) -> None:
 
 
 def test_request_logs_never_contain_tokens(
-    app: Flask, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    app: Flask, tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setattr(app.logger, "disabled", False)  # another test may have turned it off
     path = tmp_path / "tokens.json"
     app.config["S22A_TOKENS"] = str(path)
     _, token = TokenStore(path).create("merseyside")

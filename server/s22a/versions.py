@@ -206,3 +206,54 @@ def dataset_version(store: Store) -> str:
     row = rows[0] if rows else {}
     reference = hashlib.sha256(str(row.get("reference", "")).encode()).hexdigest()[:12]
     return f"{row.get('n', 0)}-{row.get('latest', '')}-{reference}"
+
+
+def record_attempt(
+    store: Store,
+    register: str,
+    *,
+    source: str,
+    outcome: str,
+    reason: str | None = None,
+    violations: int | None = None,
+) -> None:
+    """Record a load attempt that did not produce a new version (unchanged or refused)."""
+    stamp = now()
+    attempt = URIRef(f"{register}/attempt/{uuid.uuid4().hex}")
+    source_term = URIRef(source) if "://" in source else Literal(source)
+    extra = ""
+    if reason:
+        extra += f" ; s22a:reason {_n3(reason)}"
+    if violations is not None:
+        extra += f" ; s22a:violationCount {violations}"
+    store.update(
+        PREFIXES
+        + f"""
+        INSERT DATA {{ GRAPH <{GRAPH_META}> {{
+          {attempt.n3()} a s22a:LoadAttempt, prov:Activity ; s22a:register <{register}> ;
+              prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
+              s22a:outcome s22a:{outcome} {extra} .
+        }} }}"""
+    )
+
+
+def attempts(store: Store, register: str) -> list[dict[str, str]]:
+    """Every load attempt for `register`, newest first, as outcome / time / reason."""
+    rows = store.select(
+        PREFIXES
+        + f"""
+        SELECT ?attempt ?outcome ?time ?reason WHERE {{ GRAPH <{GRAPH_META}> {{
+            ?attempt a s22a:LoadAttempt ; s22a:register <{register}> ;
+                     s22a:outcome ?outcome ; prov:startedAtTime ?time .
+            OPTIONAL {{ ?attempt s22a:reason ?reason }} }} }}
+        ORDER BY DESC(?time) DESC(STR(?attempt))"""
+    )
+    return [
+        {
+            "attempt": str(r["attempt"]),
+            "outcome": str(r["outcome"]).rsplit("#", 1)[-1],
+            "time": str(r["time"]),
+            "reason": str(r.get("reason", "")),
+        }
+        for r in rows
+    ]

@@ -1,0 +1,65 @@
+"""Security headers, escaping of every literal, and no script anywhere."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from s22a import resources
+from s22a.sources import accept_register
+from s22a.store import get_store
+
+TEMPLATES = Path(resources.__file__).parent / "templates"
+PAGES = ["/", "/agreements", "/forces", "/search?q=forensic", "/sparql", "/def/s22a"]
+
+
+def test_html_pages_carry_the_security_headers(client: FlaskClient) -> None:
+    for path in PAGES:
+        response = client.get(path, headers={"Accept": "text/html"})
+        assert response.status_code == 200, path
+        policy = response.headers["Content-Security-Policy"]
+        assert "default-src 'none'" in policy and "script-src" not in policy, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+        assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_rdf_responses_are_not_sniffed(client: FlaskClient) -> None:
+    response = client.get("/doc/force/merseyside.ttl")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_no_template_has_inline_script_or_style() -> None:
+    for template in TEMPLATES.rglob("*.html"):
+        text = template.read_text()
+        assert "<script" not in text, template.name
+        assert not re.search(r"\son\w+\s*=", text), f"inline event handler in {template.name}"
+        assert "style=" not in text, f"inline style in {template.name} (the CSP refuses it)"
+
+
+def test_markup_in_a_register_renders_as_text(app: Flask) -> None:
+    hostile = '<script>alert("x")</script><img src=x onerror=alert(1)>'
+    register = (Path(resources.register_paths()[0]).read_text()).replace(
+        'dcterms:title "Bluelight Collaboration"@en',
+        f'dcterms:title "{hostile.replace(chr(34), chr(92) + chr(34))}"@en',
+    )
+    assert hostile.split(">")[0] in register.replace('\\"', '"')
+    with app.app_context():
+        outcome = accept_register(
+            get_store(),
+            "https://w3id.org/s22a/id/register/cheshire",
+            register.encode(),
+            name="cheshire.ttl",
+            source="test",
+        )
+    assert outcome.outcome == "Accepted", outcome.reason
+    client = app.test_client()
+    for path in ("/doc/agreement/cheshire-bluelight-collaboration", "/doc/register/cheshire",
+                 "/search?q=alert", "/agreements?size=50"):
+        body = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
+        assert "<script>" not in body and "<img src=x" not in body, path
+    page = client.get("/doc/agreement/cheshire-bluelight-collaboration.html")
+    assert "&lt;script&gt;alert(" in page.get_data(as_text=True)
