@@ -141,3 +141,57 @@ def test_too_large_uploads_are_refused(
         response = client.post(path, data=data)
         assert response.status_code == 413
         assert "too large" in response.data.decode()
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
+def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: object) -> None:
+    """Errors and results shown with scripts off; no serious or critical WCAG 2.2 AA failure."""
+    from axe_playwright_python.sync_playwright import Axe
+    from playwright.sync_api import Page, sync_playwright
+
+    url = live_server.url  # type: ignore[attr-defined]
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
+                                                       "wcag22aa"]},
+               "resultTypes": ["violations"]}
+    failures: list[str] = []
+
+    def walk(page: Page, audit: bool) -> None:
+        def check(name: str) -> None:
+            if audit:  # axe is itself a script, so the audit runs on a second walk
+                failures.extend(
+                    f"{name}: {v['id']} ({v['impact']}) at {v['nodes'][0]['target']}"
+                    for v in Axe().run(page, options=options).response["violations"]
+                    if v["impact"] in ("serious", "critical"))
+
+        page.goto(url + "/publish/validate")
+        page.get_by_role("button", name="Check the register").click()
+        assert page.locator("#error-summary").is_visible()
+        check("validate, with errors")
+        page.get_by_label("Paste the register (Turtle)").fill(BROKEN.read_text())
+        page.get_by_role("button", name="Check the register").click()
+        assert "Not valid" in page.content()
+        check("validate, with a report")
+        page.goto(url + "/publish/csv")
+        page.get_by_label("Force", exact=True).select_option("merseyside")
+        page.get_by_label("CSV file").set_input_files(str(ROOT / "tests" / "fixtures" /
+                                                          "merseyside.csv"))
+        page.get_by_role("button", name="Convert the table").click()
+        assert "All matched" in page.content()
+        check("csv, with results")
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"])
+        try:
+            for scripts in (False, True):
+                context = browser.new_context(java_script_enabled=scripts)
+                context.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda r: r.abort())
+                walk(context.new_page(), audit=scripts)
+                context.close()
+        finally:
+            browser.close()
+    assert failures == []

@@ -308,6 +308,10 @@ def test_put_replaces_and_answers_with_a_summary_and_the_new_version(
     client = app.test_client()
     same = client.put("/registers/merseyside", data=MERSEYSIDE, headers=bearer(token))
     assert same.status_code == 200 and same.json["outcome"] == "unchanged"
+    as_ntriples = Graph().parse(data=MERSEYSIDE, format="turtle").serialize(format="nt")
+    same = client.put("/registers/merseyside", data=as_ntriples,
+                      headers=bearer(token, "application/n-triples"))
+    assert same.status_code == 200 and same.json["outcome"] == "unchanged"
     assert len(history(app, "merseyside")) == 1
     response = client.put("/registers/merseyside", data=amended(), headers=bearer(token))
     assert response.status_code == 200
@@ -320,6 +324,11 @@ def test_put_replaces_and_answers_with_a_summary_and_the_new_version(
     assert isomorphic(Graph().parse(data=stored.data, format="turtle"),
                       Graph().parse(data=amended(), format="turtle"))
     assert isomorphic(triples(app, "merseyside"), Graph().parse(data=amended(), format="turtle"))
+    back = Graph().parse(data=MERSEYSIDE, format="turtle").serialize(format="json-ld")
+    response = client.put("/registers/merseyside", data=back,
+                          headers=bearer(token, "application/ld+json"))
+    assert response.status_code == 200
+    assert response.json["agreements"] == {"added": 0, "changed": 1, "removed": 1}
 
 
 def test_put_of_a_new_register_is_201_and_post_merges(app: Flask, tmp_path: Path) -> None:
@@ -368,9 +377,9 @@ def test_delete_retires_the_register(app: Flask, tmp_path: Path) -> None:
         assert register_iri("merseyside") not in store.graphs()
     listing = client.get("/registers/merseyside/versions", headers={"Accept": "application/json"})
     assert [v["retired"] for v in listing.json["versions"]] == [False, True]
-    # The force can publish again.
-    assert client.put("/registers/merseyside", data=MERSEYSIDE,
-                      headers=bearer(token)).status_code == 201
+    # The force can publish again (POST to a graph that does not exist creates it).
+    assert client.post("/registers/merseyside", data=MERSEYSIDE,
+                       headers=bearer(token)).status_code == 201
 
 
 def test_concurrent_puts_from_several_forces_are_all_kept(app: Flask, tmp_path: Path) -> None:

@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     # Load the catalogue when the app starts and the store holds no register.
     "S22A_LOAD_ON_START": True,
     "S22A_TOKENS": "./var/tokens.json",  # forces' write tokens: salted hashes, never served
+    "S22A_MAX_UPLOAD": 5 * 2**20,  # the largest register a write or form accepts, in bytes
 }
 
 

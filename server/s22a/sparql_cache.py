@@ -2,11 +2,12 @@
 
 The data changes only when a register changes, so a result is reusable until then: entries are
 keyed by (dataset token, query, dataset, formats) and the whole cache is dropped the first time
-a request sees a new token. The token (`dataset_token`) is `versions.dataset_version` (which
-changes on every accepted register version) extended with the number of load attempts and the
-hashes of the ontology and reference graphs, so that every write `sources` makes, refused
-attempts included, shows in `/sparql` at once. A write that records nothing in the meta graph
-is not seen until the next one that does.
+a request sees a new token. The token (`dataset_token`) reads the meta graph: the count and
+the latest time of accepted register versions (what `versions.dataset_version` reads), of
+load attempts, and the latest `dcterms:modified` of a graph (set when the reference data and
+ontology are reloaded). So every write `sources` records, refused attempts included, shows in
+`/sparql` at once. A write that records nothing in the meta graph is not seen until the next
+one that does. It costs one small query per request (about 0.2 ms).
 
 Queries whose results may differ on the same data (RAND, NOW, UUID, STRUUID) and queries with
 SERVICE clauses (the remote data is not ours) are never cached.
@@ -19,33 +20,33 @@ import threading
 from collections import OrderedDict
 from collections.abc import Hashable
 
-from .namespaces import GRAPH_META, GRAPH_ONTOLOGY, GRAPH_REFERENCE, S22A
+from .namespaces import GRAPH_META
 from .query_limits import QueryResult
 from .store import Store
 
-_TOKEN_QUERY = f"""PREFIX s22a: <{S22A}>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-SELECT (COUNT(DISTINCT ?version) AS ?versions) (MAX(?time) AS ?latest)
-       (COUNT(DISTINCT ?attempt) AS ?attempts) (GROUP_CONCAT(DISTINCT ?hash) AS ?hashes)
-WHERE {{ GRAPH <{GRAPH_META}> {{
-  {{ ?version a s22a:RegisterVersion ; prov:generatedAtTime ?time }}
-  UNION {{ ?attempt a s22a:LoadAttempt }}
-  UNION {{ VALUES ?graph {{ <{GRAPH_ONTOLOGY}> <{GRAPH_REFERENCE}> }}
-          ?graph s22a:contentHash ?hash }}
-}} }}"""
+# One pattern per branch, each read straight from an index: versions (prov:generatedAtTime),
+# load attempts (prov:startedAtTime) and graphs whose content is recorded (dcterms:modified).
+_TOKEN_QUERY = """PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT (COUNT(?generated) AS ?versions) (MAX(?generated) AS ?latest)
+       (COUNT(?started) AS ?attempts) (MAX(?started) AS ?lastAttempt) (MAX(?modified) AS ?graphs)
+WHERE {
+  { ?version prov:generatedAtTime ?generated }
+  UNION { ?attempt prov:startedAtTime ?started }
+  UNION { ?graph dcterms:modified ?modified }
+}"""
 
 
 def dataset_token(store: Store) -> str:
     """A short token that changes whenever the data `/sparql` serves changes."""
-    rows = store.select(_TOKEN_QUERY)
-    row = rows[0] if rows else {}
-    parts = [str(row.get(k, "")) for k in ("versions", "latest", "attempts", "hashes")]
-    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:20]
+    body, _ = store.query_serialized(_TOKEN_QUERY, "text/csv", default_graph=[GRAPH_META])
+    return hashlib.sha256(body).hexdigest()[:20]
 
 
-def etag(token: str, key: Hashable) -> str:
+def etag(token: str, *parts: object) -> str:
     """The weak ETag of a response: the same request on the same data gets the same one."""
-    digest = hashlib.sha256(f"{token}\0{key!r}".encode()).hexdigest()[:32]
+    text = "\0".join([token, *(str(p) for p in parts)])
+    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:32]
     return f'W/"{digest}"'
 
 

@@ -192,8 +192,17 @@ def snapshot(store: Store, version: str) -> Graph:
     return graph
 
 
-def dataset_version(store: Store) -> str:
-    """A token that changes whenever a register version is accepted or reference data reloads."""
+@dataclass(frozen=True)
+class DatasetState:
+    """What validators and caches key on: a token that changes with every change of data."""
+
+    token: str
+    modified: datetime | None
+
+
+def dataset_state(store: Store) -> DatasetState:
+    """The dataset's state: changes whenever a register version is accepted or reference
+    data reloads; `modified` is when the newest register version was accepted."""
     rows = store.select(
         PREFIXES
         + f"""SELECT ?n ?latest ?reference WHERE {{ GRAPH <{GRAPH_META}> {{
@@ -205,7 +214,14 @@ def dataset_version(store: Store) -> str:
     )
     row = rows[0] if rows else {}
     reference = hashlib.sha256(str(row.get("reference", "")).encode()).hexdigest()[:12]
-    return f"{row.get('n', 0)}-{row.get('latest', '')}-{reference}"
+    latest = row.get("latest")
+    modified = datetime.fromisoformat(str(latest)) if latest is not None else None
+    return DatasetState(f"{row.get('n', 0)}-{latest or ''}-{reference}", modified)
+
+
+def dataset_version(store: Store) -> str:
+    """A token that changes whenever the data changes (for ETags and caches)."""
+    return dataset_state(store).token
 
 
 def record_attempt(

@@ -15,6 +15,7 @@ import threading
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph
+from rdflib.compare import isomorphic
 
 from . import changes, reconcile, sources, validation, versions
 from .namespaces import REGISTER
@@ -103,6 +104,9 @@ def write(
                 f"register, {register}",
             )
         payload, payload_type = data, media_type
+        if not merge and existed and isomorphic(graph, store.graph_triples(register)):
+            # The same register in other bytes (another format, order or blank node labels).
+            return WriteResult("unchanged", register, previous, reason="same triples as stored")
         if merge and existed:
             current = store.graph_triples(register)
             if not any(isinstance(t, BNode) for triple in graph for t in triple) and all(

@@ -209,7 +209,8 @@ def version(force: str, number: int, ext: str | None = None) -> Response:
         "register_version.html", force=force, name=force_name(store, force), version=found,
         previous=previous, changes=found_changes, retired=found.iri in
         changes.retired_versions(store, register_iri(force)),
-        agreements=[{"title": changes.title(content, a), "href": local(str(a))} for a in listed],
+        agreements=sorted(({"title": changes.title(content, a), "href": local(str(a))}
+                           for a in listed), key=lambda a: a["title"].casefold()),
         day=found.generated.date(), formats=READ_FORMATS))
 
 
@@ -312,6 +313,7 @@ def register_day(force: str, day: date, ext: str | None = None) -> Response:
                    "parties": sorted(names.get(str(p), str(p))
                                      for p in content.objects(a, S22A.party))}
                   for a in changes.listed(content)]
+    agreements.sort(key=lambda a: str(a["title"]).casefold())
     return _respond(fmt, render_template(
         "register_day.html", force=force, name=force_name(store, force), day=day,
         version=found, agreements=agreements, formats=READ_FORMATS,
@@ -375,9 +377,11 @@ def _feed(registers: list[str], feed_id: str, title: str, alternate: str) -> Res
 
         def links(entry: feed.Entry) -> list[feed.Link]:
             older, newer = entry.previous.number, entry.version.number
+            agreement = entry.change.agreement
+            page = root + local(agreement)[len(request.script_root):] if agreement.startswith(
+                BASE) else agreement
             return [
-                ("alternate", root + local(entry.change.agreement)[len(request.script_root):],
-                 "text/html"),
+                ("alternate", page, "text/html"),
                 ("related", version_url(entry.force, newer), "text/html"),
                 ("related", url_for("history.diff", force=entry.force, older=older,
                                     newer=newer, _external=True), "text/html"),

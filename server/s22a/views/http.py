@@ -18,24 +18,27 @@ from ..conneg import Format
 from ..describe import TYPES
 from ..namespaces import BASE
 from ..store import get_store
-from ..versions import dataset_version
+from ..versions import DatasetState, dataset_state
 
 CACHE_SECONDS = 300
 
 
+def _state() -> DatasetState:
+    """The dataset's state, read once per request."""
+    if "s22a_state" not in g:
+        g.s22a_state = dataset_state(get_store())
+    return g.s22a_state
+
+
 def state() -> str:
     """The dataset's version token, read once per request."""
-    if "s22a_state" not in g:
-        g.s22a_state = dataset_version(get_store())
-    return g.s22a_state
+    return _state().token
 
 
 def last_modified() -> datetime | None:
     """When a register version was last accepted, to the second (None if never)."""
-    _, _, stamp = state().partition("-")
-    try:
-        moment = datetime.fromisoformat(stamp)
-    except ValueError:
+    moment = _state().modified
+    if moment is None:
         return None
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).replace(microsecond=0)
 

@@ -182,7 +182,11 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     except QueryTextError:
         federated = True
     cacheable = not federated and not is_volatile(query.query)
-    tag = etag(token, (job, html)) if cacheable and request.method != "POST" else None
+    tag = None
+    if cacheable and request.method != "POST":
+        tag = etag(
+            token, job.query, mode, default, named, job.results_format, job.graph_format, html
+        )
     if tag and etag_matches(request.headers.get("If-None-Match"), tag):
         return Response(status=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
     result = service.cache.get(token, job) if cacheable else None
