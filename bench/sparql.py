@@ -409,7 +409,9 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
         for key, peer in peers.items():
             warm(peer)
             results[key] = {}
-            for name, query in QUERIES.items():
+        # Peers take turns on each query, so that a noisy neighbour hits them alike.
+        for name, query in QUERIES.items():
+            for key, peer in peers.items():
                 budget = args.budget * (args.rdflib_budget_factor if key == "rdflib" else 1)
                 results[key][name] = run(
                     peer, lambda i, n, q=query: q, clients=CLIENTS, budget=budget,

@@ -17,7 +17,14 @@ from oxigraph_server import OxigraphServer
 from s22a import resources, versions
 from s22a.cli import cli
 from s22a.namespaces import GRAPH_META
-from s22a.sources import Harvester, Source, load_catalog, load_source, read_catalog
+from s22a.sources import (
+    Harvester,
+    Source,
+    accept_register,
+    load_catalog,
+    load_source,
+    read_catalog,
+)
 from s22a.store import Store, open_store
 
 REGISTERS = {p.stem: p for p in resources.register_paths()}
@@ -179,8 +186,32 @@ def test_reload_reuses_unchanged_registers(store: Store, tmp_path: Path) -> None
     catalog = write_catalog(tmp_path / "c.ttl", {"cheshire": str(REGISTERS["cheshire"])})
     assert load_catalog(store, catalog)[0].outcome == "Accepted"
     again = load_catalog(store, catalog)[0]
-    assert (again.outcome, again.reason) == ("Unchanged", "same content as the stored version")
+    assert (again.outcome, again.reason) == (
+        "Unchanged",
+        "the source has not changed since it was last loaded",
+    )
     assert len(versions.history(store, again.register)) == 1
+
+
+def test_reload_keeps_a_version_published_over_http(store: Store, tmp_path: Path) -> None:
+    source = tmp_path / "cheshire.ttl"
+    source.write_bytes(REGISTERS["cheshire"].read_bytes())
+    catalog = write_catalog(tmp_path / "c.ttl", {"cheshire": str(source)})
+    load_catalog(store, catalog)
+    register = "https://w3id.org/s22a/id/register/cheshire"
+    uploaded = REGISTERS["cheshire"].read_bytes().replace(
+        b'"Bluelight Collaboration"@en', b'"Blue Light Collaboration"@en'
+    )
+    published = accept_register(store, register, uploaded, name="put.ttl", source="upload")
+    assert published.outcome == "Accepted"
+    again = load_catalog(store, catalog)[0]
+    assert again.outcome == "Unchanged"
+    assert again.reason.endswith("a newer version was published over HTTP")
+    titles = {str(o) for o in store.graph_triples(register).objects()}
+    assert "Blue Light Collaboration" in titles
+    # When the catalogue's own source changes, it is taken again.
+    source.write_bytes(REGISTERS["cheshire"].read_bytes() + b"\n# edited\n")
+    assert load_catalog(store, catalog)[0].outcome == "Accepted"
 
 
 def test_conditional_get_sends_the_etag_and_keeps_the_version(

@@ -271,3 +271,23 @@ def test_an_accepted_register_version_invalidates_cache_and_etags(
     )
     assert after.status_code == 200 and after.get_json()["boolean"] is True
     assert after.headers["ETag"] != before.headers["ETag"]
+
+
+def test_a_refused_load_attempt_shows_at_once(app: Flask, tmp_path: Path) -> None:
+    client = app.test_client()
+    query = {
+        "query": "SELECT (COUNT(?a) AS ?n) WHERE { GRAPH <https://w3id.org/s22a/graph/meta> "
+        "{ ?a <https://w3id.org/s22a/def/s22a#outcome> <https://w3id.org/s22a/def/s22a#Refused> } }"
+    }
+    before = client.get("/sparql", query_string=query)
+    broken = tmp_path / "cheshire.ttl"
+    broken.write_text("this is not turtle")
+    source = Source(register_iri("cheshire"), None, "file", str(broken))
+    with app.app_context():
+        assert load_source(get_store(), source, Harvester(set())).outcome == "Refused"
+    after = client.get(
+        "/sparql", query_string=query, headers={"If-None-Match": before.headers["ETag"]}
+    )
+    assert after.status_code == 200
+    counts = [int(r.get_json()["results"]["bindings"][0]["n"]["value"]) for r in (before, after)]
+    assert counts[1] == counts[0] + 1

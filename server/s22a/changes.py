@@ -154,6 +154,7 @@ class _Cache:
         self.lock = threading.Lock()
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
+        """The value for `key`, made (outside the lock) if it is not cached."""
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)

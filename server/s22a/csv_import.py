@@ -20,16 +20,15 @@ import csv
 import io
 import re
 import sys
-import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from pathlib import Path
 
 import click
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS
 
-from .namespaces import AGREEMENT, BODY, FORCE, REGISTER, S22A, bind_prefixes
+from .names import Names, normalise, parse_date, police_forces, slugify
+from .namespaces import AGREEMENT, FORCE, REGISTER, S22A, bind_prefixes
 
 COLUMNS = {
     "title": ("collaboration name", "collaboration", "name", "title", "agreement",
@@ -42,12 +41,6 @@ COLUMNS = {
     "identifier": ("identifier", "id", "iri", "uri", "slug"),
 }
 SCOPES = {"national": S22A.National, "part national": S22A.PartNational}
-MONTHS = {name: number for number, names in enumerate((
-    ("jan", "january"), ("feb", "february"), ("mar", "march"), ("apr", "april"), ("may",),
-    ("jun", "june"), ("jul", "july"), ("aug", "august"), ("sep", "sept", "september"),
-    ("oct", "october"), ("nov", "november"), ("dec", "december")), start=1) for name in names}
-NUMBERS = {w: n for n, w in enumerate(("zero one two three four five six seven eight nine ten "
-                                       "eleven twelve").split())}
 ALL_FORCES = re.compile(r"^all(?: the)?(?: (\w+))? (.+?) (?:police )?forces$")
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
@@ -88,100 +81,6 @@ class ImportResult:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())[:120]
-
-
-def normalise(text: str) -> str:
-    """A name folded for matching: case, '&', hyphens, dots and apostrophes do not matter."""
-    text = unicodedata.normalize("NFKC", text).casefold().replace("&", " and ")
-    text = re.sub(r"[-‐‑–—_/]", " ", text)
-    text = re.sub(r"[.'’,()]", "", text)
-    return " ".join(text.split())
-
-
-def slugify(text: str) -> str:
-    """A readable IRI slug made from a title."""
-    ascii_text = unicodedata.normalize("NFKD", normalise(text)).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text).strip("-")[:80] or "agreement"
-
-
-def parse_date(text: str, today: date | None = None) -> Literal | None:
-    """'Feb-22' -> 2022-02 (xsd:gYearMonth); also 2022-02, 2009, 2022-02-14, 14/02/2022."""
-    value = " ".join(text.strip().split())
-    today = today or date.today()
-    if m := re.fullmatch(r"([A-Za-z]{3,9})\.?[-\s/]+(\d{2}|\d{4})", value):
-        month = MONTHS.get(m.group(1).lower())
-        year = int(m.group(2))
-        if month is None:
-            return None
-        if year < 100:  # two-digit years: this century unless that is in the future
-            year += 2000 if 2000 + year <= today.year + 1 else 1900
-        return Literal(f"{year:04d}-{month:02d}", datatype=XSD.gYearMonth)
-    if m := re.fullmatch(r"(\d{4})-(\d{1,2})", value):
-        if 1 <= int(m.group(2)) <= 12:
-            return Literal(f"{m.group(1)}-{int(m.group(2)):02d}", datatype=XSD.gYearMonth)
-        return None
-    if re.fullmatch(r"\d{4}", value):
-        return Literal(value, datatype=XSD.gYear)
-    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d %B %Y", "%d %b %Y"):
-        try:
-            day = datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-        return Literal(day.isoformat(), datatype=XSD.date)
-    return None
-
-
-class Names:
-    """The names the reference data gives forces, bodies, regions and national agreements."""
-
-    def __init__(self, context: Graph) -> None:
-        """Index the labels in `context` (the ontology and reference data)."""
-        self.context = context
-        self.parties: dict[str, set[URIRef]] = {}
-        self.agreements: dict[str, set[URIRef]] = {}
-        self.regions: dict[str, URIRef] = {}
-        label_properties = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
-        for subject, predicate, label in context:
-            if not isinstance(subject, URIRef) or not isinstance(label, Literal):
-                continue
-            if predicate not in (*label_properties, S22A.policeUkId):
-                continue
-            iri = str(subject)
-            if iri.startswith((str(FORCE), str(BODY))):
-                self.parties.setdefault(normalise(str(label)), set()).add(subject)
-            elif (subject, RDF.type, S22A.Agreement) in context:
-                self.agreements.setdefault(normalise(str(label)), set()).add(subject)
-            elif (subject, RDF.type, S22A.Region) in context:
-                name = normalise(str(label))
-                self.regions[name] = subject
-                self.regions["".join(word[0] for word in name.split())] = subject  # NW
-
-    def party(self, name: str) -> tuple[URIRef | None, str]:
-        """The force or body called `name`, or None and why."""
-        found = self.parties.get(normalise(name), set())
-        if len(found) == 1:
-            return next(iter(found)), ""
-        if found:
-            return None, f"“{name}” could be any of {', '.join(sorted(found))}"
-        from difflib import get_close_matches
-
-        close = get_close_matches(normalise(name), list(self.parties), n=1, cutoff=0.8)
-        hint = f" (did you mean “{close[0]}”?)" if close else ""
-        return None, f"no force or body in the reference data is called “{name}”{hint}"
-
-    def region_forces(self, words: str, count: str | None) -> tuple[list[URIRef], str]:
-        """The forces of the region `words` names ('NW', 'North West'), checked against `count`."""
-        region = self.regions.get(normalise(words))
-        if region is None:
-            return [], f"no region is called “{words}”"
-        forces = sorted(f for f in self.context.subjects(S22A.region, region)
-                        if str(f).startswith(str(FORCE)))
-        if count is not None:
-            expected = int(count) if count.isdigit() else NUMBERS.get(count.lower())
-            if expected != len(forces):
-                return [], (f"the reference data has {len(forces)} forces in that region, "
-                            f"not {count}")
-        return forces, ""
 
 
 @dataclass
@@ -250,7 +149,7 @@ def convert(
         context = context_graph()
     names = Names(context)
     force_iri = FORCE[force]
-    if (force_iri, S22A.policeUkId, None) not in context:
+    if force not in police_forces(context):
         raise CsvImportError(f"there is no force “{force}” in the reference data")
     rows, notes, ignored = read_table(data)
     notes += [f"Column “{h}” is not one the register uses; it was left out." for h in ignored]

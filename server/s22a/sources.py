@@ -293,6 +293,16 @@ def load_source(
     if fetched.not_modified:
         versions.record_attempt(store, source.register, source=source.location, outcome="Unchanged")
         return LoadOutcome(source.register, "Unchanged", "not modified since the last harvest")
+    # A force may publish newer versions over HTTP: the catalogue's source replaces them only
+    # when it has itself changed since it was last taken.
+    taken = [v for v in versions.history(store, source.register) if v.source == source.location]
+    if present and taken and taken[-1].content_hash == content_hash(fetched.data):
+        return LoadOutcome(
+            source.register,
+            "Unchanged",
+            "the source has not changed since it was last loaded"
+            + ("" if taken[-1] == previous else "; a newer version was published over HTTP"),
+        )
     return accept_register(
         store,
         source.register,
@@ -372,7 +382,7 @@ def accept_register(
             last_modified=last_modified,
         )
     if refresh_reconciliation:
-        reconcile.store_report(store, reconcile.reconcile(store))
+        refresh_reconciliation_report(store)
     return LoadOutcome(
         register,
         "Accepted",
@@ -382,6 +392,16 @@ def accept_register(
         version=version,
         findings=result.findings,
     )
+
+
+_RECONCILIATION_LOCK = threading.Lock()
+
+
+def refresh_reconciliation_report(store: Store) -> None:
+    """Recompute and store the reconciliation report; one at a time, so the last one stored
+    was computed from the newest data."""
+    with _RECONCILIATION_LOCK:
+        reconcile.store_report(store, reconcile.reconcile(store))
 
 
 _LOCKS: dict[str, threading.Lock] = {}
@@ -442,5 +462,5 @@ def load_catalog(
         if progress is not None:
             progress(source, outcome)
     if any(o.outcome == "Accepted" for o in outcomes) or GRAPH_RECONCILIATION not in store.graphs():
-        reconcile.store_report(store, reconcile.reconcile(store))
+        refresh_reconciliation_report(store)
     return outcomes

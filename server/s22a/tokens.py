@@ -174,14 +174,10 @@ def app_tokens() -> TokenStore:
 
 def known_force(force: str) -> bool:
     """Whether `force` is the slug of a police force in the reference data."""
-    from rdflib.namespace import RDF
-
-    from .namespaces import FORCE, S22A
+    from .names import police_forces
     from .validation import context_graph
 
-    graph = context_graph()
-    kinds = {S22A.PoliceForce, S22A.TerritorialPoliceForce, S22A.SpecialPoliceForce}
-    return any(kind in kinds for kind in graph.objects(FORCE[force], RDF.type))
+    return force in police_forces(context_graph())
 
 
 TOKENS_OPTION = click.option(

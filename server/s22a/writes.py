@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from rdflib import BNode, Graph
 from rdflib.compare import isomorphic
 
-from . import changes, reconcile, sources, validation, versions
+from . import changes, sources, validation, versions
 from .namespaces import REGISTER
 from .store import Store
 
@@ -165,6 +165,6 @@ def retire(store: Store, register: str, *, source: str) -> WriteResult | None:
         store.drop_graph(register)
         version = versions.latest(store, register)
     # As after any accepted version: the agreements it listed no longer count as confirmed.
-    reconcile.store_report(store, reconcile.reconcile(store))
+    sources.refresh_reconciliation_report(store)
     return WriteResult("retired", register, version, changes.agreement_changes(before, Graph()))
 

@@ -5,15 +5,14 @@ stood on a given day, and the change feeds.
 `/registers/{force}/versions/{n}` is one version's content; `/registers/{force}/diff/{a}/{b}`
 the triples added and removed between two (HTML, TriG, N-Quads, JSON). `/doc/register/{force}/
 {yyyy-mm-dd}` and `/doc/agreement/{slug}/{yyyy-mm-dd}` show what the registers said at the end
-of that day (UTC). `/feed.atom` and `/registers/{force}/feed.atom` are the Atom change feeds.
+of that day (UTC). The change feeds are in `views.feeds`.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
-from datetime import UTC, date, datetime
+from datetime import date
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
@@ -21,7 +20,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 from werkzeug.routing import BaseConverter, ValidationError
 
-from .. import changes, conneg, feed, versions
+from .. import changes, conneg, versions
 from ..conneg import HTML, Format
 from ..namespaces import (
     AGREEMENT,
@@ -42,7 +41,6 @@ TRIG = Format("trig", "application/trig", "TriG", "trig")
 NQUADS = Format("nq", "application/n-quads", "N-Quads", "nquads")
 DIFF_FORMATS = (TRIG, HTML, JSON, NQUADS)
 LIST_FORMATS = (conneg.TURTLE, HTML, JSON)
-FEED_SECONDS = 300
 
 
 class DayConverter(BaseConverter):
@@ -274,6 +272,7 @@ def _rows(graph: Graph, names: dict[str, str]) -> list[tuple[str, str, str]]:
     manager = graph.namespace_manager
 
     def show(term: object) -> str:
+        """A term as people read it: a label, a prefixed name, or a literal."""
         if isinstance(term, URIRef):
             return names.get(str(term)) or term.n3(manager)
         return term.n3(manager) if hasattr(term, "n3") else str(term)  # type: ignore[union-attr]
@@ -357,65 +356,3 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
         "register_agreement_day.html", slug=slug, day=day, sections=sections,
         iri=str(agreement), href=local(str(agreement)), formats=READ_FORMATS,
         base_path=f"/doc/agreement/{slug}/{day.isoformat()}"))
-
-
-# ---------------------------------------------------------------------------
-# The change feeds
-
-
-def _feed(registers: list[str], feed_id: str, title: str, alternate: str) -> Response:
-    store = get_store()
-    state = versions.dataset_version(store)
-    tag = hashlib.sha256(f"{state}|{request.host}|{request.path}".encode()).hexdigest()[:32]
-    if request.if_none_match.contains_weak(tag):
-        response = Response(status=304)
-    else:
-        found = feed.entries(store, registers)
-        forces = sorted({e.force for e in found})
-        names = labels(store, [str(FORCE[f]) for f in forces])
-        root = request.host_url.rstrip("/") + request.script_root
-
-        def links(entry: feed.Entry) -> list[feed.Link]:
-            older, newer = entry.previous.number, entry.version.number
-            agreement = entry.change.agreement
-            page = root + local(agreement)[len(request.script_root):] if agreement.startswith(
-                BASE) else agreement
-            return [
-                ("alternate", page, "text/html"),
-                ("related", version_url(entry.force, newer), "text/html"),
-                ("related", url_for("history.diff", force=entry.force, older=older,
-                                    newer=newer, _external=True), "text/html"),
-            ]
-
-        updated = max((v.generated for r in registers for v in versions.history(store, r)[-1:]),
-                      default=datetime(2000, 1, 1, tzinfo=UTC))
-        body = feed.atom(found, feed_id=feed_id, title=title, self_url=request.base_url,
-                         alternate_url=alternate, updated=updated, links=links,
-                         names={register_iri(f): f"{names.get(str(FORCE[f]), f)} register"
-                                for f in forces})
-        response = Response(body, content_type=f"{feed.MEDIA_TYPE}; charset=utf-8")
-        response.access_control_allow_origin = "*"
-    response.set_etag(tag, weak=True)
-    response.cache_control.public = True
-    response.cache_control.max_age = FEED_SECONDS
-    return response
-
-
-@bp.get("/feed.atom")
-def all_feed() -> Response:
-    """The change feed of every register."""
-    store = get_store()
-    return _feed(changes.registers_with_history(store), f"{BASE}feed.atom",
-                 "Section 22A collaboration agreements: changes", request.host_url)
-
-
-@bp.get("/registers/<force>/feed.atom")
-def register_feed(force: str) -> Response:
-    """The change feed of one force's register."""
-    store = get_store()
-    register = register_iri(force)
-    if not SLUG.match(force) or not versions.history(store, register):
-        return problem(404, "No such register", f"“{force}” has no register versions.")
-    return _feed([register], f"{BASE}registers/{force}/feed.atom",
-                 f"{force_name(store, force)}: changes",
-                 url_for("history.versions_list", force=force, _external=True))

@@ -15,12 +15,12 @@ import base64
 from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, render_template, request
-from rdflib.namespace import RDFS
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from .. import csv_import, validation
-from ..namespaces import S22A, register_iri
+from ..names import police_forces
+from ..namespaces import register_iri
 from ..store import get_store
 from .registers import max_upload
 
@@ -116,12 +116,8 @@ def _line(data: bytes, number: int | None) -> str | None:
 
 
 def forces() -> list[tuple[str, str]]:
-    """(slug, name) of every force in the reference data, by name."""
-    graph = validation.context_graph()
-    found = []
-    for force, slug in graph.subject_objects(S22A.policeUkId):
-        found.append((str(slug), str(graph.value(force, RDFS.label) or slug)))
-    return sorted(found, key=lambda f: f[1])
+    """(slug, name) of every police force in the reference data, by name."""
+    return list(police_forces(validation.context_graph()).items())
 
 
 @bp.route("/publish/csv", methods=["GET", "POST"])

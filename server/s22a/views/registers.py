@@ -316,6 +316,6 @@ def read(force: str) -> Response:
     response.headers["Link"] = (
         f'<{url_for("history.versions_list", force=force, _external=True)}>; '
         f'rel="version-history", '
-        f'<{url_for("history.register_feed", force=force, _external=True)}>; '
+        f'<{url_for("feeds.register_feed", force=force, _external=True)}>; '
         f'rel="alternate"; type="application/atom+xml"')
     return response

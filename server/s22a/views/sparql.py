@@ -9,7 +9,6 @@ asks for HTML; OPTIONS gets a CORS preflight answer. The protocol rules live in
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from dataclasses import replace
@@ -24,6 +23,7 @@ from ..conneg import Format
 from ..query_limits import QueryFailed, QueryJob, QueryResult, QuerySyntaxError
 from ..sparql_cache import dataset_token, etag, etag_matches
 from ..sparql_examples import EXAMPLES, by_slug
+from ..sparql_html import results_table
 from ..sparql_protocol import (
     GRAPH_FORMATS,
     GRAPH_NTRIPLES,
@@ -316,7 +316,10 @@ def _page(
     except StoreError:
         graphs = []
     service = sparql_service.get_service()
-    table = _table(result) if result is not None else None
+    table = None
+    if result is not None:
+        base = current_app.config.get("S22A_BASE", "https://w3id.org/s22a/")
+        table = results_table(result, base, request.script_root, HTML_ROWS)
     downloads = _downloads(request_, result.kind) if result and request_ else []
     html = render_template(
         "sparql.html",
@@ -345,53 +348,3 @@ def _downloads(query: QueryRequest, kind: str) -> list[tuple[str, str]]:
             parameters["named-graph-uri"] = list(query.named_graphs)
         links.append((f"{fmt.label} ({fmt.media_type})", url_for(".sparql", **parameters)))
     return links
-
-
-def _cell(term: dict[str, Any] | None) -> dict[str, str] | None:
-    """A result term as text, a link where it is an IRI, and its type for a tooltip."""
-    if term is None:
-        return None
-    kind, value = term.get("type"), str(term.get("value", ""))
-    if kind == "uri":
-        base = current_app.config.get("S22A_BASE", "https://w3id.org/s22a/")
-        href = value
-        if value.startswith(base):
-            href = request.script_root + "/" + value[len(base) :]
-        elif not value.startswith(("http://", "https://")):
-            href = ""
-        return {"text": value, "href": href, "note": ""}
-    if kind == "bnode":
-        return {"text": f"_:{value}", "href": "", "note": "blank node"}
-    note = term.get("xml:lang") or term.get("datatype", "").rsplit("#", 1)[-1]
-    return {"text": value, "href": "", "note": note}
-
-
-def _ox_cell(term: Any) -> dict[str, str] | None:
-    if isinstance(term, ox.NamedNode):
-        return _cell({"type": "uri", "value": term.value})
-    if isinstance(term, ox.BlankNode):
-        return _cell({"type": "bnode", "value": term.value})
-    literal = {"type": "literal", "value": term.value, "datatype": term.datatype.value}
-    if term.language:
-        literal["xml:lang"] = term.language
-    return _cell(literal)
-
-
-def _table(result: QueryResult) -> dict[str, Any]:
-    """The result as a table for the page (the first `HTML_ROWS` rows)."""
-    if result.kind == "graph":
-        triples = list(ox.parse(result.body, format=ox.RdfFormat.N_TRIPLES))
-        rows = [[_ox_cell(t.subject), _ox_cell(t.predicate), _ox_cell(t.object)] for t in triples]
-        return {
-            "columns": ["subject", "predicate", "object"],
-            "rows": rows[:HTML_ROWS],
-            "count": len(rows),
-            "boolean": None,
-        }
-    doc = json.loads(result.body)
-    if "boolean" in doc:
-        return {"columns": [], "rows": [], "count": 0, "boolean": bool(doc["boolean"])}
-    columns = doc["head"]["vars"]
-    bindings = doc["results"]["bindings"]
-    rows = [[_cell(b.get(c)) for c in columns] for b in bindings[:HTML_ROWS]]
-    return {"columns": columns, "rows": rows, "count": len(bindings), "boolean": None}
