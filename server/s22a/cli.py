@@ -8,7 +8,7 @@ import sys
 import click
 
 from . import config, reconcile, sources, validation
-from .store import Store, StoreError, get_store, open_store
+from .store import Store, StoreError, close_store, get_store, open_store
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -172,11 +172,38 @@ def reconcile_command(store_spec: str, output_format: str) -> None:
 @click.option("--port", default=5000, show_default=True, type=int, help="Port to listen on.")
 @STORE_OPTION
 @CATALOG_OPTION
-@click.option("--debug/--no-debug", default=False, help="Flask debug mode (never in production).")
-def serve(host: str, port: int, store_spec: str, catalog: str | None, debug: bool) -> None:
-    """Serve the register over HTTP, loading the catalogue first if the store holds none."""
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 64),
+    help="Worker processes. The embedded store can be opened by one process only; use more "
+    "with a remote store (sparql:URL).",
+)
+@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Threads per worker.")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+def serve(
+    host: str,
+    port: int,
+    store_spec: str,
+    catalog: str | None,
+    workers: int,
+    threads: int,
+    dev: bool,
+) -> None:
+    """Serve the register over HTTP, loading the catalogue first if the store holds none.
+
+    Runs the production server (gunicorn, threaded workers) unless --dev is given.
+    """
     from . import create_app
 
+    if workers > 1 and store_spec.split(":", 1)[0] in ("oxigraph", "memory"):
+        raise click.BadParameter(
+            "the embedded store can be opened by one process only: use --workers 1, "
+            "or a remote store (--store sparql:URL)",
+            param_hint="--workers",
+        )
     settings = {"S22A_STORE": store_spec}
     if catalog:
         settings["S22A_CATALOG"] = catalog
@@ -185,8 +212,16 @@ def serve(host: str, port: int, store_spec: str, catalog: str | None, debug: boo
         store = get_store()
         if not any("/id/register/" in g for g in store.graphs()):
             _load(store, catalog)
+        if not store_spec.startswith("memory:"):
+            # Workers open the store themselves; a handle must not cross a fork.
+            close_store()
     click.echo(f"Serving the register on http://{host}:{port}/ (Ctrl+C to stop)")
-    app.run(host=host, port=port, debug=debug, use_reloader=False)
+    if dev:
+        app.run(host=host, port=port, debug=False, use_reloader=False)
+        return
+    from .production import run
+
+    run(app, host=host, port=port, workers=workers, threads=threads)
 
 
 def main() -> None:

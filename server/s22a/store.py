@@ -479,3 +479,15 @@ def get_store() -> Store:
                 store = open_store(current_app.config["S22A_STORE"])
                 extensions["s22a_store"] = store
     return store
+
+
+def close_store() -> None:
+    """Close the current app's store; the next get_store() opens it again."""
+    from flask import current_app
+
+    extensions = current_app.extensions
+    with extensions["s22a_store_lock"]:
+        store = extensions.get("s22a_store")
+        extensions["s22a_store"] = None
+    if store is not None:
+        store.close()
