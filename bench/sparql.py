@@ -263,8 +263,10 @@ def start_rdflib_endpoint(dump: Path, log: Path) -> Peer:
 
 def accept_for(query: str) -> str:
     """The Accept header for a query: SPARQL JSON for tables, Turtle for graphs."""
-    return "text/turtle" if query.lstrip().upper().startswith("CONSTRUCT") else (
-        "application/sparql-results+json"
+    return (
+        "text/turtle"
+        if query.lstrip().upper().startswith("CONSTRUCT")
+        else ("application/sparql-results+json")
     )
 
 
@@ -379,6 +381,27 @@ def warm(peer: Peer, budget: float = 2.0) -> None:
     )
 
 
+def answers(peer: Peer, query: str) -> str:
+    """How many rows (or triples) the peer answers `query` with, or its error."""
+    import pyoxigraph as ox
+
+    url = f"http://{peer.host}:{peer.port}{peer.path}?" + urllib.parse.urlencode(
+        {"query": PREFIXES + query}
+    )
+    request = urllib.request.Request(url, headers={"Accept": accept_for(query)})
+    try:
+        with urllib.request.urlopen(request, timeout=600) as response:
+            body = response.read()
+    except urllib.error.HTTPError as error:
+        error.close()
+        return f"HTTP {error.code}"
+    except OSError as error:
+        return f"error: {error}"
+    if accept_for(query) == "text/turtle":
+        return f"{len(list(ox.parse(body, format=ox.RdfFormat.TURTLE)))} triples"
+    return f"{len(json.loads(body)['results']['bindings'])} rows"
+
+
 # ---------------------------------------------------------------------------------------------
 # Report
 
@@ -401,14 +424,16 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     peers: dict[str, Peer] = {}
     results: dict[str, dict[str, Cell]] = {}
     try:
-        peers["ours"] = start_endpoint(folder / "store", str(info["catalog"]),
-                                       folder / "gunicorn.log", args.workers)
+        peers["ours"] = start_endpoint(
+            folder / "store", str(info["catalog"]), folder / "gunicorn.log", args.workers
+        )
         peers["oxigraph"] = start_oxigraph(dump)
         if scale <= args.rdflib_max_scale:
             peers["rdflib"] = start_rdflib_endpoint(dump, folder / "rdflib.log")
         for key, peer in peers.items():
             warm(peer)
             results[key] = {}
+        checked = {name: [answers(p, q) for p in peers.values()] for name, q in QUERIES.items()}
         # Peers take turns on each query, so that a noisy neighbour hits them alike.
         for name, query in QUERIES.items():
             for key, peer in peers.items():
@@ -445,6 +470,9 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     for name in QUERIES:
         row = "  ".join(f"{fmt_cell(results[key][name]):>26}" for key in peers)
         print(f"{name:12} {engine_ms[name]:7.1f}  {row}")
+    print("answers (the same query on each peer):")
+    for name, found in checked.items():
+        print(f"  {name:12} " + " | ".join(found))
     print("ratios (throughput):")
     for name in QUERIES:
         ours = results["ours"][name].throughput
@@ -465,6 +493,7 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     )
     return {
         "data": info,
+        "answers": checked,
         "engine_ms": engine_ms,
         "cells": {
             key: {name: cell.__dict__ | {"median_ms": cell.median_ms, "p95_ms": cell.p95_ms,

@@ -16,7 +16,7 @@ __version__ = "0.1.0"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from . import config, security, store
-    from .views import documents, feeds, history, pages, publish, registers, sparql
+    from .views import api, documents, feeds, history, pages, publish, registers, sparql
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())
@@ -31,4 +31,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(history.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(publish.bp)
+    app.register_blueprint(api.bp)
     return app

@@ -75,7 +75,9 @@ class ImportResult:
     def turtle(self) -> str:
         """The register in Turtle, headed by comments listing the unmatched cells."""
         head = [f"# Converted by `s22a import-csv`: {self.agreements} agreement(s)."]
-        head += [f"# NOT MATCHED, left out: {p} ({_one_line(p.value)!r})" for p in self.problems]
+        # One comment line each: a cell's CR or LF would end the comment and start Turtle.
+        head += [f"# NOT MATCHED, left out: {' '.join(str(p).split())} ({_one_line(p.value)!r})"
+                 for p in self.problems]
         return "\n".join(head) + "\n\n" + self.graph.serialize(format="turtle")
 
 
@@ -127,7 +129,9 @@ def read_table(data: bytes | str) -> tuple[list[_Row], list[str], list[str]]:
                              "one of them “Collaboration Name” (or “Name”, “Title”)")
     rows = []
     for number, cells in enumerate(table[1:], start=2):
-        values = {fields[i]: (headings[i], c.strip()) for i, c in enumerate(cells) if i in fields}
+        # A short row's missing cells are empty, as in a spreadsheet.
+        values = {name: (headings[i], cells[i].strip() if i < len(cells) else "")
+                  for i, name in fields.items()}
         if not any(v for _, v in values.values()):
             continue
         rows.append(_Row(number, values.get("title", ("", ""))[1], values))

@@ -36,8 +36,10 @@ TYPES: dict[str, str] = {
 }
 SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
 # Other IRIs the service mints under /id/ (register versions and items, findings): any path
-# of safe characters. Only such paths are ever written into a query as an IRI.
-PATH = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._~%-]*(/[A-Za-z0-9._~%-]+){0,8}$")
+# of safe characters, a % only as a whole percent-encoding (RFC 3987 pct-encoded: the SPARQL
+# parser refuses any other). Only such paths are ever written into a query as an IRI.
+_CHAR = r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})"
+PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}$")
 
 PREFIXES = "\n".join(f"PREFIX {p}: <{n}>" for p, n in ns.PREFIXES.items()) + "\n"
 # Graphs whose triples are content (not load records, snapshots or findings).

@@ -25,6 +25,7 @@ from .store import Store
 
 P = d.PREFIXES
 PAGE_SIZE = 50
+MAX_PAGE = 10**6  # past every row; keeps OFFSET within what the SPARQL engine parses
 MAX_QUERY = 100
 MAX_WORDS = 8
 TITLE = "LCASE(COALESCE(?pref, ?label, ?title, STR(?s)))"
@@ -79,7 +80,7 @@ Fetch = Callable[[Store, int, int, str], Page]
 
 def page_args(page: str | None, size: str | None, sort: str | None,
               sorts: dict[str, tuple[str, str]]) -> tuple[int, int, str]:
-    """Clean (page, size, sort) from query parameters: page >= 1, 1 <= size <= PAGE_SIZE."""
+    """Clean (page, size, sort) from query parameters: 1 <= page <= MAX_PAGE, 1 <= size <= 50."""
     def number(text: str | None, default: int) -> int:
         try:
             return int(text) if text else default
@@ -87,7 +88,8 @@ def page_args(page: str | None, size: str | None, sort: str | None,
             return default
 
     key = sort if sort in sorts else next(iter(sorts))
-    return max(1, number(page, 1)), min(PAGE_SIZE, max(1, number(size, PAGE_SIZE))), key
+    return (min(MAX_PAGE, max(1, number(page, 1))), min(PAGE_SIZE, max(1, number(size, PAGE_SIZE))),
+            key)
 
 
 _LABELS = f"""OPTIONAL {{ GRAPH ?lg1 {{ ?s skos:prefLabel ?p0 }} }}

@@ -7,13 +7,14 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
 from decimal import Decimal
 from itertools import combinations
 from typing import Any, ClassVar
 from urllib.parse import quote
 
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, OWL, RDF, RDFS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, XSD
 from rdflib.term import Node
 
 from . import namespaces as ns
@@ -188,9 +189,15 @@ class Report:
 
 
 def store_report(store: Store, report: Report) -> None:
-    """Atomically replace the reconciliation graph with the report's findings."""
+    """Atomically replace the reconciliation graph, and record when (so caches see it change)."""
     ntriples = report.to_graph().serialize(format="nt", encoding="utf-8")
     store.replace_graph(ns.GRAPH_RECONCILIATION, ntriples, "application/n-triples")
+    stamp = Literal(datetime.now(UTC).isoformat(timespec="microseconds"), datatype=XSD.dateTime)
+    modified = f"<{ns.GRAPH_RECONCILIATION}> <{DCTERMS.modified}>"
+    store.update(
+        f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {modified} ?t }} }} ;"
+        f"INSERT DATA {{ GRAPH <{ns.GRAPH_META}> {{ {modified} {stamp.n3()} }} }}"
+    )
 
 
 class _Reconciliation:

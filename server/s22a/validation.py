@@ -10,6 +10,7 @@ is judged the same way everywhere.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import warnings
@@ -20,9 +21,11 @@ from pathlib import Path
 from typing import Any
 from xml.sax import SAXParseException
 
+import pyoxigraph as ox
 import pyshacl
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH
+from rdflib.store import TripleAddedEvent
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.term import Node
 
@@ -191,6 +194,29 @@ def _syntax_error(error: Exception, text: str) -> RegisterSyntaxError:
 # JSON-LD contexts the service knows, by URL: used instead of fetching them.
 LOCAL_CONTEXTS: dict[str, dict[str, Any]] = {}
 MAX_JSON_DEPTH = 64
+# The most triples a register may have, and JSON values a JSON-LD register may hold. A parsed
+# triple costs about 1 kB in rdflib and as much again in validation, so this bounds memory and
+# time (a few seconds) whatever the bytes are: a 3 MB upload of "[] , [] , ..." is a million
+# blank nodes. The largest seed register has under 1,000 triples.
+MAX_TRIPLES = 100_000
+MAX_JSON_VALUES = 5 * MAX_TRIPLES
+
+
+class _TooManyTriples(Exception):
+    """Raised from inside a parser when a register passes `MAX_TRIPLES`."""
+
+
+class _TripleCounter:
+    """Counts the triples a parser adds to a graph's store; raises past `limit`."""
+
+    def __init__(self, limit: int | None) -> None:
+        self.limit = limit
+        self.count = 0
+
+    def __call__(self, event: TripleAddedEvent) -> None:
+        self.count += 1
+        if self.limit is not None and self.count > self.limit:
+            raise _TooManyTriples()
 
 
 def _refuse_dtd(text: str) -> None:
@@ -207,6 +233,28 @@ def _refuse_dtd(text: str) -> None:
         )
 
 
+_STREAMING_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "xml": ox.RdfFormat.RDF_XML}
+
+
+def _refuse_too_many_triples(data: bytes, fmt: str) -> None:
+    """Count the triples with Oxigraph's streaming parser first, and refuse past MAX_TRIPLES.
+
+    rdflib's Turtle parser builds a whole object list (``<s> <p> [], [], ...``) before it adds
+    one triple, so its own count comes too late; Oxigraph counts a 5 MB file in a fraction of a
+    second and keeps nothing. A syntax error is left for rdflib to report with its position.
+    """
+    streaming = _STREAMING_FORMATS.get(fmt)
+    if streaming is None:
+        return
+    try:
+        triples = ox.parse(data, format=streaming, base_iri="urn:s22a:upload")
+        count = sum(1 for _ in itertools.islice(triples, MAX_TRIPLES + 1))
+    except (SyntaxError, ValueError, OSError):
+        return
+    if count > MAX_TRIPLES:
+        raise _TooManyTriples()
+
+
 def _local_jsonld(text: str) -> str:
     """Check a JSON-LD document: bounded nesting, and no context that would be fetched.
 
@@ -218,10 +266,17 @@ def _local_jsonld(text: str) -> str:
     except RecursionError:
         raise RegisterSyntaxError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels") from None
     stack = [(document, 1)]
+    values = 0
     while stack:
         node, depth = stack.pop()
+        values += 1
         if depth > MAX_JSON_DEPTH:
             raise RegisterSyntaxError(f"JSON nested deeper than {MAX_JSON_DEPTH} levels")
+        if values > MAX_JSON_VALUES:
+            raise RegisterSyntaxError(
+                f"JSON with more than {MAX_JSON_VALUES} values is not accepted "
+                f"(a register may have at most {MAX_TRIPLES} triples)"
+            )
         if isinstance(node, dict):
             if "@context" in node:
                 node["@context"] = _inline_context(node["@context"])
@@ -256,7 +311,10 @@ def parse_register(data: bytes, name: str = "register.ttl", media_type: str | No
         return graph
     if fmt == "xml":
         _refuse_dtd(text)
+    counter = _TripleCounter(MAX_TRIPLES)
+    graph.store.dispatcher.subscribe(TripleAddedEvent, counter)
     try:
+        _refuse_too_many_triples(data, fmt)
         with warnings.catch_warnings():
             # rdflib's JSON-LD parser uses its own deprecated ConjunctiveGraph internally.
             warnings.filterwarnings("ignore", "ConjunctiveGraph is deprecated", DeprecationWarning)
@@ -268,10 +326,17 @@ def parse_register(data: bytes, name: str = "register.ttl", media_type: str | No
                 graph.parse(data=text, format=fmt, publicID="urn:s22a:upload")
     except RegisterUnreadable:
         raise
+    except _TooManyTriples:
+        raise RegisterUnreadable(
+            f"the register has more than {MAX_TRIPLES} triples, more than any register "
+            "needs: check that it was exported correctly"
+        ) from None
     except (BadSyntax, SAXParseException, ValueError, SyntaxError) as error:
         raise _syntax_error(error, text) from None
     except Exception as error:  # rdflib plugins raise a wide range of types
         raise _syntax_error(error, text) from None
+    finally:
+        counter.limit = None  # the parsed graph is the caller's to add to
     return graph
 
 

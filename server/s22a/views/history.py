@@ -123,7 +123,8 @@ def describe(graph: Graph, node: URIRef, names: dict[str, str]) -> list[dict]:
 
 def _find(store: Store, force: str, number: int) -> tuple[list[versions.Version],
                                                        versions.Version | None]:
-    history = versions.history(store, register_iri(force))
+    # Only a slug may become part of an IRI in a query (others are no register anyway).
+    history = versions.history(store, register_iri(force)) if SLUG.match(force) else []
     return history, next((v for v in history if v.number == number), None)
 
 

@@ -141,6 +141,15 @@ def authorise(force: str) -> TokenRecord | Response:
 
 def read_body() -> tuple[bytes, str] | Response:
     """The request body and its media type, or the 415/413 answer."""
+    encoding = request.headers.get("Content-Encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        # Never decompressed, so no gzip bomb: RFC 9110 section 15.5.16, RFC 7694.
+        response = problem(415, "Compressed bodies are not accepted",
+                           f"Send the register uncompressed (this request says "
+                           f"“Content-Encoding: {encoding}”); a register may be at most "
+                           f"{max_upload()} bytes.")
+        response.headers["Accept-Encoding"] = "identity"
+        return response
     media_type = (request.mimetype or "").lower()
     if media_type not in WRITE_TYPES:
         response = problem(415, "Unsupported media type",

@@ -37,6 +37,7 @@ from ..sparql_protocol import (
     parse_request,
     wants_html,
 )
+from ..sparql_service import SparqlService
 from ..sparql_text import (
     QueryTextError,
     dataset_clauses,
@@ -45,7 +46,7 @@ from ..sparql_text import (
     is_volatile,
     might_use_service,
 )
-from ..store import StoreError, get_store
+from ..store import Store, StoreError, get_store
 
 bp = Blueprint("sparql", __name__)
 bp.record_once(lambda state: sparql_service.init_app(state.app))
@@ -214,7 +215,9 @@ def _wanted(fmt: Format | None, for_html: Format) -> str | None:
     return for_html.media_type if fmt is conneg.HTML else fmt.media_type
 
 
-def _run(job: QueryJob, federated: bool, store: Any, token: str, service: Any) -> QueryResult:
+def _run(
+    job: QueryJob, federated: bool, store: Store, token: str, service: SparqlService
+) -> QueryResult:
     deadline = time.monotonic() + service.settings.timeout
     if federated:
         text, _ = federation.evaluate_services(
@@ -243,7 +246,7 @@ def _check_syntax(text: str) -> None:
         raise QuerySyntaxError(error.msg or str(error)) from None
 
 
-def _failure(error: Exception, job: QueryJob, service: Any) -> Response:
+def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Response:
     """The response for a query that failed: status and a message saying what to do."""
     settings = service.settings
     if isinstance(error, QueryTextError):

@@ -1,0 +1,367 @@
+"""The production server in a subprocess, for tests and benchmarks that need real processes.
+
+    with ServerProcess(tmp_path, store=seeded_store(cache, tmp_path / "store")) as server:
+        reply = server.request("GET", "/")
+
+`ServerProcess` runs gunicorn (``-k gthread``, one worker: the embedded store belongs to one
+process) serving ``s22a:create_app()`` on a free 127.0.0.1 port, with its working directory,
+token file and logs in a folder of the caller's, and waits until it answers. Its process group
+is its own, so `kill` (SIGKILL to the group: master, worker and query workers at once) is a
+crash, and `stop` leaves no process behind. `peak_rss_mib` reads a process's peak resident set
+(VmHWM), and `reset_peak` starts a new peak (``/proc/PID/clear_refs``).
+
+`OxigraphProcess` is an ``oxigraph serve`` on a fixed port and data folder that can be killed
+and started again on the same port and data, the way a remote store goes away and comes back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from email.message import Message
+from pathlib import Path
+
+from oxigraph_server import free_port, oxigraph_binary
+
+__all__ = [
+    "OxigraphProcess",
+    "Reply",
+    "ServerProcess",
+    "children",
+    "peak_rss_mib",
+    "request",
+    "reset_peak",
+    "rss_mib",
+    "seeded_store",
+]
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def _control_socket_option() -> list[str]:
+    """gunicorn 24+ opens a control socket at a fixed path; servers side by side share none."""
+    try:
+        from gunicorn.config import KNOWN_SETTINGS
+    except ImportError:
+        return []
+    names = {setting.name for setting in KNOWN_SETTINGS}
+    return ["--no-control-socket"] if "control_socket_disable" in names else []
+
+
+_NO_CONTROL_SOCKET = _control_socket_option()
+
+
+@dataclass
+class Reply:
+    """An HTTP response, read whole."""
+
+    status: int
+    headers: Message
+    body: bytes
+    seconds: float = 0.0
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        """The body as text (UTF-8, bad bytes replaced)."""
+        return self.body.decode("utf-8", "replace")
+
+
+def request(
+    base: str,
+    method: str,
+    path: str,
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float = 60,
+) -> Reply:
+    """One HTTP request on its own connection to `base` (http://127.0.0.1:PORT)."""
+    host, port = base.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    started = time.monotonic()
+    try:
+        connection.request(method, path, body=body, headers=headers or {})
+        response = connection.getresponse()
+        data = response.read()
+        return Reply(response.status, response.headers, data, time.monotonic() - started)
+    finally:
+        connection.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes and their memory (Linux /proc)
+
+
+def _status(pid: int, key: str) -> float:
+    """A `/proc/PID/status` figure in MiB (VmRSS, VmHWM...); 0 if the process is gone."""
+    try:
+        text = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0
+    for line in text.splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def rss_mib(pid: int) -> float:
+    """The resident set size of process `pid`, in MiB."""
+    return _status(pid, "VmRSS")
+
+
+def peak_rss_mib(pid: int) -> float:
+    """The peak resident set size of process `pid` (VmHWM), in MiB."""
+    return _status(pid, "VmHWM")
+
+
+def reset_peak(pid: int) -> bool:
+    """Start a new peak for `pid` (the peak becomes the current RSS); False if not allowed."""
+    try:
+        Path(f"/proc/{pid}/clear_refs").write_text("5")
+    except OSError:
+        return False
+    return True
+
+
+def children(pid: int) -> list[int]:
+    """The process ids whose parent is `pid`."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        # pid (comm) state ppid ...: comm may hold spaces and parentheses
+        fields = stat.rsplit(")", 1)[-1].split()
+        if len(fields) > 1 and int(fields[1]) == pid:
+            found.append(int(entry.name))
+    return sorted(found)
+
+
+# ---------------------------------------------------------------------------------------------
+# A seeded on-disk store
+
+
+def seeded_store(cache: Path, destination: Path) -> Path:
+    """Copy an on-disk store holding the bundled catalogue to `destination`; return it.
+
+    The store is loaded once into `cache` (a folder kept for the session) and copied for each
+    server, which is much faster than validating the registers again.
+    """
+    template = cache / "seeded-store"
+    if not template.exists():
+        from s22a.sources import load_catalog
+        from s22a.store import open_store
+
+        building = cache / "seeded-store.tmp"
+        shutil.rmtree(building, ignore_errors=True)
+        with open_store(f"oxigraph:{building}") as store:
+            outcomes = load_catalog(store)
+        assert all(o.outcome == "Accepted" for o in outcomes), outcomes
+        building.rename(template)
+    shutil.copytree(template, destination)
+    return destination
+
+
+# ---------------------------------------------------------------------------------------------
+# The server
+
+
+class ServerProcess:
+    """gunicorn serving ``s22a:create_app()`` on 127.0.0.1 in its own process group."""
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        store: Path | str,
+        env: dict[str, str] | None = None,
+        threads: int = 8,
+        port: int | None = None,
+        startup_timeout: float = 60,
+    ) -> None:
+        """Prepare a server on `store` (an on-disk store folder, or a store spec)."""
+        self.folder = Path(folder)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        self.store = f"oxigraph:{store}" if isinstance(store, Path) else store
+        self.tokens = self.folder / "tokens.json"
+        self.access_log = self.folder / "access.log"
+        self.error_log = self.folder / "error.log"
+        self.env = env or {}
+        self.threads = threads
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.startup_timeout = startup_timeout
+        self.process: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    def command(self) -> list[str]:
+        """The gunicorn command line."""
+        return [
+            sys.executable, "-m", "gunicorn",
+            "--bind", f"127.0.0.1:{self.port}",
+            "--workers", "1", "--worker-class", "gthread", "--threads", str(self.threads),
+            "--timeout", "120", "--graceful-timeout", "5",
+            "--access-logfile", str(self.access_log),
+            "--error-logfile", str(self.error_log),
+            *_NO_CONTROL_SOCKET,
+            "s22a:create_app()",
+        ]  # fmt: skip
+
+    def start(self) -> ServerProcess:
+        """Start gunicorn and wait until it answers; returns self."""
+        environment = {
+            **os.environ,
+            "PYTHONUNBUFFERED": "1",
+            "S22A_STORE": self.store,
+            "S22A_TOKENS": str(self.tokens),
+            **self.env,
+        }
+        python_path = [str(ROOT / "server"), environment.get("PYTHONPATH", "")]
+        environment["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
+        self.started_at = time.monotonic()
+        with open(self.folder / "stdout.log", "ab") as output:
+            self.process = subprocess.Popen(
+                self.command(),
+                cwd=self.folder,
+                env=environment,
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        self.wait_ready()
+        return self
+
+    def wait_ready(self) -> float:
+        """Wait until the server answers a static file; return the seconds since start."""
+        assert self.process is not None
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"gunicorn exited {self.process.returncode}:\n{self.logs()}")
+            try:
+                reply = self.request("GET", "/static/s22a.css", timeout=2)
+                if reply.status == 200 and self.worker_pid():
+                    return time.monotonic() - self.started_at
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError(f"gunicorn did not answer within {self.startup_timeout} s")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        timeout: float = 60,
+    ) -> Reply:
+        """One HTTP request to this server."""
+        return request(self.url, method, path, body, headers, timeout)
+
+    def worker_pid(self) -> int | None:
+        """The gunicorn worker's process id (the process that runs the app)."""
+        if self.process is None or self.process.poll() is not None:
+            return None
+        found = children(self.process.pid)
+        return found[0] if found else None
+
+    def query_worker_pids(self) -> list[int]:
+        """The SPARQL query worker processes of the gunicorn worker."""
+        worker = self.worker_pid()
+        return children(worker) if worker else []
+
+    def logs(self) -> str:
+        """Everything the server wrote: stdout, error log and access log."""
+        parts = []
+        for path in (self.folder / "stdout.log", self.error_log, self.access_log):
+            if path.exists():
+                parts.append(f"--- {path.name}\n{path.read_text(errors='replace')}")
+        return "\n".join(parts)
+
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once: a crash, with no cleanup."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait()
+        self.process = None
+
+    def stop(self) -> None:
+        """Stop gracefully (SIGTERM), then kill whatever of the group is left."""
+        if self.process is None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            self.process.terminate()
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            pass
+        self.kill()
+
+    def __enter__(self) -> ServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+class OxigraphProcess:
+    """``oxigraph serve --union-default-graph`` on a fixed port and data folder; restartable."""
+
+    def __init__(self, location: Path, port: int | None = None) -> None:
+        """Prepare a server keeping its data in `location`."""
+        self.location = Path(location)
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 20) -> OxigraphProcess:
+        """Start the server and wait until it answers a query."""
+        command = [
+            oxigraph_binary(), "serve", "--location", str(self.location),
+            "--bind", f"127.0.0.1:{self.port}", "--union-default-graph",
+        ]  # fmt: skip
+        with open(self.location.parent / f"{self.location.name}.log", "ab") as log:
+            self.process = subprocess.Popen(
+                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
+            )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"oxigraph serve exited {self.process.returncode}")
+            try:
+                if request(self.url, "GET", "/query?query=ASK%7B%7D", timeout=1).status == 200:
+                    return self
+            except OSError:
+                pass
+            time.sleep(0.05)
+        self.kill()
+        raise RuntimeError("oxigraph serve did not start")
+
+    def kill(self) -> None:
+        """SIGKILL the server (its data folder stays)."""
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        self.process = None
+
+    def __enter__(self) -> OxigraphProcess:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.kill()
