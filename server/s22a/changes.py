@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from rdflib import BNode, Graph, URIRef
-from rdflib.compare import graph_diff, to_isomorphic
+from rdflib.compare import graph_diff, isomorphic, to_isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
@@ -66,13 +66,23 @@ class Change:
 # Agreement descriptions
 
 
-def _key(graph: Graph, node: Node, seen: frozenset[Node]) -> str:
+# Blank nodes written out per agreement description, and how deep. Real descriptions are small
+# trees (a budget, an event); blank nodes that share children or form cliques have
+# exponentially many paths, and chains can be thousands deep, so past these the rest is
+# compared as "[...]".
+MAX_BLANK_NODES_WRITTEN = 10_000
+MAX_BLANK_NODE_DEPTH = 64
+
+
+def _key(graph: Graph, node: Node, seen: frozenset[Node], budget: list[int]) -> str:
     """A term written out for comparison; blank nodes by their content."""
     if isinstance(node, BNode):
-        if node in seen:  # a cycle of blank nodes: rare, compared by position
-            return "[...]"
+        budget[0] -= 1
+        if node in seen or budget[0] < 0 or len(seen) >= MAX_BLANK_NODE_DEPTH:
+            return "[...]"  # a cycle of blank nodes, or too many, or too deep: rare
         inner = sorted(
-            f"{p.n3()} {_key(graph, o, seen | {node})}" for p, o in graph.predicate_objects(node)
+            f"{p.n3()} {_key(graph, o, seen | {node}, budget)}"
+            for p, o in graph.predicate_objects(node)
         )
         return "[" + " ; ".join(inner) + "]"
     return node.n3()
@@ -80,8 +90,10 @@ def _key(graph: Graph, node: Node, seen: frozenset[Node]) -> str:
 
 def description(graph: Graph, agreement: Node) -> frozenset[str]:
     """Everything `graph` says about `agreement`, as comparable lines (one per triple)."""
+    budget = [MAX_BLANK_NODES_WRITTEN]
     return frozenset(
-        f"{p.n3()} {_key(graph, o, frozenset())}" for p, o in graph.predicate_objects(agreement)
+        f"{p.n3()} {_key(graph, o, frozenset(), budget)}"
+        for p, o in graph.predicate_objects(agreement)
     )
 
 
@@ -135,9 +147,48 @@ def agreement_changes(old: Graph, new: Graph) -> list[Change]:
     return changes
 
 
+# rdflib's canonical form takes time exponential in the number of blank nodes that look alike
+# (same predicates and ground terms around them): about 0.3 s for 16, 25 s for 48, hours for
+# a few hundred. Registers have none; graphs with more are compared with their labels as given.
+MAX_ALIKE_BLANK_NODES = 16
+
+
+def alike_blank_nodes(graph: Graph) -> int:
+    """How many blank nodes of `graph` share their neighbourhood with another blank node."""
+    around: dict[Node, list[tuple[str, Node, Node | None]]] = {}
+    for s, p, o in graph:
+        if isinstance(s, BNode):
+            around.setdefault(s, []).append(("out", p, None if isinstance(o, BNode) else o))
+        if isinstance(o, BNode):
+            around.setdefault(o, []).append(("in", p, None if isinstance(s, BNode) else s))
+    shapes: dict[tuple, int] = {}
+    for edges in around.values():
+        key = tuple(sorted(edges, key=repr))
+        shapes[key] = shapes.get(key, 0) + 1
+    return sum(n for n in shapes.values() if n > 1)
+
+
+def _canonical_is_cheap(*graphs: Graph) -> bool:
+    return all(alike_blank_nodes(g) <= MAX_ALIKE_BLANK_NODES for g in graphs)
+
+
+def same_triples(first: Graph, second: Graph) -> bool:
+    """Whether two graphs are the same up to blank node labels (isomorphic).
+
+    False, without trying, for graphs whose canonical form would take too long: at worst a
+    write of the same register in other bytes is then stored as a new version.
+    """
+    if len(first) != len(second) or not _canonical_is_cheap(first, second):
+        return False
+    return isomorphic(first, second)
+
+
 def triple_diff(old: Graph, new: Graph) -> tuple[Graph, Graph]:
-    """The triples added to and removed from `old` to make `new` (blank nodes canonical)."""
-    _both, removed, added = graph_diff(to_isomorphic(old), to_isomorphic(new))
+    """The triples added to and removed from `old` to make `new` (blank nodes canonical,
+    unless that would take too long: see `same_triples`)."""
+    if _canonical_is_cheap(old, new):
+        old, new = to_isomorphic(old), to_isomorphic(new)
+    _both, removed, added = graph_diff(old, new)
     return added, removed
 
 

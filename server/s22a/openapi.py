@@ -191,25 +191,25 @@ def _registers() -> Schema:
     invalid = response("Not valid: the SHACL report (JSON, Turtle or HTML); nothing changed",
                        types(REPORT_FORMATS), {"application/json": ref("schemas",
                                                                        "InvalidReport")})
-    body = {"required": True, "description": "The register, at most S22A_MAX_UPLOAD bytes",
+    body = {"required": True, "description": "The register, at most S22A_MAX_UPLOAD bytes, "
+            "uncompressed (a Content-Encoding other than identity: 415)",
             "content": {t: {"schema": {"type": ["object", "array"]} if t.endswith("json")
                             else {"type": "string"}} for t in WRITE_TYPES}}
-    write_problems = ("400", "401", "403", "404", "413", "415")
+    outcomes = answers(written, "401", "403", "503", problems=("400", "404", "413", "415"),
+                       extra={"201": created, "422": invalid})
     return {"/registers/{force}": {
         "parameters": [FORCE],
         "get": operation("The current register, in the negotiated format",
                          answers(read, "304", "503", problems=("404", "406")),
                          format_param(READ_FORMATS), CONDITIONAL, tag="registers",
                          op="register_get"),
-        "put": operation("Replace the register (Graph Store Protocol 5.3)", answers(
-            written, "503", problems=write_problems, extra={"201": created, "422": invalid}),
-            body=body, secured=True, tag="registers", op="register_put"),
+        "put": operation("Replace the register (Graph Store Protocol 5.3)", outcomes,
+                         body=body, secured=True, tag="registers", op="register_put"),
         "post": operation("Merge triples into the register (5.5); the result must be valid",
-                          answers(written, "503", problems=write_problems,
-                                  extra={"201": created, "422": invalid}),
-                          body=body, secured=True, tag="registers", op="register_post"),
+                          outcomes, body=body, secured=True, tag="registers",
+                          op="register_post"),
         "delete": operation("Retire the register (5.4): GET then answers 404", answers(
-            written, "503", problems=("401", "403", "404")),
+            written, "401", "403", "503", problems=("404",)),
             secured=True, tag="registers", op="register_delete"),
     }}
 

@@ -125,6 +125,13 @@ RESPONSES: dict[str, Schema] = {
                             headers={"Retry-After": header("Seconds to wait")}),
     "Problem": response("An error, as JSON, HTML or text by Accept",
                         types(PROBLEM_FORMATS), JSON_SCHEMAS),
+    "Unauthorised": response("No valid token: send the force's token as a bearer token",
+                             types(PROBLEM_FORMATS), JSON_SCHEMAS, headers={
+                                 "WWW-Authenticate": header("The Bearer challenge", True)}),
+    "Forbidden": response("Another force's token: a token writes its own force's register",
+                          types(PROBLEM_FORMATS), JSON_SCHEMAS, headers={
+                              "WWW-Authenticate": header("error=\"insufficient_scope\"",
+                                                         True)}),
     "SeeOther": response("See Other: the document about the thing (the query is kept)", PAGE,
                          headers={"Location": header("The document's URL", required=True)}),
 }
@@ -134,7 +141,8 @@ def answers(ok: Schema | None, *others: str, problems: Iterable[str] = (),
             extra: Schema | None = None) -> Schema:
     """Responses: `ok` as 200, the shared `others` ("304", "404"...), `problems` as Problem."""
     names = {"303": "SeeOther", "304": "NotModified", "404": "PageNotFound",
-             "406": "PageNotAcceptable", "503": "Unavailable"}
+             "406": "PageNotAcceptable", "503": "Unavailable", "401": "Unauthorised",
+             "403": "Forbidden"}
     result: Schema = {"200": ok} if ok else {}
     result.update({status: ref("responses", names[status]) for status in others})
     result.update({status: ref("responses", "Problem") for status in problems})

@@ -15,7 +15,6 @@ import threading
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph
-from rdflib.compare import isomorphic
 
 from . import changes, sources, validation, versions
 from .namespaces import REGISTER
@@ -104,7 +103,7 @@ def write(
                 f"register, {register}",
             )
         payload, payload_type = data, media_type
-        if not merge and existed and isomorphic(graph, store.graph_triples(register)):
+        if not merge and existed and changes.same_triples(graph, store.graph_triples(register)):
             # The same register in other bytes (another format, order or blank node labels).
             return WriteResult("unchanged", register, previous, reason="same triples as stored")
         if merge and existed:
