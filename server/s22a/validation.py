@@ -25,8 +25,8 @@ import pyoxigraph as ox
 import pyshacl
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, SH
-from rdflib.store import TripleAddedEvent
 from rdflib.plugins.parsers.notation3 import BadSyntax
+from rdflib.store import TripleAddedEvent
 from rdflib.term import Node
 
 from . import resources
