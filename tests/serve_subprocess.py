@@ -87,7 +87,10 @@ def request(
     connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
     started = time.monotonic()
     try:
-        connection.request(method, path, body=body, headers=headers or {})
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the server answered early (413) and closed: its answer is still readable
         response = connection.getresponse()
         data = response.read()
         return Reply(response.status, response.headers, data, time.monotonic() - started)

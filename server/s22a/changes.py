@@ -23,7 +23,7 @@ from datetime import UTC, date, datetime, time
 from typing import Any
 
 from rdflib import BNode, Graph, URIRef
-from rdflib.compare import graph_diff, isomorphic, to_isomorphic
+from rdflib.compare import graph_diff, isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
@@ -186,9 +186,9 @@ def same_triples(first: Graph, second: Graph) -> bool:
 def triple_diff(old: Graph, new: Graph) -> tuple[Graph, Graph]:
     """The triples added to and removed from `old` to make `new` (blank nodes canonical,
     unless that would take too long: see `same_triples`)."""
-    if _canonical_is_cheap(old, new):
-        old, new = to_isomorphic(old), to_isomorphic(new)
-    _both, removed, added = graph_diff(old, new)
+    if not _canonical_is_cheap(old, new):
+        return new - old, old - new
+    _both, removed, added = graph_diff(old, new)  # canonicalizes both
     return added, removed
 
 

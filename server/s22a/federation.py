@@ -24,6 +24,7 @@ Redirects are not followed. Blank nodes in remote results become skolem IRIs und
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import http.client
 import ipaddress
@@ -31,6 +32,7 @@ import json
 import re
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -174,6 +176,7 @@ def call_endpoint(
     """POST `query` to the endpoint at `address` (checked) and return its SPARQL JSON results."""
     parts = urllib.parse.urlsplit(target.url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    started = time.monotonic()
     try:
         sock = socket.create_connection((address, target.port), timeout=timeout)
     except TimeoutError:
@@ -200,6 +203,18 @@ def call_endpoint(
         "Accept": "application/sparql-results+json",
         "User-Agent": "s22a-register federation",
     }
+    # The socket timeout bounds each read, not the whole answer: an endpoint that sends a
+    # byte now and then would never time out. At `timeout` the socket is shut down.
+    cut = threading.Event()
+
+    def shut_down() -> None:
+        cut.set()
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(max(timeout - (time.monotonic() - started), 0.001), shut_down)
+    watchdog.daemon = True
+    watchdog.start()
     try:
         connection.request("POST", path, body=body, headers=headers)
         response = connection.getresponse()
@@ -210,9 +225,18 @@ def call_endpoint(
             f"SERVICE <{target.url}> did not answer within {timeout:.3g} s"
         ) from None
     except (OSError, http.client.HTTPException) as error:
+        if cut.is_set():
+            raise ServiceTimeout(
+                f"SERVICE <{target.url}> did not answer within {timeout:.3g} s"
+            ) from None
         raise ServiceFailed(f"SERVICE <{target.url}> failed: {error}") from None
     finally:
+        watchdog.cancel()
         connection.close()
+    if cut.is_set():  # the answer was cut short
+        raise ServiceTimeout(
+            f"SERVICE <{target.url}> did not answer within {timeout:.3g} s"
+        )
     if status != 200:
         excerpt = data[:300].decode("utf-8", "replace").strip()
         raise ServiceFailed(f"SERVICE <{target.url}> answered HTTP {status}: {excerpt}")

@@ -71,6 +71,12 @@ class QueryTimeout(QueryFailed):
     status = 503
 
 
+class QueryUnavailable(QueryFailed):
+    """The store that would run the query cannot be reached (a remote SPARQL server)."""
+
+    status = 503
+
+
 class ResultTooLarge(QueryFailed):
     """The serialized result passed the size cap."""
 
@@ -372,14 +378,15 @@ class RemoteEngine:
                 message = error.read(64 * 1024).decode("utf-8", "replace").strip()
             if error.code == 400:
                 raise QuerySyntaxError(message) from None
-            raise QueryFailed(f"the SPARQL server answered HTTP {error.code}: {message}") from None
+            failure = QueryUnavailable if error.code in (502, 503, 504) else QueryFailed
+            raise failure(f"the SPARQL server answered HTTP {error.code}: {message}") from None
         except TimeoutError:
             raise QueryTimeout("the query did not finish within the time limit") from None
         except (OSError, HTTPException) as error:
             reason = getattr(error, "reason", error)
             if isinstance(reason, TimeoutError):
                 raise QueryTimeout("the query did not finish within the time limit") from None
-            raise QueryFailed(f"cannot reach the SPARQL server: {reason}") from None
+            raise QueryUnavailable(f"cannot reach the SPARQL server: {reason}") from None
         kind = "solutions" if media_type.startswith(_RESULT_TYPES) else "graph"
         if not job.results_format and not job.graph_format or media_type not in accept:
             raise NotAcceptable(kind, kind)

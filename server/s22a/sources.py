@@ -9,12 +9,15 @@ the force's previous version in place, and the attempt is recorded with why.
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from http.client import HTTPResponse
 from pathlib import Path
 
 from rdflib import Graph, URIRef
@@ -22,7 +25,7 @@ from rdflib.namespace import DCAT, DCTERMS, RDF
 
 from . import reconcile, resources, validation, versions
 from .namespaces import GRAPH_META, GRAPH_ONTOLOGY, GRAPH_RECONCILIATION, GRAPH_REFERENCE, S22A
-from .store import Store
+from .store import Store, StoreError
 
 DEFAULT_TIMEOUT = 20.0
 DEFAULT_MAX_BYTES = 20 * 2**20
@@ -189,6 +192,7 @@ class Harvester:
             raise SourceError(f"cannot read {path}: {error.strerror}") from None
 
     def _get(self, source: Source, previous: versions.Version | None) -> Fetched:
+        deadline = time.monotonic() + self.timeout
         request = urllib.request.Request(source.location, headers={"Accept": ACCEPT})
         if previous is not None and previous.source == source.location:
             if previous.etag:
@@ -203,7 +207,11 @@ class Harvester:
                         f"{source.location} is {declared} bytes, "
                         f"over the {self.max_bytes}-byte limit"
                     )
-                data = response.read(self.max_bytes + 1)
+                data = _read_until(response, self.max_bytes + 1, deadline)
+                if data is None:
+                    raise SourceError(
+                        f"{source.location} did not finish sending within {self.timeout:g} s"
+                    )
                 if len(data) > self.max_bytes:
                     raise SourceError(f"{source.location} is over the {self.max_bytes}-byte limit")
                 name = Path(urllib.parse.urlsplit(response.url).path).name or "register"
@@ -255,6 +263,24 @@ class Harvester:
         if len(data) > self.max_bytes:
             raise SourceError(f"{source.location} returned over {self.max_bytes} bytes")
         return Fetched(data, "endpoint.ttl", "text/turtle")
+
+
+def _read_until(response: HTTPResponse, limit: int, deadline: float) -> bytes | None:
+    """Up to `limit` bytes of the body, or None if it is still coming at `deadline`.
+
+    The socket timeout bounds each read only: a server sending a byte now and then would
+    otherwise hold a harvest for as long as it liked.
+    """
+    chunks, size = [], 0
+    while size < limit:
+        if time.monotonic() > deadline:
+            return None
+        chunk = response.read1(min(65536, limit - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    return b"".join(chunks)
 
 
 # ---------------------------------------------------------------------------
@@ -363,26 +389,37 @@ def accept_register(
                 f"the data describes {', '.join(sorted(described))}, but this is {register}",
             )
         content = result.graph.serialize(format="nt", encoding="utf-8")
-        triples = store.replace_graph(register, content)
         agreements = sorted(str(a) for a in result.graph.objects(URIRef(register), S22A.lists))
-        version = versions.record_accepted(
-            store,
-            register,
-            content=content,
-            source=source,
-            content_hash=digest,
-            triples=triples,
-            agreements=agreements,
-            warnings=len(result.warnings),
-            withheld={
-                str(a): str(provision)
-                for a, provision in result.graph.subject_objects(S22A.withheldUnder)
-            },
-            etag=etag,
-            last_modified=last_modified,
-        )
+        recorded: list[str] = []
+
+        def record(triples: int) -> str:
+            """The version's record, stored in the same transaction as the graph."""
+            version, update = versions.accepted_update(
+                store,
+                register,
+                content=content,
+                source=source,
+                content_hash=digest,
+                triples=triples,
+                agreements=agreements,
+                warnings=len(result.warnings),
+                withheld={
+                    str(a): str(provision)
+                    for a, provision in result.graph.subject_objects(S22A.withheldUnder)
+                },
+                etag=etag,
+                last_modified=last_modified,
+            )
+            recorded.append(version)
+            return update
+
+        triples = store.replace_graph(register, content, then=record)
+        version = recorded[0]
     if refresh_reconciliation:
-        refresh_reconciliation_report(store)
+        try:
+            refresh_reconciliation_report(store)
+        except StoreError as error:  # the version is stored; the report catches up next time
+            logging.getLogger(__name__).warning("reconciliation not refreshed: %s", error)
     return LoadOutcome(
         register,
         "Accepted",

@@ -22,19 +22,22 @@ Atomic replacement. `Store.replace_graph` loads into a private staging graph nam
 against the graph IRI), then runs one ``MOVE GRAPH <staging> TO <graph>`` update, a single
 transaction in Oxigraph: readers, and a process killed at any moment, see the old graph or the
 new one, never a mix. (Not ``MOVE SILENT``: in Oxigraph 0.5 a silent MOVE from a missing
-graph empties the target.) Staging graphs are hidden from `Store.graphs`, `Store.dump` and
-union-default-graph queries, and stale ones are dropped when a store is opened.
+graph empties the target.) An update given as ``then`` runs in that same transaction, so the
+record of a new version is stored with the graph or not at all. Staging graphs are hidden from
+`Store.graphs`, `Store.dump` and union-default-graph queries, and stale ones are dropped when a
+store is opened.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import threading
 import time
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -74,6 +77,10 @@ class StoreDataError(StoreError, ValueError):
 
 class StoreUnavailable(StoreError, RuntimeError):
     """The backend cannot be reached."""
+
+
+class StoreFull(StoreError):
+    """A write failed because the disk is full; nothing was written."""
 
 
 def staging_name(graph: str) -> str:
@@ -173,9 +180,17 @@ class Store(ABC):
 
     @abstractmethod
     def replace_graph(
-        self, graph: str, data: bytes, media_type: str = "application/n-triples"
+        self,
+        graph: str,
+        data: bytes,
+        media_type: str = "application/n-triples",
+        then: Callable[[int], str] | None = None,
     ) -> int:
-        """Atomically replace graph `graph` by the RDF in `data`; return its triple count."""
+        """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
+
+        `then`, given the triple count, returns a SPARQL update to run in the same
+        transaction as the replacement.
+        """
 
     @abstractmethod
     def drop_graph(self, graph: str) -> None:
@@ -251,7 +266,11 @@ def _engine_errors() -> Iterator[None]:
         raise StoreQueryError(error.msg or str(error)) from None
     except ValueError as error:  # e.g. an invalid IRI in default_graph
         raise StoreQueryError(str(error)) from None
-    except (OSError, RuntimeError) as error:
+    except OSError as error:
+        if error.errno == errno.ENOSPC or "No space left on device" in str(error):
+            raise StoreFull(str(error)) from error
+        raise StoreError(str(error)) from error
+    except RuntimeError as error:
         raise StoreError(str(error)) from error
 
 
@@ -261,6 +280,12 @@ class OxigraphStore(Store):
     Loading uses `pyoxigraph.Store.load`, which is transactional, into the staging graph.
     (`bulk_load` is not transactional and no faster at the sizes of the register.) On disk
     the store is locked by its process: one read-write `OxigraphStore` per directory.
+
+    After a write fails on disk (a full disk), RocksDB refuses every later write until the
+    database is reopened, and reopening needs free space. So reads go on through a read-only
+    handle, and each later write first tries to reopen the database for writing: it fails
+    (`StoreFull`, or `StoreUnavailable` while other requests still read the old handle)
+    until space has been freed, and then the store works as before.
     """
 
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
@@ -270,10 +295,53 @@ class OxigraphStore(Store):
             self._store: ox.Store | None = ox.Store(self.path)
         # Held while a union query takes its snapshot and while a staging graph is created.
         self._lock = threading.Lock()
+        self._reopen_lock = threading.Lock()
+        self._write_failed = False
+        self._read_only = False
+        self._drop_staging(self._store)
+
+    @staticmethod
+    def _drop_staging(db: ox.Store) -> None:
         with _engine_errors():
-            for name in list(self._store.named_graphs()):
+            for name in list(db.named_graphs()):
                 if isinstance(name, ox.NamedNode) and is_staging(name.value):
-                    self._store.remove_graph(name)
+                    db.remove_graph(name)
+
+    @contextmanager
+    def _writing(self) -> Iterator[ox.Store]:
+        """The handle to write with; a write failing on disk marks the store for reopening."""
+        db = self._writable()
+        try:
+            yield db
+        except StoreError as error:
+            if self.path is not None and isinstance(error.__cause__, OSError):
+                self._write_failed = True
+            raise
+
+    def _writable(self) -> ox.Store:
+        """The read-write handle; after a failed write, the database reopened for writing."""
+        db = self._db()
+        if not self._write_failed:
+            return db
+        del db
+        with self._reopen_lock:
+            if self._write_failed:
+                assert self.path is not None
+                if not self._read_only:  # readers move to a read-only handle
+                    with _engine_errors():
+                        self._store, self._read_only = ox.Store.read_only(self.path), True
+                try:  # possible once no request holds the old handle, and there is space
+                    reopened = ox.Store(self.path)
+                except OSError as error:
+                    if "lock hold by current process" in str(error):
+                        raise StoreUnavailable(
+                            "the store is reopening after a failed write; try again"
+                        ) from error
+                    with _engine_errors():
+                        raise error from None
+                self._store, self._read_only, self._write_failed = reopened, False, False
+                self._drop_staging(reopened)
+        return self._db()
 
     def __repr__(self) -> str:
         return f"OxigraphStore({self.path!r})"
@@ -305,28 +373,34 @@ class OxigraphStore(Store):
                 )
 
     def replace_graph(
-        self, graph: str, data: bytes, media_type: str = "application/n-triples"
+        self,
+        graph: str,
+        data: bytes,
+        media_type: str = "application/n-triples",
+        then: Callable[[int], str] | None = None,
     ) -> int:
         """Atomically replace graph `graph` by the RDF in `data`; return its triple count."""
         check_graph_name(graph)
         fmt = graph_format(media_type)
-        db = self._db()
         staging = staging_name(graph)
         node = ox.NamedNode(staging)
-        try:
-            with _engine_errors():
-                with self._lock:  # union queries from now on leave the staging graph out
-                    db.add_graph(node)  # (and empty data still gives a graph to move)
-                try:
-                    db.load(data, fmt, base_iri=graph, to_graph=node)
-                except SyntaxError as error:
-                    raise StoreDataError(error.msg or str(error)) from None
-                count = self._count(staging)
-                db.update(f"MOVE GRAPH <{staging}> TO <{graph}>")
-        except BaseException:
-            with suppress(Exception):
-                db.remove_graph(node)
-            raise
+        with self._writing() as db:
+            try:
+                with _engine_errors():
+                    with self._lock:  # union queries from now on leave the staging graph out
+                        db.add_graph(node)  # (and empty data still gives a graph to move)
+                    try:
+                        db.load(data, fmt, base_iri=graph, to_graph=node)
+                    except SyntaxError as error:
+                        raise StoreDataError(error.msg or str(error)) from None
+                    count = self._count(staging)
+                    move = f"MOVE GRAPH <{staging}> TO <{graph}>"
+                    # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
+                    db.update(f"{then(count)} ;\n{move}" if then is not None else move)
+            except BaseException:
+                with suppress(Exception):
+                    db.remove_graph(node)
+                raise
         return count
 
     def _count(self, graph: str) -> int:
@@ -337,8 +411,8 @@ class OxigraphStore(Store):
     def drop_graph(self, graph: str) -> None:
         """Remove named graph `graph` (no error if it does not exist)."""
         check_graph_name(graph)
-        with _engine_errors():
-            self._db().remove_graph(ox.NamedNode(graph))
+        with self._writing() as db, _engine_errors():
+            db.remove_graph(ox.NamedNode(graph))
 
     def graphs(self) -> list[str]:
         """The IRIs of the named graphs, sorted, staging graphs excluded."""
@@ -402,8 +476,7 @@ class OxigraphStore(Store):
 
     def update(self, update: str) -> None:
         """Run a SPARQL 1.1 Update (in one transaction)."""
-        db = self._db()
-        with _engine_errors():
+        with self._writing() as db, _engine_errors():
             db.update(update)
 
     def graph_triples(self, graph: str) -> rdflib.Graph:

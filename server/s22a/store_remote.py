@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import suppress
 from http.client import HTTPException, HTTPResponse
 from typing import Any
@@ -207,9 +207,16 @@ class RemoteStore(Store):
     # -- Store --------------------------------------------------------------------------------
 
     def replace_graph(
-        self, graph: str, data: bytes, media_type: str = "application/n-triples"
+        self,
+        graph: str,
+        data: bytes,
+        media_type: str = "application/n-triples",
+        then: Callable[[int], str] | None = None,
     ) -> int:
-        """Atomically replace graph `graph` by the RDF in `data`; return its triple count."""
+        """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
+
+        The MOVE and `then`'s update are one update request, one transaction on the server.
+        """
         check_graph_name(graph)
         fmt = graph_format(media_type)
         staging = staging_name(graph)
@@ -218,7 +225,9 @@ class RemoteStore(Store):
             self._fetch("PUT", self._graph_url(staging), data, headers, StoreDataError)
             rows = self.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", default_graph=[staging])
             count = int(rows[0]["n"])  # type: ignore[call-overload]
-            self.update(f"MOVE GRAPH <{staging}> TO <{graph}>")
+            move = f"MOVE GRAPH <{staging}> TO <{graph}>"
+            # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
+            self.update(f"{then(count)} ;\n{move}" if then is not None else move)
         except BaseException:
             with suppress(Exception):
                 self.update(f"DROP SILENT GRAPH <{staging}>")

@@ -13,6 +13,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+import threading
 import warnings
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
@@ -416,22 +417,30 @@ def _findings(report: Graph, register: Graph) -> list[Finding]:
     return findings
 
 
+# pyshacl runs the shapes' SPARQL constraints through rdflib, whose query parser (pyparsing)
+# is not thread-safe (RDFLib/rdflib#1282): two validations at once in a threaded server fail at
+# random with parser errors. Validation is CPU-bound Python, so one at a time costs little.
+_VALIDATION_LOCK = threading.Lock()
+
+
 def validate_graph(register: Graph, source: str = "register") -> ValidationResult:
     """Validate a parsed register against the shapes, with the ontology and reference data."""
+    shapes = shapes_graph()
     data = Graph()
     data += context_graph()
     data += register
-    _conforms, report, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes_graph(),
-        inference="none",
-        abort_on_first=False,
-        allow_warnings=True,
-        allow_infos=True,
-        meta_shacl=False,
-        advanced=False,
-        js=False,
-    )
+    with _VALIDATION_LOCK:
+        _conforms, report, _text = pyshacl.validate(
+            data,
+            shacl_graph=shapes,
+            inference="none",
+            abort_on_first=False,
+            allow_warnings=True,
+            allow_infos=True,
+            meta_shacl=False,
+            advanced=False,
+            js=False,
+        )
     bind_prefixes(report)
     return ValidationResult(
         source=source, findings=_findings(report, register), report=report, graph=register

@@ -115,6 +115,32 @@ def record_accepted(
     `withheld` maps agreements whose details are withheld to the provision (s23E): their
     register items say so, so that they read as withheld rather than as missing data.
     """
+    version, update = accepted_update(
+        store, register, content=content, source=source, content_hash=content_hash,
+        triples=triples, agreements=agreements, warnings=warnings, withheld=withheld,
+        etag=etag, last_modified=last_modified,
+    )  # fmt: skip
+    store.update(update)
+    return version
+
+
+def accepted_update(
+    store: Store,
+    register: str,
+    *,
+    content: bytes,
+    source: str,
+    content_hash: str,
+    triples: int,
+    agreements: list[str],
+    warnings: int,
+    withheld: dict[str, str] | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> tuple[str, str]:
+    """The IRI of the next version of `register` and the SPARQL update that records it
+    (see `record_accepted`), for a caller that runs it in the same transaction as the
+    replacement of the register's graph (`Store.replace_graph`'s ``then``)."""
     withheld = withheld or {}
     previous = latest(store, register)
     number = previous.number + 1 if previous else 1
@@ -135,7 +161,7 @@ def record_accepted(
         for a in agreements
     )
     source_term = URIRef(source) if "://" in source else Literal(source)
-    store.update(
+    update = (
         PREFIXES
         + f"""
         DELETE {{ GRAPH <{GRAPH_META}> {{ ?old reg:status reg:statusValid }} }}
@@ -169,7 +195,7 @@ def record_accepted(
           {version.n3()} s22a:snapshot {_snapshot(content).n3()} .
         }} }}"""
     )
-    return str(version)
+    return str(version), update
 
 
 def _snapshot(content: bytes) -> Literal:

@@ -27,7 +27,7 @@ from rdflib.namespace import RDF, SH
 from .. import conneg, validation, versions, writes
 from ..conneg import HTML, RDF_FORMATS, TURTLE, Format
 from ..namespaces import bind_prefixes, register_iri
-from ..store import get_store
+from ..store import StoreError, StoreFull, StoreUnavailable, get_store
 from ..tokens import TokenRecord, app_tokens
 from . import rdf
 
@@ -278,21 +278,46 @@ def graph(force: str) -> Response:
     record = authorise(force)
     if isinstance(record, Response):
         return record
-    store = get_store()
-    register = register_iri(force)
-    source = f"{request.method} /registers/{force} with token {record.id}"
-    if request.method == "DELETE":
-        retired = writes.retire(store, register, source=source)
-        if retired is None:
-            return unknown_register(force)
-        return _answer(retired, force, "DELETE", record)
-    body = read_body()
-    if isinstance(body, Response):
-        return body
-    data, media_type = body
-    result = writes.write(store, register, data, media_type, source=source,
-                          merge=request.method == "POST")
+    try:
+        store = get_store()
+        register = register_iri(force)
+        source = f"{request.method} /registers/{force} with token {record.id}"
+        if request.method == "DELETE":
+            retired = writes.retire(store, register, source=source)
+            if retired is None:
+                return unknown_register(force)
+            return _answer(retired, force, "DELETE", record)
+        body = read_body()
+        if isinstance(body, Response):
+            return body
+        data, media_type = body
+        result = writes.write(store, register, data, media_type, source=source,
+                              merge=request.method == "POST")
+    except StoreError as error:
+        return store_failed(error, force)
     return _answer(result, force, request.method, record)
+
+
+def store_failed(error: StoreError, force: str) -> Response:
+    """507, 503 or 500 for a write the store could not do: what happened, never a traceback."""
+    if isinstance(error, StoreFull):
+        current_app.logger.error("write to the register of %s failed: %s", force, error)
+        return problem(507, "The server's disk is full",
+                       "The register could not be stored because the server has run out of "
+                       "disk space. Nothing was changed: the previous version stands. Try "
+                       "again later.")
+    if isinstance(error, StoreUnavailable):
+        current_app.logger.error("write to the register of %s failed: %s", force, error)
+        response = problem(503, "The store is unavailable",
+                           "The store cannot be reached, so the write was not done (or not "
+                           f"confirmed: see /registers/{force}/versions once the service is "
+                           "back). Try again later.")
+        response.retry_after = 30
+        return response
+    current_app.logger.exception("write to the register of %s failed", force)
+    return problem(500, "The register could not be stored",
+                   f"The store failed during the write (see /registers/{force}/versions for "
+                   "whether it was stored). The problem has been logged; try again later.")
 
 
 def read(force: str) -> Response:

@@ -20,7 +20,13 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 
 from .. import conneg, federation, sparql_service
 from ..conneg import Format
-from ..query_limits import QueryFailed, QueryJob, QueryResult, QuerySyntaxError
+from ..query_limits import (
+    QueryFailed,
+    QueryJob,
+    QueryResult,
+    QuerySyntaxError,
+    QueryUnavailable,
+)
 from ..sparql_cache import dataset_token, etag, etag_matches
 from ..sparql_examples import EXAMPLES, by_slug
 from ..sparql_html import results_table
@@ -271,6 +277,12 @@ def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Respons
             f"this query gives {kinds.get(error.kind or '', 'a table of solutions')}, "
             "which is available as " + ", ".join(f.media_type for f in offered),
             query=job.query,
+        )
+    if isinstance(error, QueryUnavailable):
+        current_app.logger.error("SPARQL query failed: %s", error.message)
+        return _error(
+            503, f"the store is unavailable: {error.message}. Try again later.",
+            {"Retry-After": "30"}, query=job.query,
         )
     if error.status == 503:
         return _error(

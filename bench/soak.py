@@ -1,0 +1,290 @@
+"""A bounded soak of the production server: pages, queries, a runaway query and uploads.
+
+Run from the repository root (loopback only):
+
+    python bench/soak.py                                  # 20,000 requests or 180 s
+    python bench/soak.py --requests 600 --seconds 25      # the short form tests/test_soak.py runs
+
+Serves the seed registers from an on-disk store with gunicorn (`s22a:create_app()`, one gthread
+worker, 8 threads; `tests/serve_subprocess.py`), then `--clients` threads send requests, one at
+a time each, until `--requests` have been sent or `--seconds` have passed, whichever is first.
+The mix, by weight: HTML pages 40, Turtle documents 20, SPARQL queries (each with its own
+LIMIT, so the result cache does not answer them) 30, register uploads (a new version of one of
+five forces' registers, each force with its own token) 5, and the service description 5; and,
+a quarter of the way in, one runaway query (a triple cross product) that must be stopped at
+the query time limit with a 503. Every other answer must be a 2xx.
+
+Prints the command, the requests and errors by kind (only the runaway's 503 is expected), p50,
+p99 and worst latency per kind, and the resident memory of the gunicorn worker (and of its
+SPARQL query workers) sampled every half second: at the start, averaged over the first and the
+last quarter of the run, and at its peak. Exits 1 if any answer was unexpected.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import random
+import shlex
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.parse
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "server"))
+
+from serve_subprocess import ServerProcess, children, request, rss_mib, seeded_store  # noqa: E402
+
+FORCES = ("merseyside", "cheshire", "lancashire", "north-wales", "leicestershire")
+PAGES_HTML = (
+    "/", "/agreements", "/forces", "/doc/agreement/north-west-rocu", "/doc/force/merseyside",
+    "/search?q=forensic", "/registers/cheshire/versions", "/sparql",
+)  # fmt: skip
+PAGES_TURTLE = (
+    "/doc/agreement/north-west-rocu.ttl", "/doc/force/merseyside.ttl", "/registers/cheshire",
+    "/doc/force/lancashire.ttl",
+)  # fmt: skip
+QUERIES = (
+    "SELECT ?a ?title WHERE { ?a a <https://w3id.org/s22a/def/s22a#Agreement> ; "
+    "<http://purl.org/dc/terms/title> ?title } ORDER BY ?title LIMIT {n}",
+    "SELECT ?force (COUNT(?a) AS ?n) WHERE { ?r <https://w3id.org/s22a/def/s22a#lists> ?a ; "
+    "<https://w3id.org/s22a/def/s22a#force> ?force } GROUP BY ?force LIMIT {n}",
+    "SELECT ?s ?p ?o WHERE { GRAPH <https://w3id.org/s22a/id/register/merseyside> "
+    "{ ?s ?p ?o } } LIMIT {n}",
+)
+RUNAWAY = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
+WEIGHTS = {"page-html": 40, "page-turtle": 20, "sparql": 30, "upload": 5, "description": 5}
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    """The `fraction` percentile (nearest rank) of `values`."""
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
+
+
+@dataclass
+class Soak:
+    """What one soak run measured."""
+
+    command: str
+    seconds: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    answers: Counter[tuple[str, str]] = field(default_factory=Counter)  # (kind, status)
+    unexpected: list[str] = field(default_factory=list)
+    runaway: str = ""  # the runaway query's status and message
+    samples: list[tuple[float, float, float]] = field(default_factory=list)  # t, worker, queries
+    uploads: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record(self, kind: str, status: str, seconds: float, text: str) -> None:
+        """Count one answer; anything but a 2xx (a 503 for the runaway) is unexpected."""
+        with self.lock:
+            self.latencies.setdefault(kind, []).append(seconds)
+            self.answers[(kind, status)] += 1
+            if kind == "upload" and status in ("200", "201"):
+                self.uploads += 1
+            expected = status == "503" if kind == "runaway" else status.startswith("2")
+            if not expected:
+                self.unexpected.append(f"{kind} {status}: {text[:120]!r}")
+
+    @property
+    def requests(self) -> int:
+        """How many requests were answered (or failed)."""
+        return sum(self.answers.values())
+
+    def memory(self) -> dict[str, float]:
+        """The worker's RSS (MiB): at the start, mean of the first and last quarter, peak."""
+        if not self.samples:
+            return {}
+        end = self.samples[-1][0]
+        first = [w for t, w, _ in self.samples if t <= end / 4] or [self.samples[0][1]]
+        last = [w for t, w, _ in self.samples if t >= 3 * end / 4] or [self.samples[-1][1]]
+        return {
+            "start": self.samples[0][1],
+            "first quarter": statistics.fmean(first),
+            "last quarter": statistics.fmean(last),
+            "peak": max(w for _, w, _ in self.samples),
+            "query workers peak": max(q for _, _, q in self.samples),
+        }
+
+    def growth(self) -> float:
+        """MiB the worker's mean RSS grew from the first quarter to the last."""
+        memory = self.memory()
+        return memory["last quarter"] - memory["first quarter"] if memory else 0.0
+
+    def report(self) -> str:
+        """The figures, for people."""
+        lines = [
+            f"$ {self.command}",
+            f"{self.requests} requests in {self.seconds:.1f} s "
+            f"({self.requests / max(self.seconds, 1e-9):.1f}/s), {self.uploads} versions stored",
+            "",
+            f"{'kind':12} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  answers",
+        ]
+        for kind in sorted(self.latencies):
+            values = [v * 1000 for v in self.latencies[kind]]
+            answers = ", ".join(
+                f"{status} x{n}" for (k, status), n in sorted(self.answers.items()) if k == kind
+            )
+            lines.append(
+                f"{kind:12} {len(values):8d} {percentile(values, 0.5):8.0f} "
+                f"{percentile(values, 0.99):8.0f} {max(values):8.0f}  {answers}"
+            )
+        lines += ["", f"runaway query: {self.runaway}"]
+        lines.append(
+            "unexpected answers: "
+            + (f"{len(self.unexpected)}: " + "; ".join(self.unexpected[:5]) if self.unexpected
+               else "none")
+        )  # fmt: skip
+        memory = self.memory()
+        lines.append(
+            "gunicorn worker RSS (MiB): "
+            + ", ".join(f"{k} {v:.0f}" for k, v in memory.items() if k != "query workers peak")
+            + f"; growth first to last quarter {self.growth():+.0f}"
+        )
+        lines.append(f"SPARQL query workers, RSS at peak (MiB, all): "
+                     f"{memory.get('query workers peak', 0):.0f}")  # fmt: skip
+        return "\n".join(lines)
+
+
+def revision(force: str, number: int) -> bytes:
+    """The force's seed register with one more statement, so each upload is a new version."""
+    data = (ROOT / "data" / "registers" / f"{force}.ttl").read_bytes()
+    statement = (
+        f"<https://w3id.org/s22a/id/register/{force}> <http://purl.org/dc/terms/description> "
+        f'"soak revision {number}"@en .'
+    )
+    return data + f"\n{statement}\n".encode()
+
+
+class Client(threading.Thread):
+    """Sends requests of the mix, one at a time, until the shared budget is spent."""
+
+    def __init__(self, soak: Soak, server: ServerProcess, tokens: dict[str, str],
+                 budget: Budget, seed: int) -> None:  # fmt: skip
+        super().__init__(daemon=True)
+        self.soak, self.server, self.tokens, self.budget = soak, server, tokens, budget
+        self.rng = random.Random(seed)
+        self.seed = seed
+
+    def pick(self, number: int) -> tuple[str, str, str, bytes | None, dict[str, str]]:
+        kind = self.rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+        if kind == "page-html":
+            return kind, "GET", self.rng.choice(PAGES_HTML), None, {"Accept": "text/html"}
+        if kind == "page-turtle":
+            return kind, "GET", self.rng.choice(PAGES_TURTLE), None, {"Accept": "text/turtle"}
+        if kind == "sparql":
+            query = self.rng.choice(QUERIES).replace("{n}", str(self.rng.randint(1, 10_000)))
+            path = "/sparql?" + urllib.parse.urlencode({"query": query})
+            return kind, "GET", path, None, {"Accept": "application/sparql-results+json"}
+        if kind == "description":
+            return kind, "GET", "/sparql", None, {"Accept": "text/turtle"}
+        force = self.rng.choice(FORCES)
+        headers = {"Authorization": f"Bearer {self.tokens[force]}", "Content-Type": "text/turtle"}
+        body = revision(force, self.seed * 10**6 + number)
+        return kind, "PUT", f"/registers/{force}", body, headers
+
+    def run(self) -> None:
+        number = 0
+        while self.budget.take():
+            number += 1
+            kind, method, path, body, headers = self.pick(number)
+            self.soak.record(kind, *send(self.server, method, path, body, headers))
+
+
+def send(server: ServerProcess, method: str, path: str, body: bytes | None,
+         headers: dict[str, str], timeout: float = 120) -> tuple[str, float, str]:  # fmt: skip
+    """One request: its status (or the exception's name), seconds and the start of its body."""
+    started = time.monotonic()
+    try:
+        reply = request(server.url, method, path, body, headers, timeout)
+    except (OSError, http.client.HTTPException) as error:
+        return type(error).__name__, time.monotonic() - started, str(error)
+    return str(reply.status), reply.seconds, reply.text[:300]
+
+
+class Budget:
+    """A fixed number of requests and a fixed time, shared by the clients."""
+
+    def __init__(self, requests: int, seconds: float) -> None:
+        self.left = requests
+        self.deadline = time.monotonic() + seconds
+        self.lock = threading.Lock()
+
+    def take(self) -> bool:
+        """Whether another request may be sent (and count it)."""
+        with self.lock:
+            if self.left <= 0 or time.monotonic() >= self.deadline:
+                return False
+            self.left -= 1
+            return True
+
+
+def sample(soak: Soak, server: ServerProcess, stop: threading.Event, started: float) -> None:
+    """Every half second, the RSS of the gunicorn worker and of its query workers."""
+    while not stop.wait(0.5):
+        worker = server.worker_pid()
+        if worker is None:
+            continue
+        queries = sum(rss_mib(pid) for pid in children(worker))
+        soak.samples.append((time.monotonic() - started, rss_mib(worker), queries))
+
+
+def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 5,
+        folder: Path | None = None, command: str = "") -> Soak:  # fmt: skip
+    """Start the server, run the soak, stop the server; return the figures."""
+    from s22a.tokens import TokenStore
+
+    with tempfile.TemporaryDirectory(prefix="s22a-soak-") as temporary:
+        base = folder or Path(temporary)
+        store = seeded_store(base, base / "store")
+        server = ServerProcess(base / "server", store=store,
+                               env={"S22A_SPARQL_TIMEOUT": str(query_timeout)})  # fmt: skip
+        tokens = {force: TokenStore(server.tokens).create(force)[1] for force in FORCES}
+        soak = Soak(command or shlex.join([sys.executable, *sys.argv]))
+        with server:
+            budget = Budget(requests, seconds)
+            stop = threading.Event()
+            started = time.monotonic()
+            sampler = threading.Thread(target=sample, args=(soak, server, stop, started))
+            sampler.start()
+            workers = [Client(soak, server, tokens, budget, seed) for seed in range(clients)]
+            for worker in workers:
+                worker.start()
+            time.sleep(seconds / 4)
+            query = "/sparql?" + urllib.parse.urlencode({"query": RUNAWAY})
+            status, took, text = send(server, "GET", query, None,
+                                      {"Accept": "application/sparql-results+json"})  # fmt: skip
+            soak.record("runaway", status, took, text)
+            soak.runaway = f"{status} after {took:.1f} s: {text.strip()[:90]}"
+            for worker in workers:
+                worker.join(timeout=seconds + 300)
+            soak.seconds = time.monotonic() - started
+            stop.set()
+            sampler.join(timeout=5)
+        return soak
+
+
+def main() -> None:
+    """Run the soak from the command line and print its figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=20_000, help="at most this many")
+    parser.add_argument("--seconds", type=float, default=180, help="at most this long")
+    parser.add_argument("--clients", type=int, default=6, help="concurrent clients")
+    parser.add_argument("--query-timeout", type=float, default=5,
+                        help="the server's SPARQL time limit (S22A_SPARQL_TIMEOUT)")  # fmt: skip
+    args = parser.parse_args()
+    soak = run(args.requests, args.seconds, args.clients, args.query_timeout)
+    print(soak.report())
+    sys.exit(1 if soak.unexpected else 0)
+
+
+if __name__ == "__main__":
+    main()
