@@ -15,15 +15,18 @@ a quarter of the way in, one runaway query (a triple cross product) that must be
 the query time limit with a 503. Every other answer must be a 2xx.
 
 Prints the command, the requests and errors by kind (only the runaway's 503 is expected), p50,
-p99 and worst latency per kind, and the resident memory of the gunicorn worker (and of its
-SPARQL query workers) sampled every half second: at the start, averaged over the first and the
-last quarter of the run, and at its peak. Exits 1 if any answer was unexpected.
+p99 and worst latency per kind, whether each force's version listing holds exactly its first
+version plus one per upload answered 2xx, and the resident memory of the gunicorn worker (and
+of its SPARQL query workers) sampled every half second: at the start, averaged over the first
+and the last quarter of the run, at its peak, and at every tenth of the run. Exits 1 if any
+answer was unexpected or a version is missing.
 """
 
 from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import random
 import shlex
 import statistics
@@ -81,15 +84,20 @@ class Soak:
     runaway: str = ""  # the runaway query's status and message
     samples: list[tuple[float, float, float]] = field(default_factory=list)  # t, worker, queries
     uploads: int = 0
+    stored: Counter[str] = field(default_factory=Counter)  # force: uploads answered 2xx
+    lost: list[str] = field(default_factory=list)  # forces whose versions do not add up
+    logs: str = field(default="", repr=False)  # what the server logged
+    secrets: list[str] = field(default_factory=list, repr=False)  # the write tokens used
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
-    def record(self, kind: str, status: str, seconds: float, text: str) -> None:
+    def record(self, kind: str, status: str, seconds: float, text: str, force: str = "") -> None:
         """Count one answer; anything but a 2xx (a 503 for the runaway) is unexpected."""
         with self.lock:
             self.latencies.setdefault(kind, []).append(seconds)
             self.answers[(kind, status)] += 1
             if kind == "upload" and status in ("200", "201"):
                 self.uploads += 1
+                self.stored[force] += 1
             expected = status == "503" if kind == "runaway" else status.startswith("2")
             if not expected:
                 self.unexpected.append(f"{kind} {status}: {text[:120]!r}")
@@ -113,6 +121,13 @@ class Soak:
             "peak": max(w for _, w, _ in self.samples),
             "query workers peak": max(q for _, _, q in self.samples),
         }
+
+    def timeline(self, points: int = 10) -> list[float]:
+        """The worker's RSS (MiB) at `points` evenly spaced moments of the run."""
+        if not self.samples:
+            return []
+        step = max(1, len(self.samples) // points)
+        return [w for _, w, _ in self.samples[step - 1 :: step]][:points]
 
     def growth(self) -> float:
         """MiB the worker's mean RSS grew from the first quarter to the last."""
@@ -138,6 +153,8 @@ class Soak:
                 f"{percentile(values, 0.99):8.0f} {max(values):8.0f}  {answers}"
             )
         lines += ["", f"runaway query: {self.runaway}"]
+        lines.append("versions listed = 1 + uploads stored, for every force: "
+                     + ("no: " + "; ".join(self.lost) if self.lost else "yes"))  # fmt: skip
         lines.append(
             "unexpected answers: "
             + (f"{len(self.unexpected)}: " + "; ".join(self.unexpected[:5]) if self.unexpected
@@ -148,7 +165,10 @@ class Soak:
             "gunicorn worker RSS (MiB): "
             + ", ".join(f"{k} {v:.0f}" for k, v in memory.items() if k != "query workers peak")
             + f"; growth first to last quarter {self.growth():+.0f}"
+            + (f" ({self.growth() / self.uploads:+.2f} per version stored)" if self.uploads else "")
         )
+        lines.append("gunicorn worker RSS over the run (MiB, every tenth): " + ", ".join(
+            f"{w:.0f}" for w in self.timeline()))
         lines.append(f"SPARQL query workers, RSS at peak (MiB, all): "
                      f"{memory.get('query workers peak', 0):.0f}")  # fmt: skip
         return "\n".join(lines)
@@ -168,35 +188,38 @@ class Client(threading.Thread):
     """Sends requests of the mix, one at a time, until the shared budget is spent."""
 
     def __init__(self, soak: Soak, server: ServerProcess, tokens: dict[str, str],
-                 budget: Budget, seed: int) -> None:  # fmt: skip
+                 budget: Budget, seed: int, weights: dict[str, int]) -> None:  # fmt: skip
         super().__init__(daemon=True)
         self.soak, self.server, self.tokens, self.budget = soak, server, tokens, budget
         self.rng = random.Random(seed)
         self.seed = seed
+        self.weights = weights
 
-    def pick(self, number: int) -> tuple[str, str, str, bytes | None, dict[str, str]]:
-        kind = self.rng.choices(list(WEIGHTS), weights=list(WEIGHTS.values()))[0]
+    def pick(self, number: int) -> tuple[str, str, str, bytes | None, dict[str, str], str]:
+        """The next request: kind, method, path, body, headers and (for uploads) the force."""
+        kind = self.rng.choices(list(self.weights), weights=list(self.weights.values()))[0]
         if kind == "page-html":
-            return kind, "GET", self.rng.choice(PAGES_HTML), None, {"Accept": "text/html"}
+            return kind, "GET", self.rng.choice(PAGES_HTML), None, {"Accept": "text/html"}, ""
         if kind == "page-turtle":
-            return kind, "GET", self.rng.choice(PAGES_TURTLE), None, {"Accept": "text/turtle"}
+            path = self.rng.choice(PAGES_TURTLE)
+            return kind, "GET", path, None, {"Accept": "text/turtle"}, ""
         if kind == "sparql":
             query = self.rng.choice(QUERIES).replace("{n}", str(self.rng.randint(1, 10_000)))
             path = "/sparql?" + urllib.parse.urlencode({"query": query})
-            return kind, "GET", path, None, {"Accept": "application/sparql-results+json"}
+            return kind, "GET", path, None, {"Accept": "application/sparql-results+json"}, ""
         if kind == "description":
-            return kind, "GET", "/sparql", None, {"Accept": "text/turtle"}
+            return kind, "GET", "/sparql", None, {"Accept": "text/turtle"}, ""
         force = self.rng.choice(FORCES)
         headers = {"Authorization": f"Bearer {self.tokens[force]}", "Content-Type": "text/turtle"}
         body = revision(force, self.seed * 10**6 + number)
-        return kind, "PUT", f"/registers/{force}", body, headers
+        return kind, "PUT", f"/registers/{force}", body, headers, force
 
     def run(self) -> None:
         number = 0
         while self.budget.take():
             number += 1
-            kind, method, path, body, headers = self.pick(number)
-            self.soak.record(kind, *send(self.server, method, path, body, headers))
+            kind, method, path, body, headers, force = self.pick(number)
+            self.soak.record(kind, *send(self.server, method, path, body, headers), force=force)
 
 
 def send(server: ServerProcess, method: str, path: str, body: bytes | None,
@@ -238,15 +261,17 @@ def sample(soak: Soak, server: ServerProcess, stop: threading.Event, started: fl
 
 
 def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 5,
-        folder: Path | None = None, command: str = "") -> Soak:  # fmt: skip
+        folder: Path | None = None, command: str = "",
+        weights: dict[str, int] | None = None, env: dict[str, str] | None = None,
+        ) -> Soak:  # fmt: skip
     """Start the server, run the soak, stop the server; return the figures."""
     from s22a.tokens import TokenStore
 
     with tempfile.TemporaryDirectory(prefix="s22a-soak-") as temporary:
         base = folder or Path(temporary)
         store = seeded_store(base, base / "store")
-        server = ServerProcess(base / "server", store=store,
-                               env={"S22A_SPARQL_TIMEOUT": str(query_timeout)})  # fmt: skip
+        settings = {"S22A_SPARQL_TIMEOUT": str(query_timeout), **(env or {})}
+        server = ServerProcess(base / "server", store=store, env=settings)
         tokens = {force: TokenStore(server.tokens).create(force)[1] for force in FORCES}
         soak = Soak(command or shlex.join([sys.executable, *sys.argv]))
         with server:
@@ -255,7 +280,8 @@ def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 
             started = time.monotonic()
             sampler = threading.Thread(target=sample, args=(soak, server, stop, started))
             sampler.start()
-            workers = [Client(soak, server, tokens, budget, seed) for seed in range(clients)]
+            mix = weights or WEIGHTS
+            workers = [Client(soak, server, tokens, budget, seed, mix) for seed in range(clients)]
             for worker in workers:
                 worker.start()
             time.sleep(seconds / 4)
@@ -269,7 +295,20 @@ def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 
             soak.seconds = time.monotonic() - started
             stop.set()
             sampler.join(timeout=5)
+            check_versions(soak, server)
+        soak.logs = server.logs()
+        soak.secrets = list(tokens.values())
         return soak
+
+
+def check_versions(soak: Soak, server: ServerProcess) -> None:
+    """Each force's version listing holds its first version and one per upload stored."""
+    for force in FORCES:
+        reply = request(server.url, "GET", f"/registers/{force}/versions", None,
+                        {"Accept": "application/json"})  # fmt: skip
+        listed = len(json.loads(reply.body)["versions"]) if reply.status == 200 else -1
+        if listed != 1 + soak.stored[force]:
+            soak.lost.append(f"{force}: {listed} listed, {soak.stored[force]} stored + 1")
 
 
 def main() -> None:
@@ -280,10 +319,17 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=6, help="concurrent clients")
     parser.add_argument("--query-timeout", type=float, default=5,
                         help="the server's SPARQL time limit (S22A_SPARQL_TIMEOUT)")  # fmt: skip
+    parser.add_argument("--mix", default=",".join(f"{k}={v}" for k, v in WEIGHTS.items()),
+                        help="kinds of request and their weights")  # fmt: skip
+    parser.add_argument("--malloc-arenas", type=int, default=None,
+                        help="the server's S22A_MALLOC_ARENAS (0: glibc's default)")  # fmt: skip
     args = parser.parse_args()
-    soak = run(args.requests, args.seconds, args.clients, args.query_timeout)
+    env = {} if args.malloc_arenas is None else {"S22A_MALLOC_ARENAS": str(args.malloc_arenas)}
+    weights = {k: int(v) for k, v in (item.split("=") for item in args.mix.split(","))}
+    soak = run(args.requests, args.seconds, args.clients, args.query_timeout, weights=weights,
+               env=env)  # fmt: skip
     print(soak.report())
-    sys.exit(1 if soak.unexpected else 0)
+    sys.exit(1 if soak.unexpected or soak.lost else 0)
 
 
 if __name__ == "__main__":

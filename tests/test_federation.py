@@ -8,8 +8,6 @@ fail. Nothing here talks to anything but 127.0.0.1.
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -20,6 +18,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from oxigraph_server import OxigraphServer, free_port
+from peers import Peer, answer
 from s22a import create_app, federation, sparql_service
 from s22a.namespaces import register_iri
 from s22a.sparql_text import QueryTextError, service_clauses
@@ -40,51 +39,6 @@ FORCE_B = f"""@prefix schema: <https://schema.org/> .
     schema:identifier "42"^^<http://www.w3.org/2001/XMLSchema#integer> ;
     schema:funder [ schema:name "an unnamed funder" ] .
 """
-
-
-class Listener:
-    """A TCP listener on 127.0.0.1 that records connections; it may answer with `reply`."""
-
-    def __init__(self, reply: bytes | None = None) -> None:
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(16)
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.url = f"http://127.0.0.1:{self.port}/sparql"
-        self.reply = reply
-        self.connections = 0
-        self.held: list[socket.socket] = []
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._serve, daemon=True)
-        self._thread.start()
-
-    def _serve(self) -> None:
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            if self.reply is None:
-                self.held.append(conn)  # never answers: a hanging endpoint
-                continue
-            with conn:
-                conn.settimeout(2)
-                try:
-                    conn.recv(65536)
-                    conn.sendall(self.reply)
-                except OSError:
-                    pass
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        for conn in self.held:
-            conn.close()
-        self.sock.close()
 
 
 def put_turtle(server: OxigraphServer, turtle: str) -> None:
@@ -127,9 +81,9 @@ class Federation:
         self.b = OxigraphServer().start()
         put_turtle(self.a, FORCE_A)
         put_turtle(self.b, FORCE_B)
-        self.stranger = Listener(reply=b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
-        self.hanging = Listener()
-        self.broken = Listener(reply=b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nOops")
+        self.stranger = Peer(answer(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"))
+        self.hanging = Peer()
+        self.broken = Peer(answer(b"HTTP/1.1 500 Oops\r\nContent-Length: 4\r\n\r\nOops"))
         self.dead = f"http://127.0.0.1:{free_port()}/sparql"
         self.rebound = f"http://force.example:{self.stranger.port}/sparql"
         catalog = write_catalog(

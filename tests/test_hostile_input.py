@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from peers import Peer, hang_up
 from s22a import validation
 from s22a.cli import cli
 
@@ -35,39 +34,12 @@ def test_every_hostile_fixture_is_tested() -> None:
     assert {p.name for p in HOSTILE.iterdir()} == {name for name, _ in CASES}
 
 
-class Listener:
-    """A TCP listener on 127.0.0.1 that records every connection made to it."""
-
-    def __init__(self) -> None:
-        self.socket = socket.create_server(("127.0.0.1", 0))
-        self.socket.settimeout(0.2)
-        self.port = self.socket.getsockname()[1]
-        self.connections = 0
-        self.running = True
-        self.thread = threading.Thread(target=self._accept, daemon=True)
-        self.thread.start()
-
-    def _accept(self) -> None:
-        while self.running:
-            try:
-                conn, _ = self.socket.accept()
-            except TimeoutError:
-                continue
-            self.connections += 1
-            conn.close()
-
-    def close(self) -> None:
-        self.running = False
-        self.thread.join(timeout=2)
-        self.socket.close()
-
-
 @pytest.mark.parametrize(
     "context",
     ['"http://127.0.0.1:{port}/context.jsonld"', '["http://127.0.0.1:{port}/c.jsonld", {{}}]'],
 )
 def test_remote_context_is_never_fetched(context: str) -> None:
-    listener = Listener()
+    listener = Peer(hang_up)
     try:
         document = (
             '{"@context": ' + context.format(port=listener.port) + ', '

@@ -18,7 +18,6 @@ import contextlib
 import gzip
 import select
 import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from peers import Peer, hang_up
 from s22a.namespaces import GRAPH_META
 from s22a.tokens import TokenStore
 from serve_subprocess import Reply, ServerProcess, peak_rss_mib, reset_peak, rss_mib, seeded_store
@@ -42,42 +42,13 @@ MEMORY_CEILING_MIB = 600
 PEAKS: dict[str, tuple[float, float]] = {}  # case: (RSS before, peak RSS during), MiB
 
 
-class Listener:
-    """A TCP listener on 127.0.0.1 that counts the connections made to it."""
-
-    def __init__(self) -> None:
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.sock.settimeout(0.1)
-        self.port = self.sock.getsockname()[1]
-        self.connections = 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._accept, daemon=True)
-        self._thread.start()
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                connection, _ = self.sock.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            self.connections += 1
-            connection.close()
-
-    def close(self) -> None:
-        self._stop.set()
-        self._thread.join(timeout=5)
-        self.sock.close()
-
-
 @dataclass
 class Harness:
     """The server, Merseyside's token and the listener that must never be called."""
 
     server: ServerProcess
     token: str
-    listener: Listener
+    listener: Peer
 
     def headers(self, content_type: str, **extra: str) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.token}", "Content-Type": content_type, **extra}
@@ -112,7 +83,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     store = seeded_store(tmp_path_factory.getbasetemp(), folder / "store")
     server = ServerProcess(folder / "server", store=store)
     _, token = TokenStore(server.tokens).create("merseyside")
-    listener = Listener()
+    listener = Peer(hang_up)
     try:
         with server:
             yield Harness(server, token, listener)

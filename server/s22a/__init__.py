@@ -15,13 +15,14 @@ __version__ = "0.1.0"
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
-    from . import config, security, store
+    from . import config, memory, security, store
     from .views import api, documents, feeds, history, pages, publish, registers, sparql
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
+    memory.limit_malloc_arenas(int(app.config["S22A_MALLOC_ARENAS"]))
     store.init_app(app)
     security.init_app(app)
     app.register_blueprint(pages.bp)

@@ -18,6 +18,8 @@ DEFAULTS: dict[str, Any] = {
     "S22A_LOAD_ON_START": True,
     "S22A_TOKENS": "./var/tokens.json",  # forces' write tokens: salted hashes, never served
     "S22A_MAX_UPLOAD": 5 * 2**20,  # the largest register a write or form accepts, in bytes
+    # glibc malloc arenas a serving process may use (0: glibc's default, 8 per core).
+    "S22A_MALLOC_ARENAS": "2",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 from collections import Counter, defaultdict
@@ -188,16 +189,31 @@ class Report:
         return graph
 
 
-def store_report(store: Store, report: Report) -> None:
-    """Atomically replace the reconciliation graph, and record when (so caches see it change)."""
+def store_report(store: Store, report: Report) -> bool:
+    """Atomically replace the reconciliation graph, and record when (so caches see it change).
+
+    A report the same as the stored one is not written again (most new versions of a register
+    change no finding, and rewriting the graph is most of the cost of a write); returns whether
+    it was written. The findings are IRIs, never blank nodes, so the sorted N-Triples of two
+    equal reports are equal, and their hash is recorded with the graph.
+    """
     ntriples = report.to_graph().serialize(format="nt", encoding="utf-8")
+    digest = "sha256:" + hashlib.sha256(b"\n".join(sorted(ntriples.splitlines()))).hexdigest()
+    about = f"<{ns.GRAPH_RECONCILIATION}>"
+    stored = store.select(
+        f"SELECT ?h WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{S22A.contentHash}> ?h }} }}"
+    )
+    if stored and str(stored[0]["h"]) == digest and ns.GRAPH_RECONCILIATION in store.graphs():
+        return False
     store.replace_graph(ns.GRAPH_RECONCILIATION, ntriples, "application/n-triples")
     stamp = Literal(datetime.now(UTC).isoformat(timespec="microseconds"), datatype=XSD.dateTime)
-    modified = f"<{ns.GRAPH_RECONCILIATION}> <{DCTERMS.modified}>"
     store.update(
-        f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {modified} ?t }} }} ;"
-        f"INSERT DATA {{ GRAPH <{ns.GRAPH_META}> {{ {modified} {stamp.n3()} }} }}"
+        f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{DCTERMS.modified}> ?t }} }} ;"
+        f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{S22A.contentHash}> ?h }} }} ;"
+        f"INSERT DATA {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{DCTERMS.modified}> {stamp.n3()} ; "
+        f'<{S22A.contentHash}> "{digest}" }} }}'
     )
+    return True
 
 
 class _Reconciliation:

@@ -1,0 +1,66 @@
+"""The soak of `bench/soak.py` in its short form: the production server (gunicorn, on-disk
+store) under a mix of page reads, Turtle documents, SPARQL queries, register uploads from five
+forces and one runaway query, all at once, over loopback.
+
+The long form, with its figures, is `python bench/soak.py` (see bench/README.md). Run this
+with ``-s`` to see the short form's figures.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# How much the worker's resident memory may grow from the first quarter of the short soak to
+# the last: what caches may fill (the SPARQL result cache alone may hold 64 MiB) plus a little
+# per version stored, since every version is kept and the store's native caches grow with the
+# data (0.7 MiB per version over `bench/soak.py --seconds 150`; see bench/README.md). Before
+# each write was flushed to disk, RocksDB held every write in memory: about 7 MiB per version.
+CACHES_MIB = 64
+PER_VERSION_MIB = 2
+
+
+def load_bench(name: str) -> ModuleType:
+    """A script of bench/ as a module."""
+    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.slow
+def test_a_short_soak_answers_everything_and_keeps_every_version(tmp_path: Path) -> None:
+    soak_module = load_bench("soak")
+    soak = soak_module.run(
+        requests=600, seconds=25, clients=6, query_timeout=3, folder=tmp_path,
+        command="tests/test_soak.py: bench/soak.py --requests 600 --seconds 25 --query-timeout 3",
+    )  # fmt: skip
+    print("\n" + soak.report())
+
+    # Every kind of request was made, and each answered as it should.
+    kinds = {kind for kind, _ in soak.answers}
+    assert kinds == {"page-html", "page-turtle", "sparql", "upload", "description", "runaway"}
+    assert not soak.unexpected, soak.unexpected
+    assert soak.uploads >= 3, soak.answers  # versions really were written meanwhile
+    assert soak.runaway.startswith("503 "), soak.runaway
+    assert "did not finish within the time limit (3 s)" in soak.runaway
+
+    # No accepted version was lost, and the server neither failed nor leaked a token.
+    assert not soak.lost, soak.lost
+    assert "Traceback" not in soak.logs
+    assert "PUT /registers/" in soak.logs  # the request log was read
+    for secret in soak.secrets:
+        assert secret not in soak.logs
+
+    # Memory is sampled through the run, and grows no more than the caches and the versions
+    # stored account for.
+    assert len(soak.samples) >= 20, soak.samples
+    assert soak.growth() < CACHES_MIB + PER_VERSION_MIB * soak.uploads, soak.report()
