@@ -43,7 +43,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "server"))
 
-from serve_subprocess import ServerProcess, children, request, rss_mib, seeded_store  # noqa: E402
+from serve_subprocess import (  # noqa: E402
+    ServerProcess,
+    children,
+    request,
+    revision,
+    rss_mib,
+    seeded_store,
+)
 
 FORCES = ("merseyside", "cheshire", "lancashire", "north-wales", "leicestershire")
 PAGES_HTML = (
@@ -172,16 +179,6 @@ class Soak:
         lines.append(f"SPARQL query workers, RSS at peak (MiB, all): "
                      f"{memory.get('query workers peak', 0):.0f}")  # fmt: skip
         return "\n".join(lines)
-
-
-def revision(force: str, number: int) -> bytes:
-    """The force's seed register with one more statement, so each upload is a new version."""
-    data = (ROOT / "data" / "registers" / f"{force}.ttl").read_bytes()
-    statement = (
-        f"<https://w3id.org/s22a/id/register/{force}> <http://purl.org/dc/terms/description> "
-        f'"soak revision {number}"@en .'
-    )
-    return data + f"\n{statement}\n".encode()
 
 
 class Client(threading.Thread):

@@ -42,44 +42,66 @@ def free_port() -> int:
 
 
 class OxigraphServer:
-    """An ``oxigraph serve`` subprocess on 127.0.0.1 with its own temporary data directory."""
+    """An ``oxigraph serve`` subprocess on 127.0.0.1, by default with its own temporary data
+    directory. Given a `location`, it keeps its data there; after `kill` (a crash, data kept)
+    `start` brings it back on the same port and data, the way a remote store goes away and
+    comes back."""
 
-    def __init__(self, *, union_default_graph: bool = True, startup_timeout: float = 20) -> None:
+    def __init__(
+        self,
+        *,
+        union_default_graph: bool = True,
+        startup_timeout: float = 20,
+        location: Path | None = None,
+    ) -> None:
         """Prepare (not start) a server."""
         self.union_default_graph = union_default_graph
         self.startup_timeout = startup_timeout
+        self.location = location
+        self.port: int | None = None
         self.url = ""
         self.process: subprocess.Popen[bytes] | None = None
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
 
     def start(self) -> OxigraphServer:
-        """Start the server and wait until it answers queries; retries on a port clash."""
-        self._tmp = tempfile.TemporaryDirectory(prefix="s22a-oxigraph-")
+        """Start the server and wait until it answers queries; on a port clash, retries on
+        another port (a restart keeps its port, so it does not retry)."""
+        if self.location is None and self._tmp is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="s22a-oxigraph-")
+        folder = self.location or Path(self._tmp.name, "db")  # type: ignore[union-attr]
+        ports = [self.port] if self.port else [free_port() for _ in range(3)]
         errors = []
-        for attempt in range(3):
-            port = free_port()
-            log = Path(self._tmp.name, f"server-{attempt}.log")
+        for attempt, port in enumerate(ports):
+            log = folder.parent / f"{folder.name}-{attempt}.log"
             command = [
                 oxigraph_binary(),
                 "serve",
                 "--location",
-                str(Path(self._tmp.name, "db")),
+                str(folder),
                 "--bind",
                 f"127.0.0.1:{port}",
             ]
             if self.union_default_graph:
                 command.append("--union-default-graph")
-            with log.open("wb") as log_file:
+            with log.open("ab") as log_file:
                 self.process = subprocess.Popen(
                     command, stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT
                 )
             self.url = f"http://127.0.0.1:{port}"
             if self._wait_ready():
+                self.port = port
                 return self
             self._terminate()
             errors.append(log.read_text(errors="replace").strip())
         self.stop()
         raise RuntimeError("oxigraph serve did not start:\n" + "\n---\n".join(errors))
+
+    def kill(self) -> None:
+        """SIGKILL the server, keeping its data and port for `start`."""
+        process, self.process = self.process, None
+        if process is not None:
+            process.kill()
+            process.wait()
 
     def _wait_ready(self) -> bool:
         assert self.process is not None

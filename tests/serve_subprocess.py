@@ -9,9 +9,6 @@ token file and logs in a folder of the caller's, and waits until it answers. Its
 is its own, so `kill` (SIGKILL to the group: master, worker and query workers at once) is a
 crash, and `stop` leaves no process behind. `peak_rss_mib` reads a process's peak resident set
 (VmHWM), and `reset_peak` starts a new peak (``/proc/PID/clear_refs``).
-
-`OxigraphProcess` is an ``oxigraph serve`` on a fixed port and data folder that can be killed
-and started again on the same port and data, the way a remote store goes away and comes back.
 """
 
 from __future__ import annotations
@@ -28,10 +25,9 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
-from oxigraph_server import free_port, oxigraph_binary
+from oxigraph_server import free_port
 
 __all__ = [
-    "OxigraphProcess",
     "Reply",
     "ServerProcess",
     "children",
@@ -39,6 +35,7 @@ __all__ = [
     "request",
     "reset_peak",
     "rss_mib",
+    "revision",
     "seeded_store",
 ]
 
@@ -173,6 +170,17 @@ def seeded_store(cache: Path, destination: Path) -> Path:
         building.rename(template)
     shutil.copytree(template, destination)
     return destination
+
+
+def revision(force: str, number: int) -> bytes:
+    """The force's bundled register with one statement naming revision `number`: a new
+    version of it for each number, valid like the original."""
+    data = (ROOT / "data" / "registers" / f"{force}.ttl").read_bytes()
+    statement = (
+        f"<https://w3id.org/s22a/id/register/{force}> <http://purl.org/dc/terms/description> "
+        f'"revision {number}"@en .'
+    )
+    return data + f"\n{statement}\n".encode()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -319,52 +327,3 @@ class ServerProcess:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
-
-
-class OxigraphProcess:
-    """``oxigraph serve --union-default-graph`` on a fixed port and data folder; restartable."""
-
-    def __init__(self, location: Path, port: int | None = None) -> None:
-        """Prepare a server keeping its data in `location`."""
-        self.location = Path(location)
-        self.port = port or free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self, timeout: float = 20) -> OxigraphProcess:
-        """Start the server and wait until it answers a query."""
-        command = [
-            oxigraph_binary(), "serve", "--location", str(self.location),
-            "--bind", f"127.0.0.1:{self.port}", "--union-default-graph",
-        ]  # fmt: skip
-        with open(self.location.parent / f"{self.location.name}.log", "ab") as log:
-            self.process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT
-            )
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"oxigraph serve exited {self.process.returncode}")
-            try:
-                if request(self.url, "GET", "/query?query=ASK%7B%7D", timeout=1).status == 200:
-                    return self
-            except OSError:
-                pass
-            time.sleep(0.05)
-        self.kill()
-        raise RuntimeError("oxigraph serve did not start")
-
-    def kill(self) -> None:
-        """SIGKILL the server (its data folder stays)."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.kill()
-        self.process.wait()
-        self.process = None
-
-    def __enter__(self) -> OxigraphProcess:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.kill()

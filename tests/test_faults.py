@@ -33,12 +33,13 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph
 
+from oxigraph_server import OxigraphServer
 from peers import Peer, drip
 from s22a.namespaces import register_iri
 from s22a.sources import load_catalog
 from s22a.store import open_store
 from s22a.tokens import TokenStore
-from serve_subprocess import OxigraphProcess, Reply, ServerProcess, seeded_store
+from serve_subprocess import Reply, ServerProcess, revision, seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "data" / "registers"
@@ -55,13 +56,6 @@ def report_recovery() -> Iterator[None]:
         print("\nRecovery times:")
         for what, seconds in RECOVERY.items():
             print(f"  {what}: {seconds:.2f} s")
-
-
-def revision(force: str, number: int) -> bytes:
-    """The force's seed register with one statement that names revision `number`."""
-    description = "<http://purl.org/dc/terms/description>"
-    statement = f'<{register_iri(force)}> {description} "revision {number}"@en'
-    return SEED[force] + f"\n{statement} .\n".encode()
 
 
 def ground(data: bytes) -> tuple[set[tuple], int]:
@@ -351,14 +345,14 @@ def write_catalog(path: Path, urls: dict[str, str], endpoints: dict[str, str]) -
 class Remote:
     """An Oxigraph server holding the seed registers, and the production server on it."""
 
-    oxigraph: OxigraphProcess
+    oxigraph: OxigraphServer
     server: ServerProcess
 
 
 @pytest.fixture(scope="module")
 def remote(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Remote]:
     folder = tmp_path_factory.mktemp("remote")
-    with OxigraphProcess(folder / "oxigraph") as oxigraph:
+    with OxigraphServer(location=folder / "oxigraph") as oxigraph:
         with open_store(f"sparql:{oxigraph.url}") as store:
             assert all(o.outcome == "Accepted" for o in load_catalog(store))
         server = ServerProcess(folder / "server", store=f"sparql:{oxigraph.url}",

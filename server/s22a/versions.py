@@ -14,6 +14,7 @@ import hashlib
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
@@ -94,32 +95,16 @@ def latest(store: Store, register: str) -> Version | None:
     return versions[-1] if versions else None
 
 
-def record_accepted(
-    store: Store,
-    register: str,
-    *,
-    content: bytes,
-    source: str,
-    content_hash: str,
-    triples: int,
-    agreements: list[str],
-    warnings: int,
-    withheld: dict[str, str] | None = None,
-    etag: str | None = None,
-    last_modified: str | None = None,
-) -> str:
+def record_accepted(store: Store, register: str, **details: Any) -> str:
     """Record a newly accepted version, its content and its register items; return its IRI.
 
-    `content` is the register as N-Triples; it is archived (gzip, base64) in the archive
-    graph so that history survives later versions without its triples joining the union.
-    `withheld` maps agreements whose details are withheld to the provision (s23E): their
-    register items say so, so that they read as withheld rather than as missing data.
+    `details` are `accepted_update`'s keywords. `content` is the register as N-Triples; it is
+    archived (gzip, base64) in the archive graph so that history survives later versions
+    without its triples joining the union. `withheld` maps agreements whose details are
+    withheld to the provision (s23E): their register items say so, so that they read as
+    withheld rather than as missing data.
     """
-    version, update = accepted_update(
-        store, register, content=content, source=source, content_hash=content_hash,
-        triples=triples, agreements=agreements, warnings=warnings, withheld=withheld,
-        etag=etag, last_modified=last_modified,
-    )  # fmt: skip
+    version, update = accepted_update(store, register, **details)
     store.update(update)
     return version
 
