@@ -1,16 +1,17 @@
-"""An agreement page under load: the app under gunicorn against gunicorn serving a constant string.
+"""An agreement page under load: `s22a serve` against the same server serving a constant string.
 
-Run from the repository root after ``python3 -m pip install -e '.[test,serve]'``:
+Run from the repository root after ``python3 -m pip install -r requirements/dev.lock -e .``:
 
     python bench/pages.py                   # 3,200 requests per scenario, 16 clients
     python bench/pages.py --requests 800    # a quick look
 
 The seed registers are loaded (validated, reconciled) into an on-disk store in a temporary
-folder; then, one after the other, two servers run on 127.0.0.1 with the same gunicorn
-command (``-w 1 -k gthread --threads 16``: the embedded store is opened by one process):
+folder; then, one after the other, two servers run on 127.0.0.1 with the same production
+server settings (`s22a.production`: gunicorn, one gthread worker with 16 threads):
 
-* the app, ``s22a:create_app()`` over that store;
-* ``bench.pages:constant``, a WSGI app that returns the same short string to every request.
+* the app, ``s22a serve --threads 16`` over that store;
+* ``bench.pages:constant``, a WSGI app that returns the same short string to every request,
+  served by `s22a.production.run` (it is not the register, so not ``s22a serve``).
 
 Each scenario sends a fixed number of GET requests from 16 concurrent clients (4 processes
 of 4 threads, each thread one keep-alive connection) and prints requests per second and the
@@ -40,8 +41,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "/doc/agreement/north-west-rocu"
 CLIENTS, PROCESSES = 16, 4
-GUNICORN = ["-w", "1", "-k", "gthread", "--threads", "16", "--keep-alive", "30",
-            "--timeout", "120", "--log-level", "warning"]
+THREADS = 16
+CONSTANT_SERVER = (
+    "import sys; from bench.pages import constant; from s22a.production import run; "
+    "run(constant, host='127.0.0.1', port=int(sys.argv[1]), threads=int(sys.argv[2]))"
+)
 
 
 def constant(environ: dict[str, object], start_response: object) -> Iterable[bytes]:
@@ -71,13 +75,25 @@ def load_store(path: Path) -> None:
         raise SystemExit(f"seed registers refused: {refused}")
 
 
-class Server:
-    """gunicorn serving one WSGI app on a free loopback port."""
+def s22a_serve(store: Path, port: int) -> list[str]:
+    """The README's `s22a serve` on `store` and `port`."""
+    script = Path(sys.executable).with_name("s22a")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "s22a"]
+    return [*command, "serve", "--port", str(port), "--threads", str(THREADS),
+            "--store", f"oxigraph:{store}"]
 
-    def __init__(self, app: str, env: dict[str, str], log: Path) -> None:
+
+def constant_server(port: int) -> list[str]:
+    """The constant string on the same production server."""
+    return [sys.executable, "-c", CONSTANT_SERVER, str(port), str(THREADS)]
+
+
+class Server:
+    """A server process on a free loopback port, started from `command(port)`."""
+
+    def __init__(self, command: object, env: dict[str, str], log: Path) -> None:
         self.port = free_port()
-        self.command = [sys.executable, "-m", "gunicorn", *GUNICORN,
-                        "-b", f"127.0.0.1:{self.port}", app]
+        self.command: list[str] = command(self.port)  # type: ignore[operator]
         self.log = log.open("wb")
         self.process = subprocess.Popen(self.command, cwd=ROOT, env={**os.environ, **env},
                                         stdout=self.log, stderr=self.log)
@@ -87,7 +103,7 @@ class Server:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"gunicorn exited: see {self.log.name}")
+                raise SystemExit(f"the server exited: see {self.log.name}")
             try:
                 connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
                 connection.request("GET", path)
@@ -98,10 +114,10 @@ class Server:
                     return
             except OSError:
                 time.sleep(0.2)
-        raise SystemExit(f"gunicorn did not answer {path} within {timeout:g} s")
+        raise SystemExit(f"the server did not answer {path} within {timeout:g} s")
 
     def stop(self) -> None:
-        """Stop gunicorn and wait for it."""
+        """Stop the server and wait for it."""
         self.process.terminate()
         try:
             self.process.wait(timeout=20)
@@ -177,11 +193,10 @@ def main() -> None:
         print(f"seed registers loaded in {time.perf_counter() - started:.1f} s")
         results: dict[str, dict[str, float]] = {}
         with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
-            app = Server("s22a:create_app()", {"S22A_STORE": f"oxigraph:{store}"},
-                         Path(folder) / "app.log")
+            app = Server(lambda port: s22a_serve(store, port), {}, Path(folder) / "app.log")
             try:
                 app.wait(PAGE)
-                print("gunicorn:", shlex.join(app.command[1:]))
+                print("app:", shlex.join(app.command))
                 connection = http.client.HTTPConnection("127.0.0.1", app.port)
                 connection.request("GET", PAGE, headers={"Accept": "text/html"})
                 response = connection.getresponse()
@@ -197,7 +212,8 @@ def main() -> None:
                     results[name] = measure(pool, app.port, path, headers, args.requests)
             finally:
                 app.stop()
-            baseline = Server("bench.pages:constant", {}, Path(folder) / "constant.log")
+            baseline = Server(constant_server, {"PYTHONPATH": str(ROOT)},
+                              Path(folder) / "constant.log")
             try:
                 baseline.wait("/")
                 results["constant string"] = measure(pool, baseline.port, "/", {},

@@ -5,7 +5,7 @@ Run from the repository root (loopback only):
     python bench/soak.py                                  # 20,000 requests or 180 s
     python bench/soak.py --requests 600 --seconds 25      # the short form tests/test_soak.py runs
 
-Serves the seed registers from an on-disk store with gunicorn (`s22a:create_app()`, one gthread
+Serves the seed registers from an on-disk store with `s22a serve` (gunicorn, one gthread
 worker, 8 threads; `tests/serve_subprocess.py`), then `--clients` threads send requests, one at
 a time each, until `--requests` have been sent or `--seconds` have passed, whichever is first.
 The mix, by weight: HTML pages 40, Turtle documents 20, SPARQL queries (each with its own

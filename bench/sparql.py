@@ -1,6 +1,6 @@
 """`/sparql` against its peers: this endpoint (gunicorn), a bare Oxigraph server, rdflib-endpoint.
 
-Run from the repository root after ``python3 -m pip install -e '.[test,bench]'``:
+Run from the repository root after ``python3 -m pip install -r requirements/dev.lock -e .``:
 
     python bench/sparql.py                      # 1x, 10x and 100x the seed data
     python bench/sparql.py --scales 1 --budget 2  # a quick look
@@ -9,7 +9,7 @@ For each scale the same dataset (the seed registers plus synthetic registers fro
 `bench/synthetic.py`, loaded through the catalogue, so validated like any register) is served
 by three peers on 127.0.0.1, each in its own process(es):
 
-* this endpoint: ``gunicorn -w 1 -k gthread --threads 8 's22a:create_app()'`` on the on-disk
+* this endpoint: ``s22a serve`` (gunicorn, one gthread worker, 8 threads) on the on-disk
   store (the app's query workers do the engine work in their own processes);
 * ``oxigraph serve --union-default-graph`` holding the same quads (archive graph left out,
   as the endpoint does);
@@ -205,7 +205,7 @@ def _wait_ready(peer: Peer, timeout: float, process: subprocess.Popen[bytes] | N
 
 
 def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
-    """This endpoint under gunicorn: one gthread process, its query workers, on-disk store."""
+    """This endpoint under `s22a serve`: one gthread process, its query workers, on-disk store."""
     from oxigraph_server import free_port
 
     port = free_port()
@@ -216,10 +216,10 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
         S22A_SPARQL_WORKERS=str(workers),
         S22A_SPARQL_TIMEOUT="120",
     )
-    command = [
-        sys.executable, "-m", "gunicorn", "-w", "1", "-k", "gthread", "--threads", "8",
-        "--timeout", "300", "--keep-alive", "30", "-b", f"127.0.0.1:{port}", "s22a:create_app()",
-    ]  # fmt: skip
+    from serve_subprocess import s22a_command
+
+    command = [*s22a_command(), "serve", "--port", str(port), "--threads", "8",
+               "--store", f"oxigraph:{store}", "--catalog", catalog]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     peer = Peer("s22a /sparql", "127.0.0.1", port, "/sparql", processes=[process])

@@ -3,12 +3,13 @@
     with ServerProcess(tmp_path, store=seeded_store(cache, tmp_path / "store")) as server:
         reply = server.request("GET", "/")
 
-`ServerProcess` runs gunicorn (``-k gthread``, one worker: the embedded store belongs to one
-process) serving ``s22a:create_app()`` on a free 127.0.0.1 port, with its working directory,
-token file and logs in a folder of the caller's, and waits until it answers. Its process group
-is its own, so `kill` (SIGKILL to the group: master, worker and query workers at once) is a
-crash, and `stop` leaves no process behind. `peak_rss_mib` reads a process's peak resident set
-(VmHWM), and `reset_peak` starts a new peak (``/proc/PID/clear_refs``).
+`ServerProcess` runs ``s22a serve`` (the command the README gives: gunicorn, one threaded
+worker, as the embedded store belongs to one process) on a free 127.0.0.1 port, with its
+working directory, token file and log (the server's output: access log and errors) in a
+folder of the caller's, and waits until it answers. Its process group is its own, so `kill`
+(SIGKILL to the group: master, worker and query workers at once) is a crash, and `stop`
+leaves no process behind. `peak_rss_mib` reads a process's peak resident set (VmHWM), and
+`reset_peak` starts a new peak (``/proc/PID/clear_refs``).
 """
 
 from __future__ import annotations
@@ -42,17 +43,12 @@ __all__ = [
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _control_socket_option() -> list[str]:
-    """gunicorn 24+ opens a control socket at a fixed path; servers side by side share none."""
-    try:
-        from gunicorn.config import KNOWN_SETTINGS
-    except ImportError:
-        return []
-    names = {setting.name for setting in KNOWN_SETTINGS}
-    return ["--no-control-socket"] if "control_socket_disable" in names else []
-
-
-_NO_CONTROL_SOCKET = _control_socket_option()
+def s22a_command() -> list[str]:
+    """The `s22a` console script of this interpreter's environment (else ``python -m s22a``)."""
+    script = Path(sys.executable).with_name("s22a")
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script)]
+    return [sys.executable, "-m", "s22a"]
 
 
 @dataclass
@@ -188,7 +184,7 @@ def revision(force: str, number: int) -> bytes:
 
 
 class ServerProcess:
-    """gunicorn serving ``s22a:create_app()`` on 127.0.0.1 in its own process group."""
+    """``s22a serve`` on 127.0.0.1 in its own process group."""
 
     def __init__(
         self,
@@ -197,18 +193,19 @@ class ServerProcess:
         store: Path | str,
         env: dict[str, str] | None = None,
         threads: int = 8,
+        workers: int = 1,
         port: int | None = None,
-        startup_timeout: float = 60,
+        startup_timeout: float = 180,
     ) -> None:
         """Prepare a server on `store` (an on-disk store folder, or a store spec)."""
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
         self.store = f"oxigraph:{store}" if isinstance(store, Path) else store
         self.tokens = self.folder / "tokens.json"
-        self.access_log = self.folder / "access.log"
-        self.error_log = self.folder / "error.log"
+        self.log = self.folder / "server.log"
         self.env = env or {}
         self.threads = threads
+        self.workers = workers
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.startup_timeout = startup_timeout
@@ -216,20 +213,13 @@ class ServerProcess:
         self.started_at = 0.0
 
     def command(self) -> list[str]:
-        """The gunicorn command line."""
-        return [
-            sys.executable, "-m", "gunicorn",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", "1", "--worker-class", "gthread", "--threads", str(self.threads),
-            "--timeout", "120", "--graceful-timeout", "5",
-            "--access-logfile", str(self.access_log),
-            "--error-logfile", str(self.error_log),
-            *_NO_CONTROL_SOCKET,
-            "s22a:create_app()",
-        ]  # fmt: skip
+        """The command line: the README's `s22a serve`, with this server's port and store."""
+        return [*s22a_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                "--workers", str(self.workers), "--threads", str(self.threads),
+                "--store", self.store]
 
     def start(self) -> ServerProcess:
-        """Start gunicorn and wait until it answers; returns self."""
+        """Start the server and wait until it answers; returns self."""
         environment = {
             **os.environ,
             "PYTHONUNBUFFERED": "1",
@@ -240,7 +230,7 @@ class ServerProcess:
         python_path = [str(ROOT / "server"), environment.get("PYTHONPATH", "")]
         environment["PYTHONPATH"] = os.pathsep.join(p for p in python_path if p)
         self.started_at = time.monotonic()
-        with open(self.folder / "stdout.log", "ab") as output:
+        with open(self.log, "ab") as output:
             self.process = subprocess.Popen(
                 self.command(),
                 cwd=self.folder,
@@ -259,16 +249,16 @@ class ServerProcess:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited {self.process.returncode}:\n{self.logs()}")
+                raise RuntimeError(f"s22a serve exited {self.process.returncode}:\n{self.logs()}")
             try:
                 reply = self.request("GET", "/static/s22a.css", timeout=2)
-                if reply.status == 200 and self.worker_pid():
+                if reply.status == 200 and len(children(self.process.pid)) >= self.workers:
                     return time.monotonic() - self.started_at
             except OSError:
                 pass
             time.sleep(0.05)
         self.kill()
-        raise RuntimeError(f"gunicorn did not answer within {self.startup_timeout} s")
+        raise RuntimeError(f"s22a serve did not answer within {self.startup_timeout} s")
 
     def request(
         self,
@@ -294,12 +284,8 @@ class ServerProcess:
         return children(worker) if worker else []
 
     def logs(self) -> str:
-        """Everything the server wrote: stdout, error log and access log."""
-        parts = []
-        for path in (self.folder / "stdout.log", self.error_log, self.access_log):
-            if path.exists():
-                parts.append(f"--- {path.name}\n{path.read_text(errors='replace')}")
-        return "\n".join(parts)
+        """Everything the server wrote: what it loaded, its access log and its errors."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
 
     def kill(self) -> None:
         """SIGKILL the whole process group at once: a crash, with no cleanup."""

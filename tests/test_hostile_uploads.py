@@ -1,6 +1,6 @@
 """Hostile uploads over HTTP: PUT /registers/{force} on the production server, with a token.
 
-The server is gunicorn in a subprocess (`serve_subprocess.ServerProcess`) on an on-disk store
+The server is `s22a serve` in a subprocess (`serve_subprocess.ServerProcess`) on an on-disk store
 holding the seed registers; every upload carries Merseyside's valid token, so each one reaches
 the parsers. For every case: the answer is a 4xx with a message that says what is wrong (no
 traceback), the whole store (``/dump.nq``: registers, versions, archive) is byte-identical

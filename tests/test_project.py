@@ -7,6 +7,7 @@ import re
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from pathlib import Path
 
@@ -79,13 +80,19 @@ def test_every_ontology_term_documents_itself() -> None:
 def test_installed_wheel_validates_from_another_directory(tmp_path: Path) -> None:
     """`pip install .` (not -e) ships the ontology, shapes and data as package data."""
     venv = tmp_path / "venv"
-    # System site-packages give the dependencies and the build backend, so nothing is
-    # downloaded; the venv gets no pip (nor the old setuptools that comes with it).
-    subprocess.run(
-        [sys.executable, "-m", "venv", "--without-pip", "--system-site-packages", str(venv)],
-        check=True,
-    )
+    # The venv gets no pip (nor the old setuptools that comes with it). The dependencies and
+    # the build backend come from this interpreter's site-packages, added as plain paths (so
+    # nothing is downloaded, and the .pth files there, this checkout's editable install among
+    # them, are not run). `--system-site-packages` would give the base interpreter's instead
+    # when the tests run in a venv.
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
     python = venv / "bin" / "python"
+    inner_site = subprocess.run(
+        [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+        capture_output=True, text=True, check=True,
+    ).stdout.strip()
+    outer = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
+    Path(inner_site, "_outer_site_packages.pth").write_text("\n".join(outer) + "\n")
     build = tmp_path / "src"
     shutil.copytree(
         ROOT,
@@ -132,3 +139,30 @@ def test_installed_wheel_validates_from_another_directory(tmp_path: Path) -> Non
         check=True,
     ).stdout.strip()
     assert "site-packages" in location
+
+
+def lock_pins() -> dict[str, str]:
+    """The exact versions in requirements/dev.lock, by normalised project name."""
+    from packaging.utils import canonicalize_name
+
+    text = (ROOT / "requirements" / "dev.lock").read_text()
+    pins = re.findall(r"^([A-Za-z0-9][A-Za-z0-9._-]*)==([^\s;]+)", text, re.M)
+    return {canonicalize_name(name): version for name, version in pins}
+
+
+def test_the_lock_file_pins_every_requirement_within_its_range() -> None:
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    pins = lock_pins()
+    wanted = [*project["dependencies"], *extras["test"], *extras["bench"]]
+    assert len(wanted) > 10
+    for line in wanted:
+        requirement = Requirement(line)
+        name = canonicalize_name(requirement.name)
+        assert name in pins, f"{requirement.name} is not in requirements/dev.lock"
+        assert requirement.specifier.contains(pins[name], prereleases=True), (line, pins[name])
+    assert "uv pip compile pyproject.toml --extra test --extra bench" in (
+        ROOT / "requirements" / "dev.lock").read_text()

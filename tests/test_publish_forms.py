@@ -135,12 +135,25 @@ def test_too_large_uploads_are_refused(
     loaded_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setitem(loaded_app.config, "S22A_MAX_UPLOAD", 1000)
-    for path, data in (("/publish/validate", {"turtle": "x" * 2000}),
-                       ("/publish/csv", {"force": "merseyside",
-                                         "file": (io.BytesIO(TABLE), "m.csv")})):
-        response = client.post(path, data=data)
-        assert response.status_code == 413
+    for path, data, content_type in (
+        ("/publish/validate", {"turtle": "x" * 2000}, "application/x-www-form-urlencoded"),
+        ("/publish/validate", {"turtle": "x" * 2000}, "multipart/form-data"),
+        ("/publish/csv", {"force": "merseyside", "file": (io.BytesIO(TABLE), "m.csv")},
+         "multipart/form-data"),
+    ):
+        response = client.post(path, data=data, content_type=content_type)
+        assert response.status_code == 413, (path, content_type)
         assert "too large" in response.data.decode()
+
+
+def test_a_pasted_register_at_the_limit_is_read(
+    loaded_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    register = (ROOT / "data" / "registers" / "north-wales.ttl").read_text()
+    monkeypatch.setitem(loaded_app.config, "S22A_MAX_UPLOAD", len(register.encode()))
+    response = client.post("/publish/validate", data={"turtle": register})
+    assert response.status_code == 200
+    assert "too large" not in response.data.decode()
 
 
 CHROMIUM = Path("/usr/bin/chromium")

@@ -1,80 +1,147 @@
-"""`s22a serve`: the production server starts, loads an empty store once, and answers `/`."""
+"""`s22a serve`, the command the README gives: it loads an empty store once, answers pages,
+and answers writes (PUT, POST, an invalid PUT, DELETE) on a fresh store, on a restarted one,
+in memory, and with several workers on a remote store; it stops promptly and says in one line
+why it cannot start."""
 
 from __future__ import annotations
 
-import os
-import signal
+import json
 import subprocess
-import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
-from oxigraph_server import free_port
+from oxigraph_server import OxigraphServer
 from s22a.cli import cli
+from s22a.tokens import TokenStore
+from serve_subprocess import ServerProcess, children, s22a_command
+
+ROOT = Path(__file__).resolve().parents[1]
+MERSEYSIDE = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
+INVALID = (ROOT / "tests" / "fixtures" / "registers" / "missing-title.ttl").read_bytes()
+# Every write must be answered well within this; before the fix they were never answered.
+ANSWER_WITHIN = 60
 
 
-def serve(store: Path, port: int) -> subprocess.Popen[str]:
-    """Start `s22a serve` (gunicorn) on 127.0.0.1:`port` with an on-disk store."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "s22a", "serve", "--port", str(port),
-         "--store", f"oxigraph:{store}"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "PYTHONUNBUFFERED": "1"},
-    )
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle",
+            "Accept": "application/json"}
 
 
-def wait_for(url: str, process: subprocess.Popen[str], timeout: float = 60) -> bytes:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert process.poll() is None, process.stdout.read() if process.stdout else ""
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:
-                return response.read()
-        except (urllib.error.URLError, ConnectionError):
-            time.sleep(0.3)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+def version_numbers(server: ServerProcess, force: str) -> list[int]:
+    listing = server.request("GET", f"/registers/{force}/versions",
+                             headers={"Accept": "application/json"})
+    assert listing.status == 200, listing.text[:500]
+    return [row["number"] for row in json.loads(listing.body)["versions"]]
 
 
-def stop(process: subprocess.Popen[str]) -> str:
-    process.send_signal(signal.SIGTERM)
-    try:
-        output, _ = process.communicate(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        output, _ = process.communicate()
-    return output
+def exercise_writes(server: ServerProcess, token: str, revision: int) -> None:
+    """PUT a changed register, POST a merge, PUT an invalid one (422), DELETE, PUT it back:
+    each answered, and each accepted write listed as a version."""
+    before = version_numbers(server, "merseyside")
+    changed = MERSEYSIDE.replace(b'"Minerva Programme"@en', f'"Minerva {revision}"@en'.encode())
+    assert changed != MERSEYSIDE
+    put = server.request("PUT", "/registers/merseyside", changed, auth(token),
+                         timeout=ANSWER_WITHIN)
+    assert put.status == 200, put.text[:500]
+    merge = (b"<https://w3id.org/s22a/id/register/merseyside> "
+             b'<http://purl.org/dc/terms/description> "merged %d"@en .' % revision)
+    post = server.request("POST", "/registers/merseyside", merge, auth(token),
+                          timeout=ANSWER_WITHIN)
+    assert post.status == 200, post.text[:500]
+    refused = server.request("PUT", "/registers/merseyside", INVALID, auth(token),
+                             timeout=ANSWER_WITHIN)
+    assert refused.status == 422, refused.text[:500]
+    deleted = server.request("DELETE", "/registers/merseyside", None, auth(token),
+                             timeout=ANSWER_WITHIN)
+    assert deleted.status in (200, 204), deleted.text[:500]
+    gone = server.request("GET", "/registers/merseyside", headers={"Accept": "text/turtle"})
+    assert gone.status == 404
+    back = server.request("PUT", "/registers/merseyside", changed, auth(token),
+                          timeout=ANSWER_WITHIN)
+    assert back.status == 201, back.text[:500]
+    numbers = version_numbers(server, "merseyside")
+    put_number = json.loads(put.body)["version"]["number"]
+    post_number = json.loads(post.body)["version"]["number"]
+    assert put_number > max(before, default=0) and post_number == put_number + 1
+    assert {put_number, post_number, json.loads(back.body)["version"]["number"]} <= set(numbers)
+    page = server.request("GET", "/doc/register/merseyside", headers={"Accept": "text/html"})
+    assert page.status == 200 and f"Minerva {revision}".encode() in page.body
+
+
+def token_for(server: ServerProcess, force: str = "merseyside") -> str:
+    return TokenStore(server.tokens).create(force)[1]
 
 
 @pytest.mark.slow
-def test_serve_loads_once_then_reuses_the_store(tmp_path: Path) -> None:
+def test_serve_loads_once_then_writes_on_a_fresh_and_a_restarted_store(tmp_path: Path) -> None:
     store = tmp_path / "store"
-    port = free_port()
-    first = serve(store, port)
-    try:
-        home = wait_for(f"http://127.0.0.1:{port}/", first)
-        assert b"Collaboration agreements between UK police forces" in home
-        turtle = wait_for(f"http://127.0.0.1:{port}/doc/force/merseyside.ttl", first)
-        assert b"@prefix force: <https://w3id.org/s22a/id/force/>" in turtle
-        assert b"force:merseyside" in turtle
-    finally:
-        output = stop(first)
+    with ServerProcess(tmp_path / "first", store=store) as server:
+        home = server.request("GET", "/")
+        assert b"Collaboration agreements between UK police forces" in home.body
+        turtle = server.request("GET", "/doc/force/merseyside.ttl")
+        assert b"@prefix force: <https://w3id.org/s22a/id/force/>" in turtle.body
+        exercise_writes(server, token_for(server), 1)
+    output = server.logs()
     assert "Loading 5 register(s)" in output
     assert "merseyside: accepted: 24 agreement(s)" in output
     assert "Using worker: gthread" in output
 
-    second = serve(store, port)
-    try:
-        wait_for(f"http://127.0.0.1:{port}/", second)
-    finally:
-        output = stop(second)
-    assert "Loading" not in output, "a restart must reuse the store"
+    with ServerProcess(tmp_path / "second", store=store) as server:
+        exercise_writes(server, token_for(server), 2)
+    assert "Loading" not in server.logs(), "a restart must reuse the store"
+
+
+@pytest.mark.slow
+def test_serve_writes_on_an_in_memory_store(tmp_path: Path) -> None:
+    with ServerProcess(tmp_path, store="memory:") as server:
+        exercise_writes(server, token_for(server), 3)
+    assert "Loading 5 register(s)" in server.logs()
+
+
+@pytest.mark.slow
+def test_serve_writes_with_several_workers_on_a_remote_store(tmp_path: Path) -> None:
+    with OxigraphServer() as oxigraph, ServerProcess(
+        tmp_path, store=f"sparql:{oxigraph.url}", workers=2
+    ) as server:
+        assert server.process is not None and len(children(server.process.pid)) == 2
+        token = token_for(server)
+        for revision in (4, 5):  # whichever worker takes each request
+            exercise_writes(server, token, revision)
+    assert server.logs().count("Loading 5 register(s)") == 1
+
+
+@pytest.mark.slow
+def test_serve_stops_promptly_and_leaves_no_process(tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    server = ServerProcess(tmp_path, store=tmp_path / "store", env={"HOME": str(home)}).start()
+    assert server.process is not None
+    assert list(home.iterdir()) == [], "gunicorn's control socket (~/.gunicorn) is not wanted"
+    worker = server.worker_pid()
+    assert worker is not None
+    started = time.monotonic()
+    server.process.terminate()
+    server.process.wait(timeout=60)
+    print(f"\ns22a serve stopped {time.monotonic() - started:.2f} s after SIGTERM")
+    assert not Path(f"/proc/{worker}").exists()
+    server.process = None
+
+
+@pytest.mark.slow
+def test_a_second_serve_on_a_store_in_use_says_so_in_one_line(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    with ServerProcess(tmp_path / "first", store=store):
+        second = subprocess.run(
+            [*s22a_command(), "serve", "--port", "0", "--store", f"oxigraph:{store}"],
+            capture_output=True, text=True, timeout=120,
+        )
+    assert second.returncode == 1
+    assert "Traceback" not in second.stderr + second.stdout
+    lines = second.stderr.strip().splitlines()
+    assert len(lines) == 1 and "is in use by another process" in lines[0], second.stderr
 
 
 def test_embedded_store_refuses_several_workers() -> None:

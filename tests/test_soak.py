@@ -1,6 +1,6 @@
-"""The soak of `bench/soak.py` in its short form: the production server (gunicorn, on-disk
-store) under a mix of page reads, Turtle documents, SPARQL queries, register uploads from five
-forces and one runaway query, all at once, over loopback.
+"""The soak of `bench/soak.py` in its short form: the production server (`s22a serve`,
+on-disk store) under a mix of page reads, Turtle documents, SPARQL queries, register uploads
+from five forces and one runaway query, all at once, over loopback.
 
 The long form, with its figures, is `python bench/soak.py` (see bench/README.md). Run this
 with ``-s`` to see the short form's figures.

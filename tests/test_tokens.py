@@ -97,6 +97,21 @@ def test_the_token_commands(tmp_path: Path) -> None:
     assert unknown.exit_code != 0 and "no force 'atlantis'" in unknown.output
 
 
+@pytest.mark.parametrize("content", ["{broken", "[]", '{"tokens": [{"id": 3}]}', '"x"'])
+def test_the_token_commands_report_a_damaged_file_in_one_line(
+    tmp_path: Path, content: str
+) -> None:
+    path = tmp_path / "tokens.json"
+    path.write_text(content)
+    for command in (["list"], ["create", "--force", "merseyside"], ["revoke", "0123456789ab"]):
+        result = CliRunner().invoke(cli, ["token", *command, "--tokens", str(path)])
+        assert result.exit_code == 1, (command, result.output)
+        assert result.exception is None or isinstance(result.exception, SystemExit)
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and str(path) in lines[0], result.output
+    assert path.read_text() == content  # nothing was written over it
+
+
 def test_the_token_file_comes_from_s22a_tokens(tmp_path: Path) -> None:
     path = tmp_path / "from-env.json"
     result = CliRunner().invoke(cli, ["token", "create", "--force", "cheshire"],

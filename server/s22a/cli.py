@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import sys
+from collections.abc import Callable
 
 import click
 
 from . import config, reconcile, sources, validation
-from .store import Store, StoreError, close_store, get_store, open_store
+from .store import Store, StoreError, StoreInUse, get_store, open_store
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -95,6 +97,11 @@ def _open(store_spec: str) -> Store:
     try:
         return open_store(store_spec)
     except (ValueError, StoreError, OSError) as error:
+        if isinstance(error, StoreInUse):
+            raise click.ClickException(
+                f"{error} (another `s22a serve` or `s22a load`?): stop it first, or share a "
+                "remote store (--store sparql:URL)"
+            ) from None
         raise click.ClickException(f"cannot open the store {store_spec!r}: {error}") from None
 
 
@@ -157,14 +164,58 @@ def reconcile_command(store_spec: str, output_format: str) -> None:
     its own graph, so /sparql can query it. Run `s22a load` first.
     """
     with _open(store_spec) as store:
-        if not any("/id/register/" in g for g in store.graphs()):
-            raise click.ClickException("the store holds no register: run `s22a load` first")
+        _load_if_empty(store, None)
         report = reconcile.reconcile(store)
         reconcile.store_report(store, report)
     if output_format == "turtle":
         click.echo(report.to_graph().serialize(format="turtle"))
     else:
         click.echo(report.text())
+
+
+def _holds_registers(store: Store) -> bool:
+    return any("/id/register/" in g for g in store.graphs())
+
+
+def _load_if_empty(store: Store, catalog: str | None) -> None:
+    """Load the catalogue into `store` if it holds no register yet."""
+    if not _holds_registers(store):
+        _load(store, catalog)
+
+
+def _prepare_store(store_spec: str, catalog: str | None) -> None:
+    """Open the store, load the catalogue if it holds no register, and close it again."""
+    with _open(store_spec) as store:
+        _load_if_empty(store, catalog)
+
+
+def _child(function: Callable[..., None], *args: object) -> None:
+    """The body of a forked child: run `function`, show a ClickException as one line."""
+    try:
+        function(*args)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+
+
+def _in_child_process(function: Callable[..., None], *args: object) -> None:
+    """Run `function(*args)` in a forked child process and wait for it; exit if it fails.
+
+    The embedded store starts RocksDB's background threads when it is opened, and threads do
+    not survive a fork: a store opened here, in gunicorn's master, would leave each forked
+    worker with a handle whose next flush waits forever. So the master never opens the store;
+    a child that exits does the first load.
+    """
+    child = multiprocessing.get_context("fork").Process(target=_child, args=(function, *args))
+    child.start()
+    try:
+        child.join()
+    except KeyboardInterrupt:
+        child.terminate()
+        child.join()
+        sys.exit(130)
+    if child.exitcode:
+        sys.exit(child.exitcode if child.exitcode > 0 else 1)
 
 
 @cli.command()
@@ -198,6 +249,7 @@ def serve(
     """
     from . import create_app
 
+    in_memory = store_spec.split(":", 1)[0] == "memory" or store_spec == "oxigraph:"
     if workers > 1 and store_spec.split(":", 1)[0] in ("oxigraph", "memory"):
         raise click.BadParameter(
             "the embedded store can be opened by one process only: use --workers 1, "
@@ -208,20 +260,27 @@ def serve(
     if catalog:
         settings["S22A_CATALOG"] = catalog
     app = create_app(settings)
-    with app.app_context():
-        store = get_store()
-        if not any("/id/register/" in g for g in store.graphs()):
-            _load(store, catalog)
-        if not store_spec.startswith("memory:"):
-            # Workers open the store themselves; a handle must not cross a fork.
-            close_store()
-    click.echo(f"Serving the register on http://{host}:{port}/ (Ctrl+C to stop)")
+
+    def open_in_this_process() -> None:
+        """Open the store now rather than at the first request (and so hold its lock), and
+        fill an in-memory one, which lives and dies with this process."""
+        with app.app_context():
+            store = get_store()
+            if in_memory or dev:
+                _load_if_empty(store, catalog)
+
     if dev:
+        open_in_this_process()
+        click.echo(f"Serving the register on http://{host}:{port}/ (Ctrl+C to stop)")
         app.run(host=host, port=port, debug=False, use_reloader=False)
         return
+    if not in_memory:
+        _in_child_process(_prepare_store, store_spec, catalog)
+    click.echo(f"Serving the register on http://{host}:{port}/ (Ctrl+C to stop)")
     from .production import run
 
-    run(app, host=host, port=port, workers=workers, threads=threads)
+    run(app, host=host, port=port, workers=workers, threads=threads,
+        prepare=open_in_this_process)
 
 
 def main() -> None:

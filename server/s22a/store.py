@@ -82,6 +82,10 @@ class StoreUnavailable(StoreError, RuntimeError):
     """The backend cannot be reached."""
 
 
+class StoreInUse(StoreUnavailable):
+    """An on-disk store is held by another process (RocksDB allows one writer per folder)."""
+
+
 class StoreFull(StoreError):
     """A write failed because the disk is full; nothing was written."""
 
@@ -294,8 +298,13 @@ class OxigraphStore(Store):
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         """Open (creating if needed) the store and drop stale staging graphs."""
         self.path = None if path is None else os.fspath(path)
-        with _engine_errors():
-            self._store: ox.Store | None = ox.Store(self.path)
+        try:
+            with _engine_errors():
+                self._store: ox.Store | None = ox.Store(self.path)
+        except StoreError as error:
+            if "LOCK" in str(error):  # RocksDB: "While lock file: PATH/LOCK: ..."
+                raise StoreInUse(f"the store at {self.path} is in use by another process") from None
+            raise
         # Held while a union query takes its snapshot and while a staging graph is created.
         self._lock = threading.Lock()
         self._reopen_lock = threading.Lock()

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import functools
 import hashlib
 import hmac
 import json
@@ -25,7 +26,7 @@ import re
 import secrets
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -80,7 +81,14 @@ class TokenStore:
             return []
         except (OSError, ValueError) as error:
             raise ValueError(f"cannot read the token file {self.path}: {error}") from None
-        return [TokenRecord(**item) for item in raw.get("tokens", [])]
+        try:
+            return [TokenRecord(**item) for item in raw["tokens"]]
+        except (TypeError, KeyError) as error:
+            raise ValueError(
+                f"the token file {self.path} is damaged (expected "
+                '{"tokens": [...]} as `s22a token create` writes it): '
+                f"{type(error).__name__}: {error}"
+            ) from None
 
     @contextlib.contextmanager
     def _locked(self) -> Iterator[list[TokenRecord]]:
@@ -196,10 +204,24 @@ def token_cli() -> None:
     """Create, list and revoke the bearer tokens forces write their registers with."""
 
 
+def _token_file_errors(command: Callable[..., None]) -> Callable[..., None]:
+    """Report an unreadable or damaged token file in one line, not a traceback."""
+
+    @functools.wraps(command)
+    def wrapper(*args: object, **kwargs: object) -> None:
+        try:
+            command(*args, **kwargs)
+        except ValueError as error:
+            raise click.ClickException(str(error)) from None
+
+    return wrapper
+
+
 @token_cli.command("create")
 @click.option("--force", "force", required=True, help="The force slug, e.g. merseyside.")
 @click.option("--note", default="", help="A reminder of who holds the token.")
 @TOKENS_OPTION
+@_token_file_errors
 def create_command(force: str, note: str, tokens_path: str) -> None:
     """Create a token for FORCE and print it once; only its hash is kept."""
     if not FORCE_SLUG.match(force) or not known_force(force):
@@ -214,12 +236,10 @@ def create_command(force: str, note: str, tokens_path: str) -> None:
 
 @token_cli.command("list")
 @TOKENS_OPTION
+@_token_file_errors
 def list_command(tokens_path: str) -> None:
     """List tokens: id, force, when created, and whether revoked (never the token)."""
-    try:
-        records = TokenStore(tokens_path).records()
-    except ValueError as error:
-        raise click.ClickException(str(error)) from None
+    records = TokenStore(tokens_path).records()
     if not records:
         click.echo("No tokens.")
         return
@@ -232,6 +252,7 @@ def list_command(tokens_path: str) -> None:
 @token_cli.command("revoke")
 @click.argument("ident", metavar="ID")
 @TOKENS_OPTION
+@_token_file_errors
 def revoke_command(ident: str, tokens_path: str) -> None:
     """Revoke the token with ID (as `s22a token list` shows it)."""
     try:

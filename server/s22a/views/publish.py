@@ -62,7 +62,12 @@ def _read_form() -> tuple[dict[str, str], FileStorage | None]:
     upload = request.files.get("file")
     if upload is not None and not upload.filename:
         upload = None
-    return {k: v for k, v in request.form.items()}, upload
+    fields = dict(request.form.items())
+    # Werkzeug applies max_form_memory_size to multipart fields only (3.1.9 and later), so the
+    # limit is checked here for every body type: a pasted register is held to the upload's.
+    if any(len(value.encode("utf-8")) > limit for value in fields.values()):
+        raise RequestEntityTooLarge()
+    return fields, upload
 
 
 def _read_upload(upload: FileStorage) -> bytes:
