@@ -50,7 +50,7 @@ def write_synthetic(folder: Path, per_register: int) -> Path:
 
 def child(store_spec: str, catalog: str | None) -> None:
     """Measure one load in this process and print JSON."""
-    from s22a.sources import load_catalog
+    from s22a.ingest.load import load_catalog
     from s22a.store import open_store
 
     start = time.perf_counter()

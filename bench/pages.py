@@ -51,8 +51,13 @@ CONSTANT_SERVER = (
 def constant(environ: dict[str, object], start_response: object) -> Iterable[bytes]:
     """The baseline: a WSGI app that answers every request with the same short string."""
     body = b"constant\n"
-    start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8"),  # type: ignore[operator]
-                              ("Content-Length", str(len(body)))])
+    start_response(
+        "200 OK",
+        [
+            ("Content-Type", "text/plain; charset=utf-8"),  # type: ignore[operator]
+            ("Content-Length", str(len(body))),
+        ],
+    )
     return [body]
 
 
@@ -65,7 +70,7 @@ def free_port() -> int:
 
 def load_store(path: Path) -> None:
     """Load the bundled catalogue (seed registers) into an on-disk store at `path`."""
-    from s22a.sources import load_catalog
+    from s22a.ingest.load import load_catalog
     from s22a.store import open_store
 
     with open_store(f"oxigraph:{path}") as store:
@@ -79,8 +84,16 @@ def s22a_serve(store: Path, port: int) -> list[str]:
     """The README's `s22a serve` on `store` and `port`."""
     script = Path(sys.executable).with_name("s22a")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "s22a"]
-    return [*command, "serve", "--port", str(port), "--threads", str(THREADS),
-            "--store", f"oxigraph:{store}"]
+    return [
+        *command,
+        "serve",
+        "--port",
+        str(port),
+        "--threads",
+        str(THREADS),
+        "--store",
+        f"oxigraph:{store}",
+    ]
 
 
 def constant_server(port: int) -> list[str]:
@@ -95,8 +108,9 @@ class Server:
         self.port = free_port()
         self.command: list[str] = command(self.port)  # type: ignore[operator]
         self.log = log.open("wb")
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env={**os.environ, **env},
-                                        stdout=self.log, stderr=self.log)
+        self.process = subprocess.Popen(
+            self.command, cwd=ROOT, env={**os.environ, **env}, stdout=self.log, stderr=self.log
+        )
 
     def wait(self, path: str, timeout: float = 60) -> None:
         """Block until the server answers `path` with 200."""
@@ -161,8 +175,9 @@ def _client(args: tuple[int, str, dict[str, str], int, int]) -> list[float]:
     return latencies
 
 
-def measure(pool: multiprocessing.pool.Pool, port: int, path: str, headers: dict[str, str],
-            requests: int) -> dict[str, float]:
+def measure(
+    pool: multiprocessing.pool.Pool, port: int, path: str, headers: dict[str, str], requests: int
+) -> dict[str, float]:
     """Requests/s, p50 and p99 (ms) for `requests` GETs of `path` from CLIENTS clients."""
     per_client = max(1, requests // CLIENTS)
     threads = CLIENTS // PROCESSES
@@ -173,7 +188,8 @@ def measure(pool: multiprocessing.pool.Pool, port: int, path: str, headers: dict
     elapsed = time.perf_counter() - start
     latencies = sorted(x for r in results for x in r)
     return {
-        "requests": len(latencies), "rps": len(latencies) / elapsed,
+        "requests": len(latencies),
+        "rps": len(latencies) / elapsed,
         "p50": statistics.median(latencies) * 1000,
         "p99": latencies[min(len(latencies) - 1, math.ceil(0.99 * len(latencies)) - 1)] * 1000,
     }
@@ -182,8 +198,12 @@ def measure(pool: multiprocessing.pool.Pool, port: int, path: str, headers: dict
 def main() -> None:
     """Run the scenarios and print the figures and ratios."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--requests", type=int, default=3200,
-                        help="requests per scenario (default 3200, 200 per client)")
+    parser.add_argument(
+        "--requests",
+        type=int,
+        default=3200,
+        help="requests per scenario (default 3200, 200 per client)",
+    )
     args = parser.parse_args()
     print("command:", shlex.join([sys.executable, *sys.argv]))
     with tempfile.TemporaryDirectory(prefix="s22a-bench-pages-") as folder:
@@ -205,29 +225,37 @@ def main() -> None:
                 scenarios = {
                     "agreement page, HTML": (PAGE, {"Accept": "text/html"}),
                     "agreement page, Turtle": (PAGE, {"Accept": "text/turtle"}),
-                    "agreement page, HTML, 304": (PAGE, {"Accept": "text/html",
-                                                         "If-None-Match": etag}),
+                    "agreement page, HTML, 304": (
+                        PAGE,
+                        {"Accept": "text/html", "If-None-Match": etag},
+                    ),
                 }
                 for name, (path, headers) in scenarios.items():
                     results[name] = measure(pool, app.port, path, headers, args.requests)
             finally:
                 app.stop()
-            baseline = Server(constant_server, {"PYTHONPATH": str(ROOT)},
-                              Path(folder) / "constant.log")
+            baseline = Server(
+                constant_server, {"PYTHONPATH": str(ROOT)}, Path(folder) / "constant.log"
+            )
             try:
                 baseline.wait("/")
-                results["constant string"] = measure(pool, baseline.port, "/", {},
-                                                     args.requests)
+                results["constant string"] = measure(pool, baseline.port, "/", {}, args.requests)
             finally:
                 baseline.stop()
-    print(f"\n{CLIENTS} concurrent clients, {args.requests} requests per scenario; "
-          f"the HTML page is {size:,} bytes\n")
+    print(
+        f"\n{CLIENTS} concurrent clients, {args.requests} requests per scenario; "
+        f"the HTML page is {size:,} bytes\n"
+    )
     base = results["constant string"]
-    print(f"{'scenario':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-          f"{'req/s ratio':>13}{'p50 ratio':>11}")
+    print(
+        f"{'scenario':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'req/s ratio':>13}{'p50 ratio':>11}"
+    )
     for name, figures in results.items():
-        print(f"{name:<28}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
-              f"{figures['rps'] / base['rps']:>13.3f}{figures['p50'] / base['p50']:>11.1f}")
+        print(
+            f"{name:<28}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+            f"{figures['rps'] / base['rps']:>13.3f}{figures['p50'] / base['p50']:>11.1f}"
+        )
 
 
 if __name__ == "__main__":

@@ -174,8 +174,10 @@ class Soak:
             + f"; growth first to last quarter {self.growth():+.0f}"
             + (f" ({self.growth() / self.uploads:+.2f} per version stored)" if self.uploads else "")
         )
-        lines.append("gunicorn worker RSS over the run (MiB, every tenth): " + ", ".join(
-            f"{w:.0f}" for w in self.timeline()))
+        lines.append(
+            "gunicorn worker RSS over the run (MiB, every tenth): "
+            + ", ".join(f"{w:.0f}" for w in self.timeline())
+        )
         lines.append(f"SPARQL query workers, RSS at peak (MiB, all): "
                      f"{memory.get('query workers peak', 0):.0f}")  # fmt: skip
         return "\n".join(lines)
@@ -262,7 +264,7 @@ def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 
         weights: dict[str, int] | None = None, env: dict[str, str] | None = None,
         ) -> Soak:  # fmt: skip
     """Start the server, run the soak, stop the server; return the figures."""
-    from s22a.tokens import TokenStore
+    from s22a.web.tokens import TokenStore
 
     with tempfile.TemporaryDirectory(prefix="s22a-soak-") as temporary:
         base = folder or Path(temporary)

@@ -96,8 +96,9 @@ def _build_child(scale: int, folder: Path) -> None:
     import pyoxigraph as ox
 
     from s22a import resources
+    from s22a.ingest.catalog import read_catalog
+    from s22a.ingest.load import load_catalog
     from s22a.namespaces import GRAPH_ARCHIVE
-    from s22a.sources import load_catalog, read_catalog
     from s22a.store import open_store
     from synthetic import reference_slugs, register_turtle
 
@@ -218,8 +219,18 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
     )
     from serve_subprocess import s22a_command
 
-    command = [*s22a_command(), "serve", "--port", str(port), "--threads", "8",
-               "--store", f"oxigraph:{store}", "--catalog", catalog]
+    command = [
+        *s22a_command(),
+        "serve",
+        "--port",
+        str(port),
+        "--threads",
+        "8",
+        "--store",
+        f"oxigraph:{store}",
+        "--catalog",
+        catalog,
+    ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     peer = Peer("s22a /sparql", "127.0.0.1", port, "/sparql", processes=[process])

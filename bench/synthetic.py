@@ -10,7 +10,7 @@ import random
 
 from rdflib import Graph
 
-from s22a import validation
+from s22a import reference
 from s22a.namespaces import CAPABILITY_SCHEME, S22A
 
 PREFIXES = """@prefix s22a: <https://w3id.org/s22a/def/s22a#> .
@@ -28,7 +28,7 @@ SCOPES = ["s22a:Regional", "s22a:SubRegional", "s22a:Bilateral", "s22a:National"
 
 def reference_slugs() -> tuple[list[str], list[str]]:
     """Force slugs and capability IRIs from the reference data."""
-    context: Graph = validation.context_graph()
+    context: Graph = reference.context_graph()
     forces = sorted(
         str(s).rsplit("/", 1)[1]
         for s in context.subjects(predicate=S22A.policingBody)

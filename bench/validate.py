@@ -14,7 +14,8 @@ import statistics
 import time
 import tracemalloc
 
-from s22a import resources, validation
+from s22a import reference, resources
+from s22a.ingest import parse, validation
 from synthetic import register_turtle
 
 
@@ -23,7 +24,7 @@ def measure(name: str, data: bytes, repeat: int) -> tuple[float, float, int, flo
     parse_times, validate_times = [], []
     for _ in range(repeat):
         start = time.perf_counter()
-        graph = validation.parse_register(data, name)
+        graph = parse.parse_register(data, name)
         parsed = time.perf_counter()
         result = validation.validate_graph(graph, name)
         done = time.perf_counter()
@@ -31,7 +32,7 @@ def measure(name: str, data: bytes, repeat: int) -> tuple[float, float, int, flo
         parse_times.append(parsed - start)
         validate_times.append(done - parsed)
     tracemalloc.start()
-    validation.validate_graph(validation.parse_register(data, name), name)
+    validation.validate_graph(parse.parse_register(data, name), name)
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
     return (
@@ -47,7 +48,7 @@ def main() -> None:
     parser.add_argument("--agreements", type=int, default=2000)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    validation.context_graph(), validation.shapes_graph()  # load once, as the CLI does
+    reference.context_graph(), reference.shapes_graph()  # load once, as the CLI does
 
     rows = []
     for path in resources.register_paths():
@@ -59,9 +60,9 @@ def main() -> None:
         f"{'register':28} {'agreements':>10} {'parse s':>9} {'validate s':>11} "
         f"{'ms/agreement':>13} {'peak MiB':>9}"
     )
-    for name, parse, check, count, peak in rows:
-        per = 1000 * (parse + check) / max(count, 1)
-        print(f"{name:28} {count:10d} {parse:9.3f} {check:11.3f} {per:13.2f} {peak:9.1f}")
+    for name, parse_s, check, count, peak in rows:
+        per = 1000 * (parse_s + check) / max(count, 1)
+        print(f"{name:28} {count:10d} {parse_s:9.3f} {check:11.3f} {per:13.2f} {peak:9.1f}")
     seeds = rows[:-1]
     seed_per = sum(p + c for _, p, c, _, _ in seeds) / sum(n for _, _, _, n, _ in seeds)
     big = rows[-1]

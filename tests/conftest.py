@@ -13,7 +13,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from s22a import create_app
-from s22a.sources import load_catalog
+from s22a.ingest.load import load_catalog
 from s22a.store import get_store
 
 ROOT = Path(__file__).resolve().parents[1]

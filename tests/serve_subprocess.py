@@ -155,7 +155,7 @@ def seeded_store(cache: Path, destination: Path) -> Path:
     """
     template = cache / "seeded-store"
     if not template.exists():
-        from s22a.sources import load_catalog
+        from s22a.ingest.load import load_catalog
         from s22a.store import open_store
 
         building = cache / "seeded-store.tmp"
@@ -214,9 +214,20 @@ class ServerProcess:
 
     def command(self) -> list[str]:
         """The command line: the README's `s22a serve`, with this server's port and store."""
-        return [*s22a_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--workers", str(self.workers), "--threads", str(self.threads),
-                "--store", self.store]
+        return [
+            *s22a_command(),
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            "--workers",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--store",
+            self.store,
+        ]
 
     def start(self) -> ServerProcess:
         """Start the server and wait until it answers; returns self."""

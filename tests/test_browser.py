@@ -17,8 +17,10 @@ import pytest
 
 CHROMIUM = Path("/usr/bin/chromium")
 if not CHROMIUM.exists():
-    pytest.skip(reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
-                allow_module_level=True)
+    pytest.skip(
+        reason="needs Debian's chromium at /usr/bin/chromium (apt-get install chromium)",
+        allow_module_level=True,
+    )
 
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
@@ -26,11 +28,23 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: 
 from conftest import ROOT, LiveServer  # noqa: E402
 
 SHOTS = ROOT / "screenshots"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
-AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                                       "wcag22aa", "best-practice"]},
-               "resultTypes": ["violations"]}
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+AXE_OPTIONS = {
+    "runOnly": {
+        "type": "tag",
+        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
+    },
+    "resultTypes": ["violations"],
+}
 
 pytestmark = pytest.mark.slow
 
@@ -68,8 +82,9 @@ def audit(page: Page, name: str) -> None:
     assert not serious, f"{name}: " + "; ".join(serious)
 
 
-def test_walk_home_search_agreement_force_agreement_sparql(page: Page,
-                                                           live_server: LiveServer) -> None:
+def test_walk_home_search_agreement_force_agreement_sparql(
+    page: Page, live_server: LiveServer
+) -> None:
     response = page.goto(live_server.url + "/")
     assert response and response.status == 200
     expect(page.locator("h1")).to_have_text("Collaboration agreements between UK police forces")
@@ -102,8 +117,9 @@ def test_walk_home_search_agreement_force_agreement_sparql(page: Page,
     audit(page, "06-sparql")
 
 
-def test_keyboard_reaches_the_skip_link_and_shows_focus(page: Page,
-                                                        live_server: LiveServer) -> None:
+def test_keyboard_reaches_the_skip_link_and_shows_focus(
+    page: Page, live_server: LiveServer
+) -> None:
     page.goto(live_server.url + "/doc/force/merseyside")
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.textContent")
@@ -115,13 +131,13 @@ def test_keyboard_reaches_the_skip_link_and_shows_focus(page: Page,
 
 
 def test_pages_need_no_javascript(browser: Browser, live_server: LiveServer) -> None:
-    context = browser.new_context(java_script_enabled=False, viewport={"width": 390,
-                                                                        "height": 844})
+    context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     tab = context.new_page()
-    for path, heading in (("/", "Collaboration agreements between UK police forces"),
-                          ("/doc/agreement/north-west-rocu",
-                           "North West Regional & Organised Crime Unit"),
-                          ("/agreements?sort=newest", "Agreements")):
+    for path, heading in (
+        ("/", "Collaboration agreements between UK police forces"),
+        ("/doc/agreement/north-west-rocu", "North West Regional & Organised Crime Unit"),
+        ("/agreements?sort=newest", "Agreements"),
+    ):
         tab.goto(live_server.url + path)
         expect(tab.locator("h1")).to_have_text(heading)
         assert tab.locator("script").count() == 0

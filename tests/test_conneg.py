@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import pytest
 from flask.testing import FlaskClient
 
-from s22a.conneg import DOCUMENT_FORMATS
+from s22a.web.conneg import DOCUMENT_FORMATS
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 TTL = "text/turtle; charset=utf-8"
@@ -50,8 +50,9 @@ CASES = [
     Case("HEAD", "/id/force/merseyside", "*/*", None, 303, None, MERSEY),
     Case("GET", "/id/force/merseyside", None, "ttl", 303, None, MERSEY + "?_format=ttl"),
     Case("GET", "/id/body/merseyside-pcc", None, None, 303, None, "/doc/body/merseyside-pcc"),
-    Case("GET", "/id/group/england-and-wales", None, None, 303, None,
-         "/doc/group/england-and-wales"),
+    Case(
+        "GET", "/id/group/england-and-wales", None, None, 303, None, "/doc/group/england-and-wales"
+    ),
     Case("GET", "/id/region/north-west", None, None, 303, None, "/doc/region/north-west"),
     Case("GET", "/id/capability/forensics", None, None, 303, None, "/doc/capability/forensics"),
     Case("GET", "/id/register/merseyside", None, None, 303, None, "/doc/register/merseyside"),
@@ -74,8 +75,15 @@ CASES = [
     Case("GET", ROCU, "application/rdf+xml", None, 200, RDFXML, ROCU + ".rdf"),
     Case("GET", ROCU, "application/n-triples", None, 200, NT, ROCU + ".nt"),
     Case("GET", ROCU, "text/*", None, 200, TTL, ROCU + ".ttl"),
-    Case("GET", ROCU, "text/turtle;q=0.5, application/ld+json;q=0.9", None, 200, JSONLD,
-         ROCU + ".jsonld"),
+    Case(
+        "GET",
+        ROCU,
+        "text/turtle;q=0.5, application/ld+json;q=0.9",
+        None,
+        200,
+        JSONLD,
+        ROCU + ".jsonld",
+    ),
     Case("GET", ROCU, "text/html;q=0.1, application/rdf+xml", None, 200, RDFXML, ROCU + ".rdf"),
     Case("GET", ROCU, "text/html;q=0, */*;q=0.5", None, 200, TTL, ROCU + ".ttl"),
     Case("GET", ROCU, "*/*;q=0.1, application/n-triples;q=0.2", None, 200, NT, ROCU + ".nt"),
@@ -109,16 +117,38 @@ CASES = [
     # Every kind of thing has its document in every format.
     Case("GET", MERSEY, BROWSER, None, 200, HTML, MERSEY + ".html"),
     Case("GET", MERSEY + ".ttl", None, None, 200, TTL, MERSEY + ".ttl"),
-    Case("GET", "/doc/body/merseyside-pcc", "application/ld+json", None, 200, JSONLD,
-         "/doc/body/merseyside-pcc.jsonld"),
-    Case("GET", "/doc/group/england-and-wales.rdf", None, None, 200, RDFXML,
-         "/doc/group/england-and-wales.rdf"),
+    Case(
+        "GET",
+        "/doc/body/merseyside-pcc",
+        "application/ld+json",
+        None,
+        200,
+        JSONLD,
+        "/doc/body/merseyside-pcc.jsonld",
+    ),
+    Case(
+        "GET",
+        "/doc/group/england-and-wales.rdf",
+        None,
+        None,
+        200,
+        RDFXML,
+        "/doc/group/england-and-wales.rdf",
+    ),
     Case("GET", "/doc/region/north-west", None, "nt", 200, NT, "/doc/region/north-west.nt"),
-    Case("GET", "/doc/capability/forensics", BROWSER, None, 200, HTML,
-         "/doc/capability/forensics.html"),
+    Case(
+        "GET",
+        "/doc/capability/forensics",
+        BROWSER,
+        None,
+        200,
+        HTML,
+        "/doc/capability/forensics.html",
+    ),
     Case("GET", "/doc/register/lancashire", "*/*", None, 200, TTL, "/doc/register/lancashire.ttl"),
-    Case("GET", "/doc/scheme/capabilities", BROWSER, None, 200, HTML,
-         "/doc/scheme/capabilities.html"),
+    Case(
+        "GET", "/doc/scheme/capabilities", BROWSER, None, 200, HTML, "/doc/scheme/capabilities.html"
+    ),
     # The ontology, the shapes, VoID and DCAT negotiate the same way.
     Case("GET", "/def/s22a", BROWSER, None, 200, HTML, "/def/s22a.html"),
     Case("GET", "/def/s22a", "*/*", None, 200, TTL, "/def/s22a.ttl"),
@@ -185,8 +215,19 @@ def test_html_names_its_alternates_in_the_head(client: FlaskClient) -> None:
     assert f'<link rel="alternate" type="application/ld+json" href="{ROCU}.jsonld">' in html
 
 
-@pytest.mark.parametrize("path", [ROCU, ROCU + ".ttl", "/", "/agreements?page=1", "/void.nt",
-                                  "/dump.nq", "/context.jsonld", "/search?q=anpr"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        ROCU,
+        ROCU + ".ttl",
+        "/",
+        "/agreements?page=1",
+        "/void.nt",
+        "/dump.nq",
+        "/context.jsonld",
+        "/search?q=anpr",
+    ],
+)
 def test_conditional_get_answers_304(client: FlaskClient, path: str) -> None:
     first = client.get(path)
     assert first.status_code == 200
@@ -207,12 +248,15 @@ def test_conditional_get_answers_304(client: FlaskClient, path: str) -> None:
 
 
 def test_each_variant_has_its_own_etag(client: FlaskClient) -> None:
-    tags = {client.get(ROCU, query_string={"_format": f.key}).headers["ETag"]
-            for f in DOCUMENT_FORMATS}
+    tags = {
+        client.get(ROCU, query_string={"_format": f.key}).headers["ETag"] for f in DOCUMENT_FORMATS
+    }
     assert len(tags) == len(DOCUMENT_FORMATS)
     # The negotiated URL and the variant's own URL are one representation.
-    assert (client.get(ROCU, headers={"Accept": "text/turtle"}).headers["ETag"]
-            == client.get(ROCU + ".ttl").headers["ETag"])
+    assert (
+        client.get(ROCU, headers={"Accept": "text/turtle"}).headers["ETag"]
+        == client.get(ROCU + ".ttl").headers["ETag"]
+    )
 
 
 def test_not_found_suggests_close_slugs(client: FlaskClient) -> None:
@@ -237,8 +281,9 @@ def test_not_acceptable_lists_the_formats(client: FlaskClient) -> None:
 def test_303_is_relative_to_the_server_the_reader_is_on(client: FlaskClient) -> None:
     response = client.get("/id/force/merseyside", base_url="http://register.example:8080")
     assert response.headers["Location"] == MERSEY
-    html = client.get(MERSEY, base_url="http://register.example:8080",
-                      headers={"Accept": "text/html"}).get_data(as_text=True)
+    html = client.get(
+        MERSEY, base_url="http://register.example:8080", headers={"Accept": "text/html"}
+    ).get_data(as_text=True)
     assert 'href="/doc/region/north-west"' in html
     assert 'href="https://w3id.org/s22a/' not in html
 
@@ -246,6 +291,7 @@ def test_303_is_relative_to_the_server_the_reader_is_on(client: FlaskClient) -> 
 def test_mounted_under_a_prefix_links_stay_on_the_mount(client: FlaskClient) -> None:
     response = client.get("/id/force/merseyside", environ_overrides={"SCRIPT_NAME": "/register"})
     assert response.headers["Location"] == "/register" + MERSEY
-    html = client.get(MERSEY, headers={"Accept": "text/html"},
-                      environ_overrides={"SCRIPT_NAME": "/register"}).get_data(as_text=True)
+    html = client.get(
+        MERSEY, headers={"Accept": "text/html"}, environ_overrides={"SCRIPT_NAME": "/register"}
+    ).get_data(as_text=True)
     assert 'href="/register/doc/region/north-west"' in html

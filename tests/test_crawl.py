@@ -90,8 +90,9 @@ def test_every_link_from_the_home_page_resolves(loaded_app: Flask, client: Flask
         if response.status_code in (301, 302, 303, 307, 308):
             found.append(response.headers["Location"])  # /id/ links: 303 to the document
             response.status_code = 200
-        assert response.status_code == 200, f"{path} (linked from {referrer}): " \
-                                            f"{response.status_code}"
+        assert response.status_code == 200, (
+            f"{path} (linked from {referrer}): {response.status_code}"
+        )
         for value in response.headers.get("Link", "").split(","):
             match = re.match(r"\s*<([^>]+)>", value)
             if match and match.group(1).startswith("/"):
@@ -118,6 +119,14 @@ def test_every_link_from_the_home_page_resolves(loaded_app: Flask, client: Flask
         if target in ids:
             assert fragment in ids[target], f"{source} links to {target}#{fragment}: no such id"
     kinds = {p.split("/")[2] for p in seen if p.startswith("/doc/")}
-    assert kinds >= {"agreement", "force", "body", "group", "region", "capability", "register",
-                     "scheme"}
+    assert kinds >= {
+        "agreement",
+        "force",
+        "body",
+        "group",
+        "region",
+        "capability",
+        "register",
+        "scheme",
+    }
     assert sum(1 for p in seen if re.fullmatch(r"/doc/agreement/[a-z0-9-]+", p)) == 45

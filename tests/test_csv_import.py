@@ -10,15 +10,24 @@ from click.testing import CliRunner
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, XSD
 
-from s22a import csv_import, validation
 from s22a.cli import cli
+from s22a.ingest import csv_import, validation
 from s22a.namespaces import FORCE, S22A
 
 ROOT = Path(__file__).resolve().parents[1]
 TABLE = ROOT / "tests" / "fixtures" / "merseyside.csv"
 HAND_WRITTEN = ROOT / "data" / "registers" / "merseyside.ttl"
-NORTH_WEST = {FORCE[f] for f in ("cheshire", "cumbria", "greater-manchester", "lancashire",
-                                 "merseyside", "north-wales")}
+NORTH_WEST = {
+    FORCE[f]
+    for f in (
+        "cheshire",
+        "cumbria",
+        "greater-manchester",
+        "lancashire",
+        "merseyside",
+        "north-wales",
+    )
+}
 
 
 def facts(graph: Graph) -> dict[str, tuple[frozenset, object, frozenset]]:
@@ -67,8 +76,10 @@ def test_names_in_the_table_are_matched_to_reference_iris(
     assert rows["North West Chronicle"][0] == NORTH_WEST  # "All 6 NW Forces"
     assert rows["National Police Air Service"][0] == {FORCE.merseyside}
     graph = merseyside.graph
-    scopes = {str(graph.value(a, DCTERMS.title)): graph.value(a, S22A.scope)
-              for a in graph.objects(None, S22A.lists)}
+    scopes = {
+        str(graph.value(a, DCTERMS.title)): graph.value(a, S22A.scope)
+        for a in graph.objects(None, S22A.lists)
+    }
     assert scopes["Minerva Programme"] == S22A.PartNational
     assert scopes["National Police Air Service"] == S22A.National
     assert scopes["North West Chronicle"] == S22A.Regional
@@ -104,7 +115,8 @@ def test_dates(text: str, expected: Literal | None) -> None:
 
 def test_two_digit_years_in_the_future_are_last_century() -> None:
     assert csv_import.parse_date("Mar-99", today=date(2026, 1, 1)) == Literal(
-        "1999-03", datatype=XSD.gYearMonth)
+        "1999-03", datatype=XSD.gYearMonth
+    )
 
 
 UNMATCHED = (
@@ -178,8 +190,10 @@ def test_the_command_exits_2_when_it_cannot_convert(
 
 
 def test_excel_exports_semicolons_and_windows_1252_are_read() -> None:
-    table = ("Collaboration Name;Purpose;Force Areas Involved;Date\r\n"
-             "Café collaboration;Shared “services”.;Cheshire, Merseyside;Jan-21\r\n")
+    table = (
+        "Collaboration Name;Purpose;Force Areas Involved;Date\r\n"
+        "Café collaboration;Shared “services”.;Cheshire, Merseyside;Jan-21\r\n"
+    )
     result = csv_import.convert(table.encode("cp1252"), "merseyside")
     assert result.problems == []
     assert any("Windows-1252" in note for note in result.notes)

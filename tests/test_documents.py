@@ -21,7 +21,8 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS
 
 from s22a.namespaces import GRAPH_ONTOLOGY, S22A, VOID
-from s22a.store import from_oxigraph, get_store
+from s22a.store import get_store
+from s22a.store.base import from_oxigraph
 
 # rdflib 7.6's own JSON-LD parser builds a ConjunctiveGraph, which it has deprecated.
 pytestmark = pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
@@ -42,8 +43,12 @@ DOCUMENTS = [
     "/void",
     "/catalog",
 ]
-OXIGRAPH = {"ttl": ox.RdfFormat.TURTLE, "nt": ox.RdfFormat.N_TRIPLES,
-            "rdf": ox.RdfFormat.RDF_XML, "jsonld": ox.RdfFormat.JSON_LD}
+OXIGRAPH = {
+    "ttl": ox.RdfFormat.TURTLE,
+    "nt": ox.RdfFormat.N_TRIPLES,
+    "rdf": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
 RDFLIB = {"ttl": "turtle", "nt": "nt", "rdf": "xml", "jsonld": "json-ld"}
 
 
@@ -68,8 +73,9 @@ def with_rdflib(data: bytes, key: str) -> Graph:
 def with_oxigraph(data: bytes, key: str) -> Graph:
     graph = Graph()
     for quad in ox.parse(data, format=OXIGRAPH[key]):
-        graph.add((from_oxigraph(quad.subject), from_oxigraph(quad.predicate),
-                   from_oxigraph(quad.object)))
+        graph.add(
+            (from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object))
+        )
     return graph
 
 
@@ -111,11 +117,16 @@ def test_agreement_graph_keeps_what_every_register_says(client: FlaskClient) -> 
     graph = with_rdflib(client.get("/doc/agreement/north-west-rocu.ttl").get_data(), "ttl")
     rocu = URIRef("https://w3id.org/s22a/id/agreement/north-west-rocu")
     titles = {str(t) for t in graph.objects(rocu, DCTERMS.title)}
-    assert {"TITAN", "North West Regional Organised Crime Unit - TITAN",
-            "North West Regional & Organised Crime Unit"} <= titles
+    assert {
+        "TITAN",
+        "North West Regional Organised Crime Unit - TITAN",
+        "North West Regional & Organised Crime Unit",
+    } <= titles
     listing = set(graph.subjects(S22A.lists, rocu))
-    assert {URIRef(f"https://w3id.org/s22a/id/register/{r}")
-            for r in ("cheshire", "lancashire", "merseyside")} == listing
+    assert {
+        URIRef(f"https://w3id.org/s22a/id/register/{r}")
+        for r in ("cheshire", "lancashire", "merseyside")
+    } == listing
     # Linked things are named, so an RDF reader can show them.
     assert graph.value(URIRef("https://w3id.org/s22a/id/force/cumbria"), RDFS.label)
     # Blank nodes (budgets, governance terms) come with their content.
@@ -123,14 +134,17 @@ def test_agreement_graph_keeps_what_every_register_says(client: FlaskClient) -> 
     assert graph.value(budget, URIRef("https://schema.org/value")) is not None
 
 
-def test_void_describes_the_dataset_and_each_register(loaded_app: Flask,
-                                                      client: FlaskClient) -> None:
+def test_void_describes_the_dataset_and_each_register(
+    loaded_app: Flask, client: FlaskClient
+) -> None:
     graph = with_rdflib(client.get("/void.ttl").get_data(), "ttl")
     dataset = URIRef("https://w3id.org/s22a/id/dataset")
     assert (dataset, RDF.type, VOID.Dataset) in graph
     assert graph.value(dataset, VOID.sparqlEndpoint) == URIRef("https://w3id.org/s22a/sparql")
     assert {str(d) for d in graph.objects(dataset, VOID.dataDump)} == {
-        "https://w3id.org/s22a/dump.nq", "https://w3id.org/s22a/dump.trig"}
+        "https://w3id.org/s22a/dump.nq",
+        "https://w3id.org/s22a/dump.trig",
+    }
     with loaded_app.app_context():
         store = get_store()
         registers = [g for g in store.graphs() if "/id/register/" in g]
@@ -157,12 +171,14 @@ def test_catalog_lists_registers_service_and_dumps(client: FlaskClient) -> None:
     merseyside = URIRef("https://w3id.org/s22a/id/register/merseyside")
     assert graph.value(merseyside, DCTERMS.modified) is not None
     assert graph.value(merseyside, DCTERMS.publisher) == URIRef(
-        "https://w3id.org/s22a/id/body/merseyside-pcc")
+        "https://w3id.org/s22a/id/body/merseyside-pcc"
+    )
 
 
 @pytest.mark.parametrize("ext, fmt", [("nq", ox.RdfFormat.N_QUADS), ("trig", ox.RdfFormat.TRIG)])
-def test_dump_streams_every_named_graph(loaded_app: Flask, client: FlaskClient, ext: str,
-                                        fmt: ox.RdfFormat) -> None:
+def test_dump_streams_every_named_graph(
+    loaded_app: Flask, client: FlaskClient, ext: str, fmt: ox.RdfFormat
+) -> None:
     response = client.get(f"/dump.{ext}")
     assert response.is_streamed
     quads = list(ox.parse(response.get_data(), format=fmt))
@@ -174,8 +190,9 @@ def test_dump_streams_every_named_graph(loaded_app: Flask, client: FlaskClient, 
     assert len(quads) == expected
 
 
-def test_ontology_page_documents_every_class_and_property(loaded_app: Flask,
-                                                          client: FlaskClient) -> None:
+def test_ontology_page_documents_every_class_and_property(
+    loaded_app: Flask, client: FlaskClient
+) -> None:
     html = client.get("/def/s22a", headers={"Accept": "text/html"}).get_data(as_text=True)
     with loaded_app.app_context():
         ontology = get_store().graph_triples(GRAPH_ONTOLOGY)
@@ -183,14 +200,16 @@ def test_ontology_page_documents_every_class_and_property(loaded_app: Flask,
     terms = {t for k in kinds for t in ontology.subjects(RDF.type, k) if str(t).startswith(S22A)}
     assert len(terms) > 60
     for term in terms:
-        name = str(term)[len(str(S22A)):]
-        section = re.search(rf'<section class="term" id="{re.escape(name)}".*?</section>', html,
-                            re.S)
+        name = str(term)[len(str(S22A)) :]
+        section = re.search(
+            rf'<section class="term" id="{re.escape(name)}".*?</section>', html, re.S
+        )
         assert section, name
         text = section.group(0)
         assert str(ontology.value(term, RDFS.label)) in text
-        assert str(ontology.value(term, RDFS.comment)).replace("'", "&#39;")[:60] in \
-            text.replace("&#34;", '"')
+        assert str(ontology.value(term, RDFS.comment)).replace("'", "&#39;")[:60] in text.replace(
+            "&#34;", '"'
+        )
         for bound in (RDFS.domain, RDFS.range):
             for value in ontology.objects(term, bound):
                 assert str(value).rsplit("#", 1)[-1].rsplit("/", 1)[-1] in text
@@ -221,10 +240,20 @@ def test_context_document_is_valid_jsonld(client: FlaskClient) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == "*"
     # A document using only the context parses: the context itself is well formed.
     context = json.loads(response.get_data())["@context"]
-    doc = {"@context": context, "id": "https://w3id.org/s22a/id/force/x", "title": "X",
-           "party": "https://w3id.org/s22a/id/force/y"}
+    doc = {
+        "@context": context,
+        "id": "https://w3id.org/s22a/id/force/x",
+        "title": "X",
+        "party": "https://w3id.org/s22a/id/force/y",
+    }
     graph = rdflib.Graph().parse(data=json.dumps(doc), format="json-ld")
-    assert (URIRef("https://w3id.org/s22a/id/force/x"), S22A.party,
-            URIRef("https://w3id.org/s22a/id/force/y")) in graph
-    assert (URIRef("https://w3id.org/s22a/id/force/x"), DCTERMS.title,
-            Literal("X", lang="en")) in graph
+    assert (
+        URIRef("https://w3id.org/s22a/id/force/x"),
+        S22A.party,
+        URIRef("https://w3id.org/s22a/id/force/y"),
+    ) in graph
+    assert (
+        URIRef("https://w3id.org/s22a/id/force/x"),
+        DCTERMS.title,
+        Literal("X", lang="en"),
+    ) in graph

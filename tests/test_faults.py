@@ -35,10 +35,10 @@ from rdflib import BNode, Graph
 
 from oxigraph_server import OxigraphServer
 from peers import Peer, drip
+from s22a.ingest.load import load_catalog
 from s22a.namespaces import register_iri
-from s22a.sources import load_catalog
 from s22a.store import open_store
-from s22a.tokens import TokenStore
+from s22a.web.tokens import TokenStore
 from serve_subprocess import Reply, ServerProcess, revision, seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -489,8 +489,9 @@ def test_a_service_call_to_an_endpoint_that_hangs_or_drips_fails_in_time(
     endpoint within the per-call timeout (1 s here), while other requests are served."""
     hanging, dripping = Peer(), Peer(drip)
     try:
-        catalog = write_catalog(tmp_path / "catalog.ttl", {},
-                                {"lancashire": hanging.url, "cumbria": dripping.url})
+        catalog = write_catalog(
+            tmp_path / "catalog.ttl", {}, {"lancashire": hanging.url, "cumbria": dripping.url}
+        )
         server = ServerProcess(
             tmp_path / "server",
             store=seeded_store(cache, tmp_path / "store"),

@@ -19,9 +19,12 @@ from flask.testing import FlaskClient
 
 from oxigraph_server import OxigraphServer, free_port
 from peers import Peer, answer
-from s22a import create_app, federation, sparql_service
+from s22a import create_app
 from s22a.namespaces import register_iri
-from s22a.sparql_text import QueryTextError, service_clauses
+from s22a.sparql import federation
+from s22a.sparql import service as sparql_service
+from s22a.sparql.errors import QueryTextError, ServiceRefused
+from s22a.sparql.text import service_clauses
 from s22a.store import get_store
 
 S22A = "https://w3id.org/s22a/def/s22a#"
@@ -354,7 +357,7 @@ def test_allow_list_from_the_catalogue() -> None:
         "http://force.example/sparql",  # another scheme
         "https://evil.example/sparql",
     ):
-        with pytest.raises(federation.ServiceRefused):
+        with pytest.raises(ServiceRefused):
             allow.check(refused)
 
 

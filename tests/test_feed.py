@@ -10,7 +10,7 @@ from flask import Flask
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, XSD
 
-from s22a import changes
+from s22a.history import changes
 from s22a.namespaces import AGREEMENT, REGISTER, S22A
 from test_registers import MERSEYSIDE, amended, bearer, tokens_for
 
@@ -31,8 +31,10 @@ def test_a_put_that_amends_one_and_adds_one_makes_exactly_those_two_entries(
     client = app.test_client()
     # The first version of each register is its baseline: nothing to report yet.
     assert parse(client.get(FEED).data).entries == []
-    assert client.put("/registers/merseyside", data=amended(),
-                      headers=bearer(token)).status_code == 200
+    assert (
+        client.put("/registers/merseyside", data=amended(), headers=bearer(token)).status_code
+        == 200
+    )
     response = client.get(FEED)
     assert response.mimetype == "application/atom+xml"
     feed = parse(response.data)
@@ -45,8 +47,11 @@ def test_a_put_that_amends_one_and_adds_one_makes_exactly_those_two_entries(
     for entry in feed.entries:
         hrefs = {link.rel: link.href for link in entry.links}
         assert hrefs["alternate"].startswith("http://localhost/doc/agreement/")
-        assert any(link.href.endswith("/registers/merseyside/versions/2")
-                   for link in entry.links if link.rel == "related")
+        assert any(
+            link.href.endswith("/registers/merseyside/versions/2")
+            for link in entry.links
+            if link.rel == "related"
+        )
         assert entry.id.startswith("https://w3id.org/s22a/id/register/merseyside/version/2#")
         assert entry.updated_parsed is not None
     # The feed of every register says the same, since the others have not changed.
@@ -74,12 +79,16 @@ def test_renewals_and_replacements_are_named_as_such(app: Flask, tmp_path: Path)
     renewed = MERSEYSIDE.replace(
         b"s22a:scope s22a:CrossRegional ;",
         b"s22a:scope s22a:CrossRegional ; s22a:lifecycleEvent [ a s22a:Renewal ; "
-        b'dcterms:date "2025-02"^^xsd:gYearMonth ] ;', 1)
-    assert client.put("/registers/merseyside", data=renewed,
-                      headers=bearer(token)).status_code == 200
+        b'dcterms:date "2025-02"^^xsd:gYearMonth ] ;',
+        1,
+    )
+    assert (
+        client.put("/registers/merseyside", data=renewed, headers=bearer(token)).status_code == 200
+    )
     entries = parse(client.get(FEED).data).entries
     assert [(e.tags[0].term, e.title.split(" (")[0]) for e in entries] == [
-        ("renewed", "Renewed: West Coast Collaboration")]
+        ("renewed", "Renewed: West Coast Collaboration")
+    ]
 
 
 def _register(*agreements: tuple[str, str, dict]) -> Graph:
@@ -104,8 +113,11 @@ def _register(*agreements: tuple[str, str, dict]) -> Graph:
         ([("a", "A", {})], [("a", "A", {})], []),  # fresh blank nodes are no change
         ([], [("a", "A", {})], [("signed", "added")]),
         ([], [("b", "B", {DCTERMS.replaces: AGREEMENT.a})], [("replaced", "added")]),
-        ([("a", "A", {})], [("a", "A", {S22A.dateMade: Literal("2020", datatype=XSD.gYear)})],
-         [("amended", "changed")]),
+        (
+            [("a", "A", {})],
+            [("a", "A", {S22A.dateMade: Literal("2020", datatype=XSD.gYear)})],
+            [("amended", "changed")],
+        ),
         ([("a", "A", {})], [], [("retired", "removed")]),
     ],
 )
@@ -122,5 +134,8 @@ def test_a_terminated_agreement_is_retired() -> None:
     new.add((event, RDF.type, S22A.Termination))
     [change] = changes.agreement_changes(old, new)
     assert (change.kind, change.effect, change.properties) == (
-        "retired", "changed", (str(S22A.lifecycleEvent),))
+        "retired",
+        "changed",
+        (str(S22A.lifecycleEvent),),
+    )
     assert URIRef(change.agreement) == AGREEMENT.a

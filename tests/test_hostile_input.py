@@ -8,8 +8,8 @@ import pytest
 from click.testing import CliRunner
 
 from peers import Peer, hang_up
-from s22a import validation
 from s22a.cli import cli
+from s22a.ingest import parse
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 
@@ -42,11 +42,11 @@ def test_remote_context_is_never_fetched(context: str) -> None:
     listener = Peer(hang_up)
     try:
         document = (
-            '{"@context": ' + context.format(port=listener.port) + ', '
+            '{"@context": ' + context.format(port=listener.port) + ", "
             '"@id": "https://w3id.org/s22a/id/register/cheshire"}'
         )
-        with pytest.raises(validation.RegisterUnreadable, match="remote contexts are not fetched"):
-            validation.parse_register(document.encode(), "register.jsonld")
+        with pytest.raises(parse.RegisterUnreadable, match="remote contexts are not fetched"):
+            parse.parse_register(document.encode(), "register.jsonld")
     finally:
         listener.close()
     assert listener.connections == 0
@@ -55,5 +55,5 @@ def test_remote_context_is_never_fetched(context: str) -> None:
 def test_inline_context_is_accepted() -> None:
     document = b"""{"@context": {"title": "http://purl.org/dc/terms/title"},
                     "@id": "https://w3id.org/s22a/id/agreement/x", "title": "X"}"""
-    graph = validation.parse_register(document, "register.jsonld")
+    graph = parse.parse_register(document, "register.jsonld")
     assert len(graph) == 1

@@ -27,7 +27,7 @@ import pytest
 
 from peers import Peer, hang_up
 from s22a.namespaces import GRAPH_META
-from s22a.tokens import TokenStore
+from s22a.web.tokens import TokenStore
 from serve_subprocess import Reply, ServerProcess, peak_rss_mib, reset_peak, rss_mib, seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,10 @@ class Harness:
         """PUT `body` to Merseyside's register and record the worker's peak memory."""
         with self.measured(case):
             return self.server.request(
-                "PUT", "/registers/merseyside", body, self.headers(content_type, **extra),
+                "PUT",
+                "/registers/merseyside",
+                body,
+                self.headers(content_type, **extra),
                 timeout=120,
             )
 
@@ -90,8 +93,10 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
     finally:
         listener.close()
     width = max(map(len, PEAKS), default=0)
-    print(f"\nThe gunicorn worker's RSS before each upload and its peak during it (MiB; "
-          f"ceiling {MEMORY_CEILING_MIB}):")
+    print(
+        f"\nThe gunicorn worker's RSS before each upload and its peak during it (MiB; "
+        f"ceiling {MEMORY_CEILING_MIB}):"
+    )
     for case, (start, peak) in PEAKS.items():
         print(f"  {case:<{width}}  {start:5.0f} {peak:5.0f}")
 

@@ -24,30 +24,49 @@ from openapi_spec_validator import validate
 from schemathesis import checks as st_checks
 
 from conftest import ROOT, LiveServer, make_app
-from s22a import csv_import, openapi
-from s22a.sparql_examples import EXAMPLES as QUERIES
+from s22a.ingest import csv_import
+from s22a.sparql.examples import EXAMPLES as QUERIES
 from s22a.store import get_store
-from s22a.tokens import TokenStore
+from s22a.web import openapi
+from s22a.web.tokens import TokenStore
 
 
 def config(coverage: bool) -> schemathesis.Config:
     """Valid and invalid data, the document's examples, fuzzing; boundary values if `coverage`."""
-    return schemathesis.Config.from_dict({
-        "seed": 22,
-        "generation": {"mode": "all", "deterministic": True},
-        "phases": {"examples": {"enabled": True}, "coverage": {"enabled": coverage},
-                   "fuzzing": {"enabled": True}, "stateful": {"enabled": False}},
-    })
+    return schemathesis.Config.from_dict(
+        {
+            "seed": 22,
+            "generation": {"mode": "all", "deterministic": True},
+            "phases": {
+                "examples": {"enabled": True},
+                "coverage": {"enabled": coverage},
+                "fuzzing": {"enabled": True},
+                "stateful": {"enabled": False},
+            },
+        }
+    )
 
 
-CHECKS = [st_checks.not_a_server_error, st_checks.status_code_conformance,
-          st_checks.content_type_conformance, st_checks.response_schema_conformance,
-          st_checks.response_headers_conformance]
-EXAMPLES = settings(max_examples=20, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=list(HealthCheck))
+CHECKS = [
+    st_checks.not_a_server_error,
+    st_checks.status_code_conformance,
+    st_checks.content_type_conformance,
+    st_checks.response_schema_conformance,
+    st_checks.response_headers_conformance,
+]
+EXAMPLES = settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=list(HealthCheck),
+)
 WRITE_EXAMPLES = 15  # each valid write is validated against the shapes: seconds, not ms
-WRITES = {("PUT", "/registers/{force}"), ("POST", "/registers/{force}"),
-          ("DELETE", "/registers/{force}")}
+WRITES = {
+    ("PUT", "/registers/{force}"),
+    ("POST", "/registers/{force}"),
+    ("DELETE", "/registers/{force}"),
+}
 REGISTER = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
 
 # Bodies for the media types schemathesis cannot make from a JSON Schema: real ones, broken
@@ -55,17 +74,27 @@ REGISTER = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
 RANDOM_TEXT = st.text(max_size=200).map(lambda t: t.encode("utf-8"))
 SPARQL_QUERIES = st.one_of(
     st.sampled_from([q.query.encode("utf-8") for q in QUERIES]),
-    st.sampled_from([b"ASK {}", b"SELECT * WHERE { ?s ?p ?o } LIMIT 3",
-                     b"CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3", b"DESCRIBE <urn:x>",
-                     b"SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
-                     b"INSERT DATA { <urn:a> <urn:b> <urn:c> }", b"SELECT * WHERE {",
-                     b"\xff\xfe"]),
-    RANDOM_TEXT)
+    st.sampled_from(
+        [
+            b"ASK {}",
+            b"SELECT * WHERE { ?s ?p ?o } LIMIT 3",
+            b"CONSTRUCT WHERE { ?s ?p ?o } LIMIT 3",
+            b"DESCRIBE <urn:x>",
+            b"SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+            b"INSERT DATA { <urn:a> <urn:b> <urn:c> }",
+            b"SELECT * WHERE {",
+            b"\xff\xfe",
+        ]
+    ),
+    RANDOM_TEXT,
+)
 TABLE = (ROOT / "tests" / "fixtures" / "merseyside.csv").read_bytes()
 TABLES = st.one_of(
-    st.just(TABLE), st.integers(0, len(TABLE)).map(lambda n: TABLE[:n]),
+    st.just(TABLE),
+    st.integers(0, len(TABLE)).map(lambda n: TABLE[:n]),
     st.sampled_from([b"Name\n\xff\xfe\n", b'"unclosed\nName', b"Title,Date\nx,Feb-22\n"]),
-    RANDOM_TEXT)
+    RANDOM_TEXT,
+)
 MAX_UPLOAD = 50_000  # the write server's limit: merseyside's register fits, PADDED does not
 PADDED = REGISTER + b"# padding\n" * 1000
 
@@ -80,12 +109,17 @@ REGISTERS = st.one_of(
     st.just(REGISTER),
     st.integers(0, len(REGISTER)).map(lambda n: REGISTER[:n]),
     st.sampled_from([b"", b"\xff\xfe\x00", b"<urn:a> <urn:b> <urn:c> .", b"@prefix : <"]),
-    RANDOM_TEXT)
-schemathesis.openapi.media_type("application/sparql-query", SPARQL_QUERIES,
-                                aliases=["application/sparql-update"])
+    RANDOM_TEXT,
+)
+schemathesis.openapi.media_type(
+    "application/sparql-query", SPARQL_QUERIES, aliases=["application/sparql-update"]
+)
 schemathesis.openapi.media_type("text/csv", TABLES)
-schemathesis.openapi.media_type("text/turtle", REGISTERS, aliases=[
-    "application/x-turtle", "application/n-triples", "application/rdf+xml"])
+schemathesis.openapi.media_type(
+    "text/turtle",
+    REGISTERS,
+    aliases=["application/x-turtle", "application/n-triples", "application/rdf+xml"],
+)
 
 
 def rule_path(rule: str) -> str:
@@ -107,8 +141,7 @@ def routed(app: Flask) -> set[tuple[str, str]]:
 def documented(document: dict) -> set[tuple[str, str]]:
     """(method, path) of every operation in an OpenAPI document."""
     methods = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-    return {(m.upper(), p) for p, item in document["paths"].items() for m in item
-            if m in methods}
+    return {(m.upper(), p) for p, item in document["paths"].items() for m in item if m in methods}
 
 
 # ---------------------------------------------------------------------------
@@ -145,8 +178,10 @@ def test_path_parameters_match_the_routes(loaded_app: Flask) -> None:
         for method, operation in item.items():
             if method == "parameters":
                 continue
-            given = [components[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
-                     for p in item.get("parameters", []) + operation.get("parameters", [])]
+            given = [
+                components[p["$ref"].rsplit("/", 1)[-1]] if "$ref" in p else p
+                for p in item.get("parameters", []) + operation.get("parameters", [])
+            ]
             names = {p["name"] for p in given if p["in"] == "path"}
             assert names == set(rule.arguments), (rule.rule, method)
 
@@ -168,8 +203,9 @@ def test_write_operations_need_the_bearer_token() -> None:
 schema = schemathesis.openapi.from_dict(openapi.document(), config=config(coverage=True))
 
 
-@schema.exclude(func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in WRITES
-                ).parametrize()
+@schema.exclude(
+    func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in WRITES
+).parametrize()
 @EXAMPLES
 def test_live_server_conforms(case: schemathesis.Case, live_server: LiveServer) -> None:
     case.call_and_validate(base_url=live_server.url, checks=CHECKS, timeout=30)
@@ -224,8 +260,9 @@ def aim(case: schemathesis.Case, tokens: dict[str, str]) -> dict[str, str]:
     return {"Authorization": f"Bearer {token}"}
 
 
-@writes.include(func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in WRITES
-                ).parametrize()
+@writes.include(
+    func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in WRITES
+).parametrize()
 @settings(EXAMPLES, max_examples=WRITE_EXAMPLES)
 def test_live_server_writes_conform(
     case: schemathesis.Case, tokens: dict[str, str], write_server: LiveServer

@@ -9,7 +9,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from s22a import create_app, listing, reconcile
+from s22a import create_app
+from s22a.read import listing
+from s22a.reconcile.compute import reconcile
+from s22a.reconcile.findings import store_report
 from s22a.store import get_store
 
 HTML = {"Accept": "text/html"}
@@ -44,7 +47,7 @@ def reconciled(loaded_app: Flask) -> Iterator[FlaskClient]:
             for graph in source.graphs():
                 data = source.graph_triples(graph).serialize(format="nt", encoding="utf-8")
                 store.replace_graph(graph, data)
-        reconcile.store_report(store, reconcile.reconcile(store))
+        store_report(store, reconcile(store))
     yield app.test_client()
     with app.app_context():
         get_store().close()
@@ -101,7 +104,7 @@ def test_agreement_page_shows_the_canonical_record(client: FlaskClient) -> None:
 
 def test_agreement_page_reports_reconciliation_findings(reconciled: FlaskClient) -> None:
     html = page(reconciled, "/doc/agreement/north-west-rocu")
-    differ = text(html.split('Where the registers differ')[1].split("</ul>")[0])
+    differ = text(html.split("Where the registers differ")[1].split("</ul>")[0])
     assert "TITAN" in differ and "2009" in differ
     force = text(page(reconciled, "/doc/force/merseyside"))
     assert "What the registers say about this force" in force
@@ -127,20 +130,38 @@ def test_force_without_register(client: FlaskClient) -> None:
     assert "No register" in words
 
 
-@pytest.mark.parametrize("path, expected", [
-    ("/doc/capability/serious-organised-crime", ["Regional organised crime team",
-                                                 "North West Regional & Organised Crime Unit"]),
-    ("/doc/region/east-midlands", ["Leicestershire Police",
-                                   "East Midlands Special Operations Unit (EMSOU)"]),
-    ("/doc/register/merseyside", ["Merseyside collaboration register", "Versions",
-                                  "the source says 24", "West Coast Collaboration"]),
-    ("/doc/body/north-west-joint-oversight-committee", [
-        "North West Regional & Organised Crime Unit", "Cheshire and North Wales Firearms"]),
-    ("/doc/body/merseyside-pcc", ["Policing body of", "Merseyside Police", "Publishes"]),
-    ("/doc/group/england-and-wales", ["Agreements made with every member", "Wiltshire Police"]),
-    ("/doc/scheme/capabilities", ["Policing capabilities", "Forensic services",
-                                  "Drugs testing"]),
-])
+@pytest.mark.parametrize(
+    "path, expected",
+    [
+        (
+            "/doc/capability/serious-organised-crime",
+            ["Regional organised crime team", "North West Regional & Organised Crime Unit"],
+        ),
+        (
+            "/doc/region/east-midlands",
+            ["Leicestershire Police", "East Midlands Special Operations Unit (EMSOU)"],
+        ),
+        (
+            "/doc/register/merseyside",
+            [
+                "Merseyside collaboration register",
+                "Versions",
+                "the source says 24",
+                "West Coast Collaboration",
+            ],
+        ),
+        (
+            "/doc/body/north-west-joint-oversight-committee",
+            ["North West Regional & Organised Crime Unit", "Cheshire and North Wales Firearms"],
+        ),
+        ("/doc/body/merseyside-pcc", ["Policing body of", "Merseyside Police", "Publishes"]),
+        ("/doc/group/england-and-wales", ["Agreements made with every member", "Wiltshire Police"]),
+        (
+            "/doc/scheme/capabilities",
+            ["Policing capabilities", "Forensic services", "Drugs testing"],
+        ),
+    ],
+)
 def test_other_pages(client: FlaskClient, path: str, expected: list[str]) -> None:
     words = text(page(client, path))
     for phrase in expected:
@@ -182,25 +203,36 @@ def test_regions_list(client: FlaskClient) -> None:
     assert rows(html) == 10 and 'href="/doc/region/north-west"' in html
 
 
-@pytest.mark.parametrize("query, expected", [
-    ("forensic", "North West Forensics Collaboration"),
-    ("FORENSIC", "North West Forensics Collaboration"),
-    ("npas", "National Police Air Service"),  # an alternative name
-    ("ballistic intelligence", "National Ballistics Intelligence Service"),
-    ("underwater", "North West Underwater Search &amp; Marine Unit"),
-    ("Merseyside", "Merseyside Police"),  # a force by its label
-    ("niche", "West Coast Collaboration"),  # words of a purpose
-    ("drugs testing", "Drugs testing"),  # a capability
-])
+@pytest.mark.parametrize(
+    "query, expected",
+    [
+        ("forensic", "North West Forensics Collaboration"),
+        ("FORENSIC", "North West Forensics Collaboration"),
+        ("npas", "National Police Air Service"),  # an alternative name
+        ("ballistic intelligence", "National Ballistics Intelligence Service"),
+        ("underwater", "North West Underwater Search &amp; Marine Unit"),
+        ("Merseyside", "Merseyside Police"),  # a force by its label
+        ("niche", "West Coast Collaboration"),  # words of a purpose
+        ("drugs testing", "Drugs testing"),  # a capability
+    ],
+)
 def test_search_finds(client: FlaskClient, query: str, expected: str) -> None:
     html = page(client, f"/search?q={query}")
     assert expected in html
 
 
-@pytest.mark.parametrize("query", [
-    '"}) } ; DROP ALL ; #', "\\", "'; DELETE WHERE { ?s ?p ?o } #", ">", "${}", "\u00e9\u4e2d",
-    "x" * 5000,
-])
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"}) } ; DROP ALL ; #',
+        "\\",
+        "'; DELETE WHERE { ?s ?p ?o } #",
+        ">",
+        "${}",
+        "\u00e9\u4e2d",
+        "x" * 5000,
+    ],
+)
 def test_search_input_is_escaped(loaded_app: Flask, client: FlaskClient, query: str) -> None:
     with loaded_app.app_context():
         before = len(get_store().graphs())
@@ -242,8 +274,16 @@ def test_errors_never_show_a_traceback(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_every_page_has_the_landmarks(client: FlaskClient) -> None:
-    for path in ("/", "/agreements", "/doc/agreement/navcis", "/doc/force/cheshire",
-                 "/search?q=anpr", "/def/s22a", "/catalog", "/no-such-page"):
+    for path in (
+        "/",
+        "/agreements",
+        "/doc/agreement/navcis",
+        "/doc/force/cheshire",
+        "/search?q=anpr",
+        "/def/s22a",
+        "/catalog",
+        "/no-such-page",
+    ):
         html = client.get(path, headers=HTML).get_data(as_text=True)
         assert '<html lang="en-GB">' in html
         assert '<a href="#main-content" class="skip-link">' in html
@@ -253,7 +293,7 @@ def test_every_page_has_the_landmarks(client: FlaskClient) -> None:
 
 
 def test_dates_money_and_names_read_naturally(loaded_app: Flask) -> None:
-    from s22a.views.filters import date_text, link_curies, money
+    from s22a.web.filters import date_text, link_curies, money
 
     assert date_text("2022-02") == "February 2022"
     assert date_text("2009") == "2009"
@@ -262,8 +302,12 @@ def test_dates_money_and_names_read_naturally(loaded_app: Flask) -> None:
     assert money("18300000", "GBP") == "£18,300,000"
     assert money("1.5", "EUR") == "€1.50" and money("7", "NOK") == "7 NOK"
     with loaded_app.test_request_context("/"):
-        html = str(link_curies("agreement:navcis is listed <b>once</b>",
-                               {"https://w3id.org/s22a/id/agreement/navcis": "NaVCIS"}))
+        html = str(
+            link_curies(
+                "agreement:navcis is listed <b>once</b>",
+                {"https://w3id.org/s22a/id/agreement/navcis": "NaVCIS"},
+            )
+        )
     assert '<a href="/doc/agreement/navcis">NaVCIS</a>' in html
     assert "&lt;b&gt;" in html and "<b>" not in html
 
@@ -271,20 +315,29 @@ def test_dates_money_and_names_read_naturally(loaded_app: Flask) -> None:
 def test_pictures_describe_themselves_and_escape_labels() -> None:
     from xml.etree import ElementTree
 
-    from s22a import svg
+    from s22a.read import svg
 
-    nodes = [svg.Node("a", "A & <B>", "North", 3), svg.Node("b", "C", "South", 1),
-             svg.Node("c", "D", "", 1)]
-    picture = str(svg.network(nodes, [("a", "b", 2), ("a", "c", 1)], ident="n",
-                              title="Links <here>", desc="Who works with whom"))
+    nodes = [
+        svg.Node("a", "A & <B>", "North", 3),
+        svg.Node("b", "C", "South", 1),
+        svg.Node("c", "D", "", 1),
+    ]
+    picture = str(
+        svg.network(
+            nodes,
+            [("a", "b", 2), ("a", "c", 1)],
+            ident="n",
+            title="Links <here>",
+            desc="Who works with whom",
+        )
+    )
     root = ElementTree.fromstring(picture)
     assert root.get("role") == "img" and root.get("aria-labelledby") == "n-title n-desc"
     ns = "{http://www.w3.org/2000/svg}"
     assert root.find(f"{ns}title").text == "Links <here>"
     assert root.find(f"{ns}desc").text == "Who works with whom"
     assert "A &amp; &lt;B&gt;" in picture and len(root.findall(f".//{ns}line")) == 2
-    timeline = str(svg.timeline(["2009", "2022-02", "2022-11-03"], ident="t", title="T",
-                                desc="D"))
+    timeline = str(svg.timeline(["2009", "2022-02", "2022-11-03"], ident="t", title="T", desc="D"))
     bars = ElementTree.fromstring(timeline).findall(f".//{ns}rect")
     assert len(bars) == 2  # 2009 and 2022
     assert ">2<" in timeline  # two agreements in 2022

@@ -89,7 +89,9 @@ def test_installed_wheel_validates_from_another_directory(tmp_path: Path) -> Non
     python = venv / "bin" / "python"
     inner_site = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.strip()
     outer = dict.fromkeys(sysconfig.get_paths()[key] for key in ("purelib", "platlib"))
     Path(inner_site, "_outer_site_packages.pth").write_text("\n".join(outer) + "\n")
@@ -164,5 +166,7 @@ def test_the_lock_file_pins_every_requirement_within_its_range() -> None:
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{requirement.name} is not in requirements/dev.lock"
         assert requirement.specifier.contains(pins[name], prereleases=True), (line, pins[name])
-    assert "uv pip compile pyproject.toml --extra test --extra bench" in (
-        ROOT / "requirements" / "dev.lock").read_text()
+    assert (
+        "uv pip compile pyproject.toml --extra test --extra bench"
+        in (ROOT / "requirements" / "dev.lock").read_text()
+    )

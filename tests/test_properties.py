@@ -23,26 +23,50 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Graph
 
-from s22a import csv_import
-from s22a.describe import PATH
-from s22a.listing import MAX_PAGE, page_args
+from s22a.ingest import csv_import
+from s22a.read.describe import PATH
+from s22a.read.listing import MAX_PAGE, page_args
 
-SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, database=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
 
 # ---------------------------------------------------------------------------
 # Content negotiation on documents
 
-DOCUMENTS = ["/doc/force/merseyside", "/doc/agreement/north-west-rocu", "/doc/region/north-west",
-             "/doc/register/merseyside", "/void", "/catalog", "/def/shapes"]
-OFFERED = {"text/turtle": ("ttl", "turtle", "application/x-turtle"),
-           "text/html": ("html", "htm", "application/xhtml+xml"),
-           "application/ld+json": ("jsonld", "json", "application/json"),
-           "application/rdf+xml": ("rdf", "xml", "rdfxml"),
-           "application/n-triples": ("nt", "ntriples")}
+DOCUMENTS = [
+    "/doc/force/merseyside",
+    "/doc/agreement/north-west-rocu",
+    "/doc/region/north-west",
+    "/doc/register/merseyside",
+    "/void",
+    "/catalog",
+    "/def/shapes",
+]
+OFFERED = {
+    "text/turtle": ("ttl", "turtle", "application/x-turtle"),
+    "text/html": ("html", "htm", "application/xhtml+xml"),
+    "application/ld+json": ("jsonld", "json", "application/json"),
+    "application/rdf+xml": ("rdf", "xml", "rdfxml"),
+    "application/n-triples": ("nt", "ntriples"),
+}
 NAMES = {name: media for media, names in OFFERED.items() for name in (media, *names)}
-RANGES = [*OFFERED, "application/json", "application/xhtml+xml", "application/x-turtle",
-          "text/*", "application/*", "*/*", "image/png", "text/plain", "application/xml"]
+RANGES = [
+    *OFFERED,
+    "application/json",
+    "application/xhtml+xml",
+    "application/x-turtle",
+    "text/*",
+    "application/*",
+    "*/*",
+    "image/png",
+    "text/plain",
+    "application/xml",
+]
 HEADER_TEXT = st.text(st.characters(min_codepoint=0x20, max_codepoint=0xFF), max_size=60)
 ALLOWED = {200, 303, 304, 404, 406}
 
@@ -70,22 +94,34 @@ def quality(media: str, ranges: list[tuple[str, float]]) -> float:
     return best
 
 
-accept_ranges = st.lists(st.tuples(st.sampled_from(RANGES),
-                                   st.sampled_from([1.0, 0.9, 0.5, 0.001, 0.0])), max_size=4)
+accept_ranges = st.lists(
+    st.tuples(st.sampled_from(RANGES), st.sampled_from([1.0, 0.9, 0.5, 0.001, 0.0])), max_size=4
+)
 
 
 @st.composite
 def negotiations(draw: st.DrawFn) -> dict:
     """A document, and an extension, a `_format` and an Accept header (each maybe absent)."""
-    ext = draw(st.none() | st.sampled_from(sorted(NAMES)).filter(lambda n: "/" not in n)
-               | st.text("abcdefghijklmnopqrstuvwxyzTTL0123456789", min_size=1, max_size=6))
+    ext = draw(
+        st.none()
+        | st.sampled_from(sorted(NAMES)).filter(lambda n: "/" not in n)
+        | st.text("abcdefghijklmnopqrstuvwxyzTTL0123456789", min_size=1, max_size=6)
+    )
     fmt = draw(st.none() | st.sampled_from(sorted(NAMES)) | HEADER_TEXT)
     ranges = draw(accept_ranges)
     raw = draw(st.none() | st.just("structured") | HEADER_TEXT)
-    accept = (", ".join(f"{r};q={q}" if q != 1.0 else r for r, q in ranges)
-              if raw == "structured" else raw)
-    return {"path": draw(st.sampled_from(DOCUMENTS)), "ext": ext, "format": fmt,
-            "accept": accept, "ranges": ranges if raw == "structured" else None}
+    accept = (
+        ", ".join(f"{r};q={q}" if q != 1.0 else r for r, q in ranges)
+        if raw == "structured"
+        else raw
+    )
+    return {
+        "path": draw(st.sampled_from(DOCUMENTS)),
+        "ext": ext,
+        "format": fmt,
+        "accept": accept,
+        "ranges": ranges if raw == "structured" else None,
+    }
 
 
 def expected_media(case: dict) -> set[str] | None:
@@ -108,8 +144,11 @@ def expected_media(case: dict) -> set[str] | None:
 
 def parses(media: str, body: bytes) -> bool:
     """Whether a body is well-formed RDF in its media type (for HTML: whether it is a page)."""
-    formats = {"text/turtle": ox.RdfFormat.TURTLE, "application/n-triples":
-               ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}
+    formats = {
+        "text/turtle": ox.RdfFormat.TURTLE,
+        "application/n-triples": ox.RdfFormat.N_TRIPLES,
+        "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    }
     if media in formats:
         return bool(list(ox.parse(body, format=formats[media])))
     if media == "application/ld+json":
@@ -141,45 +180,92 @@ def test_any_negotiation_gets_a_document_or_a_clear_refusal(web: FlaskClient, ca
     assert response.mimetype_params == {"charset": "utf-8"}
     assert "Accept" in response.vary
     assert parses(response.mimetype, body)
-    again = web.get(path, query_string=query, headers={**headers,
-                                                       "If-None-Match": response.headers["ETag"]})
+    again = web.get(
+        path, query_string=query, headers={**headers, "If-None-Match": response.headers["ETag"]}
+    )
     assert again.status_code == 304 and again.get_data() == b""
 
 
 # ---------------------------------------------------------------------------
 # Query parameters: any text, any bytes
 
-PARAMETERS = ["page", "size", "sort", "q", "format", "_format", "output", "query",
-              "default-graph-uri", "named-graph-uri", "example", "update"]
-QUERY_PATHS = ["/agreements", "/forces", "/capabilities", "/regions", "/search", "/sparql",
-               "/registers/merseyside/versions", "/registers/merseyside",
-               "/registers/merseyside/diff/1/1", "/feed.atom", "/id/force/merseyside",
-               "/doc/force/merseyside", "/"]
+PARAMETERS = [
+    "page",
+    "size",
+    "sort",
+    "q",
+    "format",
+    "_format",
+    "output",
+    "query",
+    "default-graph-uri",
+    "named-graph-uri",
+    "example",
+    "update",
+]
+QUERY_PATHS = [
+    "/agreements",
+    "/forces",
+    "/capabilities",
+    "/regions",
+    "/search",
+    "/sparql",
+    "/registers/merseyside/versions",
+    "/registers/merseyside",
+    "/registers/merseyside/diff/1/1",
+    "/feed.atom",
+    "/id/force/merseyside",
+    "/doc/force/merseyside",
+    "/",
+]
 # Any bytes (invalid UTF-8 too), any text (control characters too), or numbers out of range.
 VALUES = st.one_of(
     st.binary(max_size=30).map(quote_from_bytes),
     st.text(max_size=30).map(lambda t: quote(t, safe="")),
     st.integers(-(10**30), 10**30).map(str),
     st.sampled_from(["", "0", "-1", "1e9", "NaN", "%ff%fe", "%00", "%0d%0a", "\u202e", "..%2F"]),
-    st.sampled_from(["ASK {}", "SELECT * WHERE { ?s ?p ?o } LIMIT 2", "json", "html", "ttl",
-                     "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2", "https://w3id.org/s22a/id/x",
-                     "text/csv", "title", "newest", "merseyside police"]).map(quote),
+    st.sampled_from(
+        [
+            "ASK {}",
+            "SELECT * WHERE { ?s ?p ?o } LIMIT 2",
+            "json",
+            "html",
+            "ttl",
+            "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 2",
+            "https://w3id.org/s22a/id/x",
+            "text/csv",
+            "title",
+            "newest",
+            "merseyside police",
+        ]
+    ).map(quote),
 )
 
 
 @st.composite
 def query_strings(draw: st.DrawFn) -> str:
     """A raw query string of up to five parameters, names known or not."""
-    pairs = draw(st.lists(st.tuples(st.sampled_from(PARAMETERS) | st.text(max_size=8).map(
-        lambda t: quote(t, safe="")), VALUES), max_size=5))
+    pairs = draw(
+        st.lists(
+            st.tuples(
+                st.sampled_from(PARAMETERS) | st.text(max_size=8).map(lambda t: quote(t, safe="")),
+                VALUES,
+            ),
+            max_size=5,
+        )
+    )
     return "&".join(f"{name}={value}" for name, value in pairs)
 
 
 @SETTINGS
-@given(path=st.sampled_from(QUERY_PATHS), query=query_strings(),
-       accept=st.none() | st.sampled_from(["text/html", "*/*", "application/json"]) | HEADER_TEXT)
+@given(
+    path=st.sampled_from(QUERY_PATHS),
+    query=query_strings(),
+    accept=st.none() | st.sampled_from(["text/html", "*/*", "application/json"]) | HEADER_TEXT,
+)
 def test_any_query_parameters_get_an_answer_never_a_server_error(
-        web: FlaskClient, path: str, query: str, accept: str | None) -> None:
+    web: FlaskClient, path: str, query: str, accept: str | None
+) -> None:
     headers = {"Accept": accept} if accept else {}
     response = web.get(path, query_string=query, headers=headers)
     body = response.get_data()
@@ -194,14 +280,39 @@ def test_any_query_parameters_get_an_answer_never_a_server_error(
 # ---------------------------------------------------------------------------
 # The CSV importer: any bytes
 
-HEADINGS = ["Collaboration Name", "Name", "Purpose", "Force Areas Involved", "Date",
-            "Identifier", "Parties", "Notes", ""]
+HEADINGS = [
+    "Collaboration Name",
+    "Name",
+    "Purpose",
+    "Force Areas Involved",
+    "Date",
+    "Identifier",
+    "Parties",
+    "Notes",
+    "",
+]
 CELLS = st.one_of(
     st.text(max_size=40),
-    st.sampled_from(["Merseyside", "GMP", "Cheshire; Dyfed Powys", "All 6 NW Forces",
-                     "National", "Part-National", "Feb-22", "2022-02-30", "14/02/2022",
-                     "north-west-rocu", "https://example.org/x", "Nowhere\r<urn:a> <urn:b> .",
-                     "a\u2028b", "\x00", '"', "=cmd|' /C calc'!A0"]),
+    st.sampled_from(
+        [
+            "Merseyside",
+            "GMP",
+            "Cheshire; Dyfed Powys",
+            "All 6 NW Forces",
+            "National",
+            "Part-National",
+            "Feb-22",
+            "2022-02-30",
+            "14/02/2022",
+            "north-west-rocu",
+            "https://example.org/x",
+            "Nowhere\r<urn:a> <urn:b> .",
+            "a\u2028b",
+            "\x00",
+            '"',
+            "=cmd|' /C calc'!A0",
+        ]
+    ),
 )
 
 
@@ -210,13 +321,15 @@ def tables(draw: st.DrawFn) -> bytes:
     """A CSV table (headings then rows of any cells) in some encoding, or any bytes at all."""
     if draw(st.integers(0, 4)) == 0:
         return draw(st.binary(max_size=300))
-    headings = draw(st.lists(st.sampled_from(HEADINGS) | st.text(max_size=10), min_size=1,
-                             max_size=5))
+    headings = draw(
+        st.lists(st.sampled_from(HEADINGS) | st.text(max_size=10), min_size=1, max_size=5)
+    )
     if draw(st.booleans()):  # mostly a table the importer reads: names and parties
         headings = ["Name", "Force Areas Involved", *headings]
     width = st.integers(max(len(headings) - 1, 0), len(headings) + 1)
-    rows = draw(st.lists(width.flatmap(lambda n: st.lists(CELLS, min_size=n, max_size=n)),
-                         max_size=4))
+    rows = draw(
+        st.lists(width.flatmap(lambda n: st.lists(CELLS, min_size=n, max_size=n)), max_size=4)
+    )
     out = io.StringIO()
     writer = csv.writer(out, delimiter=draw(st.sampled_from([",", ";", "\t"])))
     writer.writerow(headings)
@@ -263,8 +376,11 @@ def test_a_malformed_percent_escape_in_a_minted_path_is_a_404(web: FlaskClient) 
 def test_a_version_or_diff_of_a_force_that_is_not_a_slug_is_a_404(web: FlaskClient) -> None:
     """/registers/{force}/diff and /versions/{n} put any force into a query: a 500 (history)."""
     for force in ("%F0%BF%91%98z%5E%28%C2%BD", "a%3Eb", "x%20y"):
-        for path in (f"/registers/{force}/diff/1/2", f"/registers/{force}/versions/1",
-                     f"/registers/{force}/versions/1.ttl"):
+        for path in (
+            f"/registers/{force}/diff/1/2",
+            f"/registers/{force}/versions/1",
+            f"/registers/{force}/versions/1.ttl",
+        ):
             response = web.get(path)
             assert response.status_code == 404, path
             assert response.is_json and response.get_json()["status"] == 404
@@ -284,7 +400,12 @@ def test_a_row_shorter_than_the_headings_is_reported_not_a_crash(web: FlaskClien
     """A row missing its name cell raised KeyError: a 500 from /publish/csv (csv_import)."""
     result = csv_import.convert(b"Purpose,Name\nsomething\n", "merseyside")
     assert [str(p) for p in result.problems] == ["row 2, column “Name”: the agreement has no name"]
-    response = web.post("/publish/csv", data={"force": "merseyside", "file": (
-        io.BytesIO(b"Purpose,Name\nsomething\n"), "short.csv")})
+    response = web.post(
+        "/publish/csv",
+        data={
+            "force": "merseyside",
+            "file": (io.BytesIO(b"Purpose,Name\nsomething\n"), "short.csv"),
+        },
+    )
     assert response.status_code == 200
     assert "the agreement has no name" in response.get_data(as_text=True)

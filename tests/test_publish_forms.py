@@ -34,7 +34,7 @@ def nothing_is_stored(loaded_app: Flask) -> Iterator[None]:
 
 def main(response: bytes) -> str:
     html = response.decode("utf-8")
-    return html[html.index("<main"):html.index("</main>")]
+    return html[html.index("<main") : html.index("</main>")]
 
 
 @pytest.mark.parametrize("path", ["/publish", "/publish/validate", "/publish/csv"])
@@ -60,8 +60,10 @@ def test_a_valid_register_pasted_is_reported_valid(client: FlaskClient) -> None:
 
 
 def test_an_invalid_register_uploaded_shows_the_report(client: FlaskClient) -> None:
-    response = client.post("/publish/validate", data={
-        "turtle": "", "file": (io.BytesIO(BROKEN.read_bytes()), BROKEN.name)})
+    response = client.post(
+        "/publish/validate",
+        data={"turtle": "", "file": (io.BytesIO(BROKEN.read_bytes()), BROKEN.name)},
+    )
     assert response.status_code == 200
     page = main(response.data)
     assert "Not valid" in page and "does not name its own force as a party" in page
@@ -95,8 +97,9 @@ def test_form_errors_have_a_summary_that_links_to_the_field(
 
 
 def test_a_csv_table_is_converted_and_validated(client: FlaskClient) -> None:
-    response = client.post("/publish/csv", data={
-        "force": "merseyside", "file": (io.BytesIO(TABLE), "merseyside.csv")})
+    response = client.post(
+        "/publish/csv", data={"force": "merseyside", "file": (io.BytesIO(TABLE), "merseyside.csv")}
+    )
     assert response.status_code == 200
     page = main(response.data)
     assert "All matched" in page and "The register meets every rule: 24 agreement(s)" in page
@@ -110,8 +113,11 @@ def test_a_csv_table_is_converted_and_validated(client: FlaskClient) -> None:
 
 def test_unmatched_cells_are_listed_with_row_and_column(client: FlaskClient) -> None:
     table = b"Name,Forces,Date\r\nA thing,Dyfed Powis; Merseyside,Feb-22\r\n"
-    page = main(client.post("/publish/csv", data={
-        "force": "merseyside", "file": (io.BytesIO(table), "t.csv")}).data)
+    page = main(
+        client.post(
+            "/publish/csv", data={"force": "merseyside", "file": (io.BytesIO(table), "t.csv")}
+        ).data
+    )
     row = re.search(r"<tr><td>2</td><td>Forces</td><td>Dyfed Powis</td><td>([^<]+)", page)
     assert row and "no force or body" in row.group(1)
 
@@ -138,8 +144,11 @@ def test_too_large_uploads_are_refused(
     for path, data, content_type in (
         ("/publish/validate", {"turtle": "x" * 2000}, "application/x-www-form-urlencoded"),
         ("/publish/validate", {"turtle": "x" * 2000}, "multipart/form-data"),
-        ("/publish/csv", {"force": "merseyside", "file": (io.BytesIO(TABLE), "m.csv")},
-         "multipart/form-data"),
+        (
+            "/publish/csv",
+            {"force": "merseyside", "file": (io.BytesIO(TABLE), "m.csv")},
+            "multipart/form-data",
+        ),
     ):
         response = client.post(path, data=data, content_type=content_type)
         assert response.status_code == 413, (path, content_type)
@@ -167,9 +176,13 @@ def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: ob
     from playwright.sync_api import Page, sync_playwright
 
     url = live_server.url  # type: ignore[attr-defined]
-    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa",
-                                                       "wcag22aa"]},
-               "resultTypes": ["violations"]}
+    options = {
+        "runOnly": {
+            "type": "tag",
+            "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"],
+        },
+        "resultTypes": ["violations"],
+    }
     failures: list[str] = []
 
     def walk(page: Page, audit: bool) -> None:
@@ -178,7 +191,8 @@ def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: ob
                 failures.extend(
                     f"{name}: {v['id']} ({v['impact']}) at {v['nodes'][0]['target']}"
                     for v in Axe().run(page, options=options).response["violations"]
-                    if v["impact"] in ("serious", "critical"))
+                    if v["impact"] in ("serious", "critical")
+                )
 
         page.goto(url + "/publish/validate")
         page.get_by_role("button", name="Check the register").click()
@@ -190,15 +204,17 @@ def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: ob
         check("validate, with a report")
         page.goto(url + "/publish/csv")
         page.get_by_label("Force", exact=True).select_option("merseyside")
-        page.get_by_label("CSV file").set_input_files(str(ROOT / "tests" / "fixtures" /
-                                                          "merseyside.csv"))
+        page.get_by_label("CSV file").set_input_files(
+            str(ROOT / "tests" / "fixtures" / "merseyside.csv")
+        )
         page.get_by_role("button", name="Convert the table").click()
         assert "All matched" in page.content()
         check("csv, with results")
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"])
+            executable_path=str(CHROMIUM), args=["--headless", "--no-sandbox", "--disable-gpu"]
+        )
         try:
             for scripts in (False, True):
                 context = browser.new_context(java_script_enabled=scripts)

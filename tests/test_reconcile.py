@@ -10,9 +10,10 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from s22a import resources
+from s22a.ingest.load import load_catalog
 from s22a.namespaces import AGREEMENT, FORCE, GRAPH_RECONCILIATION, GRAPH_REFERENCE, REGISTER, S22A
-from s22a.reconcile import Confirmation, Report, reconcile, store_report
-from s22a.sources import load_catalog
+from s22a.reconcile.compute import reconcile
+from s22a.reconcile.findings import Confirmation, Report, store_report
 from s22a.store import Store, open_store
 
 PREFIXES = """
@@ -87,8 +88,11 @@ def test_parties_differ_where_both_registers_state_them(report: Report) -> None:
     assert set(parties[r("lancashire")]) == {f("greater-manchester"), f("lancashire")}
     assert len(parties[r("merseyside")]) == 5
     # Registers that mark the parties not stated (s22a:notStated) are not compared.
-    assert not [d for d in report.discrepancies
-                if d.agreement == a("north-west-rocu") and d.aspect == "parties"]
+    assert not [
+        d
+        for d in report.discrepancies
+        if d.agreement == a("north-west-rocu") and d.aspect == "parties"
+    ]
 
 
 def test_navcis_nwcu_npfdu_three_rows_against_one_agreement(report: Report) -> None:
@@ -102,8 +106,10 @@ def test_navcis_nwcu_npfdu_three_rows_against_one_agreement(report: Report) -> N
 
 
 def test_north_west_forces_named_without_a_register(store: Store, report: Report) -> None:
-    north_west = {str(row["f"]) for row in store.select(
-        PREFIXES + "SELECT ?f WHERE { ?f s22a:region region:north-west }")}
+    north_west = {
+        str(row["f"])
+        for row in store.select(PREFIXES + "SELECT ?f WHERE { ?f s22a:region region:north-west }")
+    }
     unpublished = {p.force for p in report.parties if p.register is None}
     assert unpublished & north_west == {f("cumbria"), f("greater-manchester")}
     [cumbria] = [p for p in report.parties if p.force == f("cumbria")]
@@ -117,30 +123,45 @@ def test_cheshire_counts_by_hand(report: Report) -> None:
     # Lancashire's firearms training unit; North Wales's forensics. Its register lists 11.
     [cheshire] = [p for p in report.parties if p.force == f("cheshire")]
     assert (len(cheshire.named_in), len(cheshire.confirmed)) == (17, 11)
-    assert set(cheshire.unconfirmed) == {a(s) for s in (
-        "west-coast-collaboration", "north-west-armed-policing-training",
-        "north-west-counter-terrorism", "north-west-anpr", "north-west-forensics",
-        "north-west-firearms-training-unit")}
-    assert cheshire.description.startswith("Cheshire is named in 17 agreements; its register "
-                                           "confirms 11 (not listed: north-west-anpr, ")
+    assert set(cheshire.unconfirmed) == {
+        a(s)
+        for s in (
+            "west-coast-collaboration",
+            "north-west-armed-policing-training",
+            "north-west-counter-terrorism",
+            "north-west-anpr",
+            "north-west-forensics",
+            "north-west-firearms-training-unit",
+        )
+    }
+    assert cheshire.description.startswith(
+        "Cheshire is named in 17 agreements; its register "
+        "confirms 11 (not listed: north-west-anpr, "
+    )
 
 
 def test_likely_duplicates_are_the_real_cases(report: Report) -> None:
-    assert pairs(report) == {frozenset((a(x), a(y))) for x, y in [
-        ("north-west-anpr", "north-west-strategic-roads-anpr"),
-        ("north-west-armed-policing-training", "north-west-firearms-policy"),
-        ("north-west-armed-policing-training", "north-west-firearms-training-unit"),
-        ("north-west-firearms-policy", "north-west-firearms-training-unit"),
-    ]}
+    assert pairs(report) == {
+        frozenset((a(x), a(y)))
+        for x, y in [
+            ("north-west-anpr", "north-west-strategic-roads-anpr"),
+            ("north-west-armed-policing-training", "north-west-firearms-policy"),
+            ("north-west-armed-policing-training", "north-west-firearms-training-unit"),
+            ("north-west-firearms-policy", "north-west-firearms-training-unit"),
+        ]
+    }
     assert all(0.2 <= d.score <= 1 for d in report.duplicates)
 
 
-@pytest.mark.parametrize("first, second", [
-    ("national-police-air-service", "national-ballistics-intelligence-service"),  # "Service"
-    ("west-coast-collaboration", "west-and-southern-coast-consortium"),  # both Merseyside's
-    ("cheshire-north-wales-firearms-alliance", "north-west-armed-policing-training"),
-    ("navcis", "navcis-nwcu-npfdu"),  # linked by s22a:coveredBy
-])
+@pytest.mark.parametrize(
+    "first, second",
+    [
+        ("national-police-air-service", "national-ballistics-intelligence-service"),  # "Service"
+        ("west-coast-collaboration", "west-and-southern-coast-consortium"),  # both Merseyside's
+        ("cheshire-north-wales-firearms-alliance", "north-west-armed-policing-training"),
+        ("navcis", "navcis-nwcu-npfdu"),  # linked by s22a:coveredBy
+    ],
+)
 def test_unrelated_pairs_are_not_duplicates(report: Report, first: str, second: str) -> None:
     assert frozenset((a(first), a(second))) not in pairs(report)
 
@@ -173,14 +194,20 @@ def test_confirmation_status_by_hand(report: Report) -> None:
 
 def test_all_parties_confirm_and_dates_at_other_precision_agree() -> None:
     with open_store("memory:") as store:
-        store.replace_graph(GRAPH_REFERENCE, "".join(
-            f"<{f(x)}> <{RDF.type}> <{S22A.PoliceForce}> .\n" for x in "xy").encode())
+        store.replace_graph(
+            GRAPH_REFERENCE,
+            "".join(f"<{f(x)}> <{RDF.type}> <{S22A.PoliceForce}> .\n" for x in "xy").encode(),
+        )
         for force, date in [("x", "2015-04"), ("y", "2015-04-01")]:
-            store.replace_graph(r(force), f"""
+            store.replace_graph(
+                r(force),
+                f"""
                 @prefix s22a: <{S22A}> .
                 <{r(force)}> a s22a:Register ; s22a:force <{f(force)}> ; s22a:lists <{a("xy")}> .
                 <{a("xy")}> s22a:party <{f("x")}>, <{f("y")}> ; s22a:dateMade "{date}" .
-                """.encode(), "text/turtle")
+                """.encode(),
+                "text/turtle",
+            )
         report = reconcile(store)
     assert [(c.agreement, c.status) for c in report.confirmations] == [(a("xy"), "all")]
     assert report.discrepancies == []
@@ -188,23 +215,29 @@ def test_all_parties_confirm_and_dates_at_other_precision_agree() -> None:
 
 def test_same_as_is_honoured(store: Store) -> None:
     graph = r("same-as-test")
-    store.replace_graph(graph, f"""
+    store.replace_graph(
+        graph,
+        f"""
         <{graph}> <{RDF.type}> <{S22A.Register}> .
         <{a("north-west-anpr")}> <{OWL.sameAs}> <{a("north-west-strategic-roads-anpr")}> .
-        """.encode())
+        """.encode(),
+    )
     try:
         report = reconcile(store)
     finally:
         store.drop_graph(graph)
-    assert frozenset((a("north-west-anpr"), a("north-west-strategic-roads-anpr"))) \
-        not in pairs(report)
+    assert frozenset((a("north-west-anpr"), a("north-west-strategic-roads-anpr"))) not in pairs(
+        report
+    )
     # One agreement (it goes by the lesser IRI), described differently by its two registers.
     titles = discrepancy(report, a("north-west-anpr"), "title")
     assert set(titles) == {r("cheshire"), r("merseyside")}
     parties = discrepancy(report, a("north-west-anpr"), "parties")
     assert (len(parties[r("merseyside")]), len(parties[r("cheshire")])) == (5, 6)
-    assert any(d.description.startswith("north-west-anpr (= north-west-strategic-roads-anpr) ")
-               for d in report.discrepancies)
+    assert any(
+        d.description.startswith("north-west-anpr (= north-west-strategic-roads-anpr) ")
+        for d in report.discrepancies
+    )
     anpr = confirmation(report, "north-west-anpr")
     assert anpr.confirmed_by == (r("cheshire"), r("merseyside"))
     assert a("north-west-strategic-roads-anpr") not in {c.agreement for c in report.confirmations}
@@ -214,19 +247,27 @@ def test_stored_report_answers_sparql(store: Store, report: Report) -> None:
     store.drop_graph(GRAPH_RECONCILIATION)
     assert store_report(store, report)
     assert not store_report(store, report)  # the same findings: nothing is rewritten
-    rows = store.select(PREFIXES + f"""
+    rows = store.select(
+        PREFIXES
+        + f"""
         SELECT ?register ?date ?text WHERE {{ GRAPH <{GRAPH_RECONCILIATION}> {{
             ?d a s22a:Discrepancy ; s22a:aboutAgreement agreement:national-police-air-service ;
                s22a:differsIn s22a:dateMade ; dcterms:description ?text ;
-               s22a:statement [ s22a:register ?register ; s22a:statedValue ?date ] }} }}""")
+               s22a:statement [ s22a:register ?register ; s22a:statedValue ?date ] }} }}"""
+    )
     assert {(str(row["register"]), str(row["date"])) for row in rows} == {
-        (r("merseyside"), "2012-08"), (r("leicestershire"), "2012-10")}
+        (r("merseyside"), "2012-08"),
+        (r("leicestershire"), "2012-10"),
+    }
     assert "2012-08 by merseyside" in str(rows[0]["text"])
-    unpublished = store.select(PREFIXES + f"""
+    unpublished = store.select(
+        PREFIXES
+        + f"""
         SELECT ?force WHERE {{
             GRAPH <{GRAPH_RECONCILIATION}> {{ ?c a s22a:PartyCoverage ; s22a:aboutForce ?force
                 FILTER NOT EXISTS {{ ?c s22a:ownRegister ?register }} }}
-            ?force s22a:region region:north-west }}""")
+            ?force s22a:region region:north-west }}"""
+    )
     assert {str(row["force"]) for row in unpublished} == {f("cumbria"), f("greater-manchester")}
     assert len(store.graph_triples(GRAPH_RECONCILIATION)) == len(report.to_graph())
 
@@ -245,18 +286,30 @@ def test_report_is_deterministic(store: Store, report: Report) -> None:
     assert again.text() == report.text()
     assert isomorphic(again.to_graph(), report.to_graph())
     text = report.text()
-    for heading in ("published no register", "described differently", "several rows",
-                    "Likely duplicates", "Confirmation: all", "Confirmation: publisher-only"):
+    for heading in (
+        "published no register",
+        "described differently",
+        "several rows",
+        "Likely duplicates",
+        "Confirmation: all",
+        "Confirmation: publisher-only",
+    ):
         assert heading in text
-    assert "national-police-air-service is dated 2012-10 by leicestershire; 2012-08 by " \
+    assert (
+        "national-police-air-service is dated 2012-10 by leicestershire; 2012-08 by "
         "merseyside." in text
+    )
 
 
 def test_every_term_the_report_uses_is_in_the_ontology(report: Report) -> None:
     ontology = Graph().parse(resources.ontology_path())
     graph = report.to_graph()
-    used = {t for triple in graph for t in triple[1:] if isinstance(t, URIRef)
-            and str(t).startswith(str(S22A))} | {S22A.RegisterStatement}
+    used = {
+        t
+        for triple in graph
+        for t in triple[1:]
+        if isinstance(t, URIRef) and str(t).startswith(str(S22A))
+    } | {S22A.RegisterStatement}
     for term in used - {RDF.type}:
         assert ontology.value(term, RDFS.label) is not None, term
         assert ontology.value(term, RDFS.comment) is not None, term

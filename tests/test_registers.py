@@ -20,10 +20,12 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, SH
 
 from conftest import LiveServer, make_app
-from s22a import csv_import, versions
+from s22a.history import versions
+from s22a.ingest import csv_import
 from s22a.namespaces import GRAPH_META, REG, S22A, register_iri
-from s22a.store import from_oxigraph, get_store
-from s22a.tokens import TokenStore
+from s22a.store import get_store
+from s22a.store.base import from_oxigraph
+from s22a.web.tokens import TokenStore
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "data" / "registers"
@@ -35,23 +37,34 @@ def amended(data: bytes = MERSEYSIDE) -> bytes:
     """Merseyside's register with one agreement amended (its date) and one added."""
     data = data.replace(b'"2022-02"^^xsd:gYearMonth', b'"2022-03"^^xsd:gYearMonth', 1)
     data = data.replace(b"s22a:listedCount 24", b"s22a:listedCount 25")
-    data = data.replace(b"s22a:lists agreement:west-coast-collaboration ,",
-                        b"s22a:lists agreement:west-coast-collaboration , agreement:new-unit ,")
-    return data + (b'\nagreement:new-unit a s22a:Agreement ; dcterms:title "New Unit"@en ;\n'
-                   b'    s22a:purpose "A unit."@en ; s22a:party force:merseyside , force:cheshire ;'
-                   b'\n    s22a:dateMade "2025-01"^^xsd:gYearMonth .\n')
+    data = data.replace(
+        b"s22a:lists agreement:west-coast-collaboration ,",
+        b"s22a:lists agreement:west-coast-collaboration , agreement:new-unit ,",
+    )
+    return data + (
+        b'\nagreement:new-unit a s22a:Agreement ; dcterms:title "New Unit"@en ;\n'
+        b'    s22a:purpose "A unit."@en ; s22a:party force:merseyside , force:cheshire ;'
+        b'\n    s22a:dateMade "2025-01"^^xsd:gYearMonth .\n'
+    )
 
 
 def invalid(data: bytes = MERSEYSIDE) -> bytes:
     """Merseyside's register naming a party that does not exist."""
-    return data.replace(b"force:cheshire , force:merseyside , force:north-wales",
-                        b"force:cheshire , force:merseyside , force:nowhere", 1)
+    return data.replace(
+        b"force:cheshire , force:merseyside , force:north-wales",
+        b"force:cheshire , force:merseyside , force:nowhere",
+        1,
+    )
 
 
 def with_revision(data: bytes, force: str, revision: str) -> bytes:
     """A register with one extra register-level statement, so each upload differs."""
-    return data + (f"\n<{register_iri(force)}> <http://purl.org/dc/terms/description> "
-                   f'"{revision}"@en .\n').encode()
+    return (
+        data
+        + (
+            f'\n<{register_iri(force)}> <http://purl.org/dc/terms/description> "{revision}"@en .\n'
+        ).encode()
+    )
 
 
 def bearer(token: str, content_type: str | None = TURTLE, **extra: str) -> dict[str, str]:
@@ -86,8 +99,9 @@ def tokens_for(app: Flask, path: Path, *forces: str) -> dict[str, str]:
 def shared(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Flask, dict[str, str]]]:
     """One app for tests that leave the registers as they found them."""
     app = make_app()
-    tokens = tokens_for(app, tmp_path_factory.mktemp("tokens") / "tokens.json",
-                        "merseyside", "cheshire")
+    tokens = tokens_for(
+        app, tmp_path_factory.mktemp("tokens") / "tokens.json", "merseyside", "cheshire"
+    )
     yield app, tokens
     with app.app_context():
         get_store().close()
@@ -134,15 +148,20 @@ def test_get_of_an_unknown_register_is_404(client: FlaskClient) -> None:
 def test_401_without_a_token(shared: tuple[Flask, dict[str, str]], client: FlaskClient) -> None:
     before = dump(shared[0])
     for method in ("put", "post", "delete"):
-        response = getattr(client, method)("/registers/merseyside", data=MERSEYSIDE,
-                                           headers={"Content-Type": TURTLE})
+        response = getattr(client, method)(
+            "/registers/merseyside", data=MERSEYSIDE, headers={"Content-Type": TURTLE}
+        )
         assert response.status_code == 401
         assert response.headers["WWW-Authenticate"].startswith("Bearer ")
-    basic = client.put("/registers/merseyside", data=MERSEYSIDE,
-                       headers={"Content-Type": TURTLE, "Authorization": "Basic dXNlcjpwYXNz"})
+    basic = client.put(
+        "/registers/merseyside",
+        data=MERSEYSIDE,
+        headers={"Content-Type": TURTLE, "Authorization": "Basic dXNlcjpwYXNz"},
+    )
     assert basic.status_code == 401
-    wrong = client.put("/registers/merseyside", data=MERSEYSIDE,
-                       headers=bearer("s22a_0123456789ab_" + "x" * 43))
+    wrong = client.put(
+        "/registers/merseyside", data=MERSEYSIDE, headers=bearer("s22a_0123456789ab_" + "x" * 43)
+    )
     assert wrong.status_code == 401 and 'error="invalid_token"' in wrong.headers["WWW-Authenticate"]
     assert dump(shared[0]) == before
 
@@ -155,8 +174,9 @@ def test_403_with_another_forces_token(
     before = dump(app)
     cheshire = tokens["cheshire"]
     for method in ("put", "post", "delete"):
-        response = getattr(client, method)("/registers/merseyside", data=invalid(),
-                                           headers=bearer(cheshire))
+        response = getattr(client, method)(
+            "/registers/merseyside", data=invalid(), headers=bearer(cheshire)
+        )
         assert response.status_code == 403
         assert 'error="insufficient_scope"' in response.headers["WWW-Authenticate"]
     assert dump(app) == before
@@ -169,13 +189,15 @@ def test_a_force_cannot_write_another_register_through_its_own(
     cheshire_before = triples(app, "cheshire")
     merseyside_before = triples(app, "merseyside")
     disguised = (REGISTERS / "cheshire.ttl").read_bytes()  # Cheshire's register, sent by Merseyside
-    response = client.put("/registers/merseyside", data=disguised,
-                          headers=bearer(tokens["merseyside"]))
+    response = client.put(
+        "/registers/merseyside", data=disguised, headers=bearer(tokens["merseyside"])
+    )
     assert response.status_code == 422
     assert "register/cheshire" in response.json["detail"]
     sneaky = MERSEYSIDE + (b"\nregister:cheshire s22a:lists agreement:west-coast-collaboration .\n")
-    response = client.post("/registers/merseyside", data=sneaky,
-                           headers=bearer(tokens["merseyside"]))
+    response = client.post(
+        "/registers/merseyside", data=sneaky, headers=bearer(tokens["merseyside"])
+    )
     assert response.status_code == 422
     assert isomorphic(triples(app, "cheshire"), cheshire_before)
     assert isomorphic(triples(app, "merseyside"), merseyside_before)
@@ -190,32 +212,50 @@ def test_415_for_a_media_type_that_is_not_rdf(
 ) -> None:
     before = dump(shared[0])
     for content_type in ("text/plain", "text/csv", "application/octet-stream", None):
-        response = client.put("/registers/merseyside", data=MERSEYSIDE,
-                              headers=bearer(tokens["merseyside"], content_type))
+        response = client.put(
+            "/registers/merseyside",
+            data=MERSEYSIDE,
+            headers=bearer(tokens["merseyside"], content_type),
+        )
         assert response.status_code == 415
         assert "text/turtle" in response.headers["Accept-Post"]
     assert dump(shared[0]) == before
 
 
 def test_413_when_the_body_is_too_large(
-    shared: tuple[Flask, dict[str, str]], client: FlaskClient, tokens: dict[str, str],
+    shared: tuple[Flask, dict[str, str]],
+    client: FlaskClient,
+    tokens: dict[str, str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     app = shared[0]
-    assert client.put("/registers/merseyside", data=b"x" * (5 * 2**20 + 1),
-                      headers=bearer(tokens["merseyside"])).status_code == 413  # default 5 MiB
+    assert (
+        client.put(
+            "/registers/merseyside",
+            data=b"x" * (5 * 2**20 + 1),
+            headers=bearer(tokens["merseyside"]),
+        ).status_code
+        == 413
+    )  # default 5 MiB
     monkeypatch.setitem(app.config, "S22A_MAX_UPLOAD", 1000)
     before = dump(app)
-    response = client.put("/registers/merseyside", data=MERSEYSIDE,
-                          headers=bearer(tokens["merseyside"]))
+    response = client.put(
+        "/registers/merseyside", data=MERSEYSIDE, headers=bearer(tokens["merseyside"])
+    )
     assert response.status_code == 413 and response.json["limit"] == 1000
     # A body sent without Content-Length (chunked) is measured as it is read.
     with LiveServer(app) as server:
-        connection = http.client.HTTPConnection("127.0.0.1", urllib.parse.urlsplit(
-            server.url).port, timeout=30)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", urllib.parse.urlsplit(server.url).port, timeout=30
+        )
         try:
-            connection.request("PUT", "/registers/merseyside", body=iter([MERSEYSIDE]),
-                               headers=bearer(tokens["merseyside"]), encode_chunked=True)
+            connection.request(
+                "PUT",
+                "/registers/merseyside",
+                body=iter([MERSEYSIDE]),
+                headers=bearer(tokens["merseyside"]),
+                encode_chunked=True,
+            )
             chunked = connection.getresponse()
             assert chunked.status == 413
             chunked.read()
@@ -227,15 +267,20 @@ def test_413_when_the_body_is_too_large(
 def test_400_for_a_syntax_error_with_line_and_column(
     client: FlaskClient, tokens: dict[str, str]
 ) -> None:
-    broken = MERSEYSIDE.replace(b"s22a:scope s22a:CrossRegional ;",
-                                b"s22a:scope s22a:Cross Regional ;", 1)
+    broken = MERSEYSIDE.replace(
+        b"s22a:scope s22a:CrossRegional ;", b"s22a:scope s22a:Cross Regional ;", 1
+    )
     line = MERSEYSIDE[: MERSEYSIDE.index(b"s22a:scope s22a:CrossRegional")].count(b"\n") + 1
-    response = client.put("/registers/merseyside", data=broken,
-                          headers=bearer(tokens["merseyside"]))
+    response = client.put(
+        "/registers/merseyside", data=broken, headers=bearer(tokens["merseyside"])
+    )
     assert response.status_code == 400
     assert response.json["line"] == line and response.json["column"] > 1
-    page = client.put("/registers/merseyside", data=broken,
-                      headers=bearer(tokens["merseyside"], Accept="text/html"))
+    page = client.put(
+        "/registers/merseyside",
+        data=broken,
+        headers=bearer(tokens["merseyside"], Accept="text/html"),
+    )
     assert page.status_code == 400 and f"line {line}".encode() in page.data
     assert b"Traceback" not in page.data
 
@@ -248,13 +293,17 @@ def test_422_reports_are_negotiated_as_json_turtle_or_html(
     assert as_json.status_code == 422 and as_json.mimetype == "application/json"
     assert as_json.json["conforms"] is False and as_json.json["violations"] >= 1
     assert any("not a force or body" in r["message"] for r in as_json.json["results"])
-    as_turtle = client.put("/registers/merseyside", data=invalid(),
-                           headers={**headers, "Accept": "text/turtle"})
+    as_turtle = client.put(
+        "/registers/merseyside", data=invalid(), headers={**headers, "Accept": "text/turtle"}
+    )
     assert as_turtle.status_code == 422 and as_turtle.mimetype == TURTLE
     report = Graph().parse(data=as_turtle.data, format="turtle")
     assert (None, SH.conforms, Literal(False)) in report
-    as_html = client.put("/registers/merseyside", data=invalid(),
-                         headers={**headers, "Accept": "text/html,*/*;q=0.8"})
+    as_html = client.put(
+        "/registers/merseyside",
+        data=invalid(),
+        headers={**headers, "Accept": "text/html,*/*;q=0.8"},
+    )
     assert as_html.status_code == 422 and as_html.mimetype == "text/html"
     assert b"not a force or body" in as_html.data and b"West Coast Collaboration" in as_html.data
 
@@ -265,8 +314,9 @@ def test_an_invalid_write_changes_nothing(
     """The dump is byte-identical, apart from the record of the refused attempt."""
     app = shared[0]
     before = dump(app)
-    response = client.put("/registers/merseyside", data=invalid(),
-                          headers=bearer(tokens["merseyside"]))
+    response = client.put(
+        "/registers/merseyside", data=invalid(), headers=bearer(tokens["merseyside"])
+    )
     assert response.status_code == 422
     after = dump(app)
     old_lines = set(before.splitlines())
@@ -287,11 +337,14 @@ def test_an_invalid_merge_changes_nothing(
 ) -> None:
     app = shared[0]
     graph_before = triples(app, "merseyside")
-    second_title = (b"@prefix dcterms: <http://purl.org/dc/terms/> .\n"
-                    b"<https://w3id.org/s22a/id/agreement/west-coast-collaboration> "
-                    b'dcterms:title "Another title"@en .\n')
-    response = client.post("/registers/merseyside", data=second_title,
-                           headers=bearer(tokens["merseyside"]))
+    second_title = (
+        b"@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+        b"<https://w3id.org/s22a/id/agreement/west-coast-collaboration> "
+        b'dcterms:title "Another title"@en .\n'
+    )
+    response = client.post(
+        "/registers/merseyside", data=second_title, headers=bearer(tokens["merseyside"])
+    )
     assert response.status_code == 422
     assert any("more than one title" in r["message"] for r in response.json["results"])
     assert isomorphic(triples(app, "merseyside"), graph_before)
@@ -309,8 +362,9 @@ def test_put_replaces_and_answers_with_a_summary_and_the_new_version(
     same = client.put("/registers/merseyside", data=MERSEYSIDE, headers=bearer(token))
     assert same.status_code == 200 and same.json["outcome"] == "unchanged"
     as_ntriples = Graph().parse(data=MERSEYSIDE, format="turtle").serialize(format="nt")
-    same = client.put("/registers/merseyside", data=as_ntriples,
-                      headers=bearer(token, "application/n-triples"))
+    same = client.put(
+        "/registers/merseyside", data=as_ntriples, headers=bearer(token, "application/n-triples")
+    )
     assert same.status_code == 200 and same.json["outcome"] == "unchanged"
     assert len(history(app, "merseyside")) == 1
     response = client.put("/registers/merseyside", data=amended(), headers=bearer(token))
@@ -321,12 +375,15 @@ def test_put_replaces_and_answers_with_a_summary_and_the_new_version(
     assert location.endswith("/registers/merseyside/versions/2")
     assert "Location" not in response.headers
     stored = client.get(urllib.parse.urlsplit(location).path, headers={"Accept": TURTLE})
-    assert isomorphic(Graph().parse(data=stored.data, format="turtle"),
-                      Graph().parse(data=amended(), format="turtle"))
+    assert isomorphic(
+        Graph().parse(data=stored.data, format="turtle"),
+        Graph().parse(data=amended(), format="turtle"),
+    )
     assert isomorphic(triples(app, "merseyside"), Graph().parse(data=amended(), format="turtle"))
     back = Graph().parse(data=MERSEYSIDE, format="turtle").serialize(format="json-ld")
-    response = client.put("/registers/merseyside", data=back,
-                          headers=bearer(token, "application/ld+json"))
+    response = client.put(
+        "/registers/merseyside", data=back, headers=bearer(token, "application/ld+json")
+    )
     assert response.status_code == 200
     assert response.json["agreements"] == {"added": 0, "changed": 1, "removed": 1}
 
@@ -334,21 +391,25 @@ def test_put_replaces_and_answers_with_a_summary_and_the_new_version(
 def test_put_of_a_new_register_is_201_and_post_merges(app: Flask, tmp_path: Path) -> None:
     tokens = tokens_for(app, tmp_path / "tokens.json", "cumbria")
     client = app.test_client()
-    table = ("Collaboration Name,Purpose,Force Areas Involved,Date\r\n"
-             "North West Counter-Terrorism Collaboration,Counter-terrorism.,"
-             "Cheshire; Cumbria; GMP; Lancashire; Merseyside,Jan-20\r\n")
+    table = (
+        "Collaboration Name,Purpose,Force Areas Involved,Date\r\n"
+        "North West Counter-Terrorism Collaboration,Counter-terrorism.,"
+        "Cheshire; Cumbria; GMP; Lancashire; Merseyside,Jan-20\r\n"
+    )
     register = csv_import.convert(table, "cumbria").turtle().encode()
     created = client.put("/registers/cumbria", data=register, headers=bearer(tokens["cumbria"]))
     assert created.status_code == 201, created.json
     assert created.headers["Location"].endswith("/registers/cumbria/versions/1")
     assert created.json["agreements"] == {"added": 1, "changed": 0, "removed": 0}
-    addition = (b"@prefix s22a: <https://w3id.org/s22a/def/s22a#> .\n"
-                b"@prefix dcterms: <http://purl.org/dc/terms/> .\n"
-                b"<https://w3id.org/s22a/id/register/cumbria> s22a:lists "
-                b"<https://w3id.org/s22a/id/agreement/north-west-chronicle> .\n"
-                b"<https://w3id.org/s22a/id/agreement/north-west-chronicle> a s22a:Agreement ;\n"
-                b'  dcterms:title "North West Chronicle"@en ; s22a:notStated s22a:party ;\n'
-                b"  s22a:party <https://w3id.org/s22a/id/force/cumbria> .\n")
+    addition = (
+        b"@prefix s22a: <https://w3id.org/s22a/def/s22a#> .\n"
+        b"@prefix dcterms: <http://purl.org/dc/terms/> .\n"
+        b"<https://w3id.org/s22a/id/register/cumbria> s22a:lists "
+        b"<https://w3id.org/s22a/id/agreement/north-west-chronicle> .\n"
+        b"<https://w3id.org/s22a/id/agreement/north-west-chronicle> a s22a:Agreement ;\n"
+        b'  dcterms:title "North West Chronicle"@en ; s22a:notStated s22a:party ;\n'
+        b"  s22a:party <https://w3id.org/s22a/id/force/cumbria> .\n"
+    )
     merged = client.post("/registers/cumbria", data=addition, headers=bearer(tokens["cumbria"]))
     assert merged.status_code == 200, merged.json
     assert merged.json["agreements"] == {"added": 1, "changed": 0, "removed": 0}
@@ -372,14 +433,17 @@ def test_delete_retires_the_register(app: Flask, tmp_path: Path) -> None:
         store = get_store()
         statuses = store.select(
             f"SELECT DISTINCT ?status WHERE {{ GRAPH <{GRAPH_META}> {{ ?item <{REG.register}> "
-            f"<{register_iri('merseyside')}> ; <{REG.status}> ?status }} }}")
+            f"<{register_iri('merseyside')}> ; <{REG.status}> ?status }} }}"
+        )
         assert {r["status"] for r in statuses} == {REG.statusRetired}
         assert register_iri("merseyside") not in store.graphs()
     listing = client.get("/registers/merseyside/versions", headers={"Accept": "application/json"})
     assert [v["retired"] for v in listing.json["versions"]] == [False, True]
     # The force can publish again (POST to a graph that does not exist creates it).
-    assert client.post("/registers/merseyside", data=MERSEYSIDE,
-                       headers=bearer(token)).status_code == 201
+    assert (
+        client.post("/registers/merseyside", data=MERSEYSIDE, headers=bearer(token)).status_code
+        == 201
+    )
 
 
 def test_concurrent_puts_from_several_forces_are_all_kept(app: Flask, tmp_path: Path) -> None:
@@ -391,11 +455,13 @@ def test_concurrent_puts_from_several_forces_are_all_kept(app: Flask, tmp_path: 
 
     def put(force: str, revision: str, url: str) -> None:
         data = with_revision((REGISTERS / f"{force}.ttl").read_bytes(), force, revision)
-        connection = http.client.HTTPConnection("127.0.0.1", urllib.parse.urlsplit(url).port,
-                                                timeout=120)
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", urllib.parse.urlsplit(url).port, timeout=120
+        )
         try:
-            connection.request("PUT", f"/registers/{force}", body=data,
-                               headers=bearer(tokens[force]))
+            connection.request(
+                "PUT", f"/registers/{force}", body=data, headers=bearer(tokens[force])
+            )
             response = connection.getresponse()
             body = json.loads(response.read())
             answers.append((force, revision, response.status, body["version"]["number"]))
@@ -431,7 +497,7 @@ def quads(trig: bytes, name: str) -> Graph:
 
 
 def changes_description(store: object, version: versions.Version) -> Literal | None:
-    from s22a import changes
+    from s22a.history import changes
 
     snapshot = changes.snapshot(store, version)  # type: ignore[arg-type]
     return snapshot.value(URIRef(version.register), DCTERMS.description)
@@ -444,12 +510,16 @@ def changes_description(store: object, version: versions.Version) -> Literal | N
 def test_versions_diffs_and_what_stood_on_a_day(app: Flask, tmp_path: Path) -> None:
     token = tokens_for(app, tmp_path / "tokens.json", "merseyside")["merseyside"]
     client = app.test_client()
-    assert client.put("/registers/merseyside", data=amended(),
-                      headers=bearer(token)).status_code == 200
+    assert (
+        client.put("/registers/merseyside", data=amended(), headers=bearer(token)).status_code
+        == 200
+    )
     listing = client.get("/registers/merseyside/versions", headers={"Accept": "application/json"})
     assert [v["number"] for v in listing.json["versions"]] == [1, 2]
-    assert client.get("/registers/merseyside/versions",
-                      headers={"Accept": "text/html"}).mimetype == "text/html"
+    assert (
+        client.get("/registers/merseyside/versions", headers={"Accept": "text/html"}).mimetype
+        == "text/html"
+    )
     page = client.get("/registers/merseyside/versions/2", headers={"Accept": "text/html"})
     assert page.status_code == 200 and b"New Unit" in page.data
     assert client.get("/registers/merseyside/versions/9").status_code == 404
@@ -460,8 +530,11 @@ def test_versions_diffs_and_what_stood_on_a_day(app: Flask, tmp_path: Path) -> N
     added, removed = quads(trig.data, base + "#added"), quads(trig.data, base + "#removed")
     coast = URIRef("https://w3id.org/s22a/id/agreement/west-coast-collaboration")
     assert (coast, S22A.dateMade, None) in added and (coast, S22A.dateMade, None) in removed
-    assert (URIRef("https://w3id.org/s22a/id/agreement/new-unit"), DCTERMS.title,
-            Literal("New Unit", lang="en")) in added
+    assert (
+        URIRef("https://w3id.org/s22a/id/agreement/new-unit"),
+        DCTERMS.title,
+        Literal("New Unit", lang="en"),
+    ) in added
     assert len(added) == 9 and len(removed) == 2  # blank nodes do not count as changes
     as_json = client.get("/registers/merseyside/diff/1/2", headers={"Accept": "application/json"})
     kinds = {c["title"]: c["kind"] for c in as_json.json["agreements"]}
@@ -472,17 +545,22 @@ def test_versions_diffs_and_what_stood_on_a_day(app: Flask, tmp_path: Path) -> N
     today = datetime.now(UTC).date().isoformat()
     day = client.get(f"/doc/register/merseyside/{today}.ttl")
     assert day.status_code == 200
-    assert (None, S22A.lists, URIRef("https://w3id.org/s22a/id/agreement/new-unit")) in Graph(
-    ).parse(data=day.data, format="turtle")
+    assert (
+        None,
+        S22A.lists,
+        URIRef("https://w3id.org/s22a/id/agreement/new-unit"),
+    ) in Graph().parse(data=day.data, format="turtle")
     assert client.get("/doc/register/merseyside/2001-01-01").status_code == 404
-    agreement = client.get(f"/doc/agreement/west-coast-collaboration/{today}",
-                           headers={"Accept": "text/html"})
+    agreement = client.get(
+        f"/doc/agreement/west-coast-collaboration/{today}", headers={"Accept": "text/html"}
+    )
     assert agreement.status_code == 200 and b"2022-03" in agreement.data
     # Registers listing the agreement that day: Merseyside and Cheshire, by their own words.
-    graph = Graph().parse(data=client.get(
-        f"/doc/agreement/west-coast-collaboration/{today}.ttl").data, format="turtle")
-    assert {str(s).rsplit("/", 1)[-1] for s in graph.subjects(S22A.lists, coast)} >= {
-        "merseyside"}
+    graph = Graph().parse(
+        data=client.get(f"/doc/agreement/west-coast-collaboration/{today}.ttl").data,
+        format="turtle",
+    )
+    assert {str(s).rsplit("/", 1)[-1] for s in graph.subjects(S22A.lists, coast)} >= {"merseyside"}
 
 
 def test_dated_documents_and_plain_documents_both_resolve(client: FlaskClient) -> None:
@@ -493,10 +571,20 @@ def test_dated_documents_and_plain_documents_both_resolve(client: FlaskClient) -
     assert plain.status_code == 200 and dated.status_code == 200
     assert b"As it stood at the end of" in dated.data
     assert b"As it stood at the end of" not in plain.data
-    assert client.get("/doc/agreement/west-coast-collaboration",
-                      headers={"Accept": "text/html"}).status_code == 200
-    assert client.get(f"/doc/agreement/west-coast-collaboration/{today}",
-                      headers={"Accept": "text/html"}).status_code == 200
+    assert (
+        client.get(
+            "/doc/agreement/west-coast-collaboration", headers={"Accept": "text/html"}
+        ).status_code
+        == 200
+    )
+    assert (
+        client.get(
+            f"/doc/agreement/west-coast-collaboration/{today}", headers={"Accept": "text/html"}
+        ).status_code
+        == 200
+    )
     assert client.get("/doc/register/merseyside/2024-02-30").status_code == 404
-    assert re.match(r"text/turtle", client.get(
-        f"/doc/register/merseyside/{today}", headers={"Accept": TURTLE}).content_type)
+    assert re.match(
+        r"text/turtle",
+        client.get(f"/doc/register/merseyside/{today}", headers={"Accept": TURTLE}).content_type,
+    )

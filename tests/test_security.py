@@ -9,7 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from s22a import resources
-from s22a.sources import accept_register
+from s22a.ingest.gate import accept_register
 from s22a.store import get_store
 
 TEMPLATES = Path(resources.__file__).parent / "templates"
@@ -57,8 +57,12 @@ def test_markup_in_a_register_renders_as_text(app: Flask) -> None:
         )
     assert outcome.outcome == "Accepted", outcome.reason
     client = app.test_client()
-    for path in ("/doc/agreement/cheshire-bluelight-collaboration", "/doc/register/cheshire",
-                 "/search?q=alert", "/agreements?size=50"):
+    for path in (
+        "/doc/agreement/cheshire-bluelight-collaboration",
+        "/doc/register/cheshire",
+        "/search?q=alert",
+        "/agreements?size=50",
+    ):
         body = client.get(path, headers={"Accept": "text/html"}).get_data(as_text=True)
         assert "<script>" not in body and "<img src=x" not in body, path
     page = client.get("/doc/agreement/cheshire-bluelight-collaboration.html")

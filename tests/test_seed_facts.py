@@ -8,8 +8,8 @@ import pytest
 from rdflib import Graph
 
 from s22a import resources
+from s22a.ingest.load import load_catalog
 from s22a.namespaces import AGREEMENT
-from s22a.sources import load_catalog
 from s22a.store import Store, open_store
 
 PREFIXES = """

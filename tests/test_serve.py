@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from oxigraph_server import OxigraphServer
 from s22a.cli import cli
-from s22a.tokens import TokenStore
+from s22a.web.tokens import TokenStore
 from serve_subprocess import ServerProcess, children, s22a_command
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -26,13 +26,17 @@ ANSWER_WITHIN = 60
 
 
 def auth(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}", "Content-Type": "text/turtle",
-            "Accept": "application/json"}
+    return {
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "text/turtle",
+        "Accept": "application/json",
+    }
 
 
 def version_numbers(server: ServerProcess, force: str) -> list[int]:
-    listing = server.request("GET", f"/registers/{force}/versions",
-                             headers={"Accept": "application/json"})
+    listing = server.request(
+        "GET", f"/registers/{force}/versions", headers={"Accept": "application/json"}
+    )
     assert listing.status == 200, listing.text[:500]
     return [row["number"] for row in json.loads(listing.body)["versions"]]
 
@@ -43,24 +47,31 @@ def exercise_writes(server: ServerProcess, token: str, revision: int) -> None:
     before = version_numbers(server, "merseyside")
     changed = MERSEYSIDE.replace(b'"Minerva Programme"@en', f'"Minerva {revision}"@en'.encode())
     assert changed != MERSEYSIDE
-    put = server.request("PUT", "/registers/merseyside", changed, auth(token),
-                         timeout=ANSWER_WITHIN)
+    put = server.request(
+        "PUT", "/registers/merseyside", changed, auth(token), timeout=ANSWER_WITHIN
+    )
     assert put.status == 200, put.text[:500]
-    merge = (b"<https://w3id.org/s22a/id/register/merseyside> "
-             b'<http://purl.org/dc/terms/description> "merged %d"@en .' % revision)
-    post = server.request("POST", "/registers/merseyside", merge, auth(token),
-                          timeout=ANSWER_WITHIN)
+    merge = (
+        b"<https://w3id.org/s22a/id/register/merseyside> "
+        b'<http://purl.org/dc/terms/description> "merged %d"@en .' % revision
+    )
+    post = server.request(
+        "POST", "/registers/merseyside", merge, auth(token), timeout=ANSWER_WITHIN
+    )
     assert post.status == 200, post.text[:500]
-    refused = server.request("PUT", "/registers/merseyside", INVALID, auth(token),
-                             timeout=ANSWER_WITHIN)
+    refused = server.request(
+        "PUT", "/registers/merseyside", INVALID, auth(token), timeout=ANSWER_WITHIN
+    )
     assert refused.status == 422, refused.text[:500]
-    deleted = server.request("DELETE", "/registers/merseyside", None, auth(token),
-                             timeout=ANSWER_WITHIN)
+    deleted = server.request(
+        "DELETE", "/registers/merseyside", None, auth(token), timeout=ANSWER_WITHIN
+    )
     assert deleted.status in (200, 204), deleted.text[:500]
     gone = server.request("GET", "/registers/merseyside", headers={"Accept": "text/turtle"})
     assert gone.status == 404
-    back = server.request("PUT", "/registers/merseyside", changed, auth(token),
-                          timeout=ANSWER_WITHIN)
+    back = server.request(
+        "PUT", "/registers/merseyside", changed, auth(token), timeout=ANSWER_WITHIN
+    )
     assert back.status == 201, back.text[:500]
     numbers = version_numbers(server, "merseyside")
     put_number = json.loads(put.body)["version"]["number"]
@@ -103,9 +114,10 @@ def test_serve_writes_on_an_in_memory_store(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_serve_writes_with_several_workers_on_a_remote_store(tmp_path: Path) -> None:
-    with OxigraphServer() as oxigraph, ServerProcess(
-        tmp_path, store=f"sparql:{oxigraph.url}", workers=2
-    ) as server:
+    with (
+        OxigraphServer() as oxigraph,
+        ServerProcess(tmp_path, store=f"sparql:{oxigraph.url}", workers=2) as server,
+    ):
         assert server.process is not None and len(children(server.process.pid)) == 2
         token = token_for(server)
         for revision in (4, 5):  # whichever worker takes each request
@@ -136,7 +148,9 @@ def test_a_second_serve_on_a_store_in_use_says_so_in_one_line(tmp_path: Path) ->
     with ServerProcess(tmp_path / "first", store=store):
         second = subprocess.run(
             [*s22a_command(), "serve", "--port", "0", "--store", f"oxigraph:{store}"],
-            capture_output=True, text=True, timeout=120,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
     assert second.returncode == 1
     assert "Traceback" not in second.stderr + second.stdout

@@ -14,17 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from oxigraph_server import OxigraphServer
-from s22a import resources, versions
+from s22a import resources
 from s22a.cli import cli
+from s22a.history import versions
+from s22a.ingest.catalog import Source, read_catalog
+from s22a.ingest.gate import accept_register
+from s22a.ingest.harvest import Harvester
+from s22a.ingest.load import load_catalog, load_source
 from s22a.namespaces import GRAPH_META
-from s22a.sources import (
-    Harvester,
-    Source,
-    accept_register,
-    load_catalog,
-    load_source,
-    read_catalog,
-)
 from s22a.store import Store, open_store
 
 REGISTERS = {p.stem: p for p in resources.register_paths()}
@@ -199,8 +196,10 @@ def test_reload_keeps_a_version_published_over_http(store: Store, tmp_path: Path
     catalog = write_catalog(tmp_path / "c.ttl", {"cheshire": str(source)})
     load_catalog(store, catalog)
     register = "https://w3id.org/s22a/id/register/cheshire"
-    uploaded = REGISTERS["cheshire"].read_bytes().replace(
-        b'"Bluelight Collaboration"@en', b'"Blue Light Collaboration"@en'
+    uploaded = (
+        REGISTERS["cheshire"]
+        .read_bytes()
+        .replace(b'"Bluelight Collaboration"@en', b'"Blue Light Collaboration"@en')
     )
     published = accept_register(store, register, uploaded, name="put.ttl", source="upload")
     assert published.outcome == "Accepted"

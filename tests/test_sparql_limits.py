@@ -23,10 +23,14 @@ from flask import Flask
 
 from conftest import LiveServer
 from oxigraph_server import OxigraphServer
-from s22a import create_app, resources, sparql_service
+from s22a import create_app, resources
+from s22a.ingest.catalog import Source
+from s22a.ingest.harvest import Harvester
+from s22a.ingest.load import load_source
 from s22a.namespaces import GRAPH_ARCHIVE, register_iri
-from s22a.query_limits import QueryJob, QueryTimeout
-from s22a.sources import Harvester, Source, load_source
+from s22a.sparql import service as sparql_service
+from s22a.sparql.engine import QueryJob
+from s22a.sparql.errors import QueryTimeout
 from s22a.store import Store, get_store
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
@@ -240,8 +244,9 @@ def test_repeated_queries_come_from_the_cache(limited: Flask) -> None:
 def test_queries_that_change_on_the_same_data_are_not_cached(limited: Flask) -> None:
     client = limited.test_client()
     query = {"query": "SELECT (STRUUID() AS ?id) WHERE {}"}
-    first, second = client.get("/sparql", query_string=query), client.get(
-        "/sparql", query_string=query
+    first, second = (
+        client.get("/sparql", query_string=query),
+        client.get("/sparql", query_string=query),
     )
     assert "ETag" not in first.headers and first.data != second.data
 

@@ -22,7 +22,7 @@ from rdflib import Graph, Namespace, URIRef
 from rdflib.namespace import RDF
 
 from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, GRAPH_REFERENCE, register_iri
-from s22a.sparql_examples import EXAMPLES
+from s22a.sparql.examples import EXAMPLES
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 JSON_RESULTS = "application/sparql-results+json"
@@ -71,9 +71,7 @@ def test_query_via_post_directly(client: FlaskClient) -> None:
 
 def test_post_directly_with_utf8_charset(client: FlaskClient) -> None:
     query = 'SELECT ?x WHERE { BIND("Ynys Môn – Anglesey" AS ?x) }'
-    response = client.post(
-        "/sparql", data=query.encode(), content_type=f"{DIRECT}; charset=UTF-8"
-    )
+    response = client.post("/sparql", data=query.encode(), content_type=f"{DIRECT}; charset=UTF-8")
     assert column(response, "x") == ["Ynys Môn – Anglesey"]
 
 
@@ -477,7 +475,7 @@ def test_results_page_links_iris_to_local_pages_and_offers_every_download(
 def test_graph_results_page_offers_rdf_downloads(client: FlaskClient) -> None:
     response = client.get("/sparql", query_string={"query": CONSTRUCT, "format": "html"})
     page = response.get_data(as_text=True)
-    assert "<th scope=\"col\">subject</th>" in page
+    assert '<th scope="col">subject</th>' in page
     for fmt in ("ttl", "nt", "rdf", "jsonld"):
         assert f"format={fmt}" in page
 

@@ -18,7 +18,7 @@ from flask import Flask
 from conftest import LiveServer
 from s22a.cli import cli
 from s22a.store import get_store
-from s22a.tokens import TokenStore, token_id
+from s22a.web.tokens import TokenStore, token_id
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -37,13 +37,16 @@ def test_a_token_is_stored_only_as_a_salted_hash(tmp_path: Path) -> None:
     assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".tokens-")] == []
 
 
-@pytest.mark.parametrize("mangle", [
-    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # wrong secret
-    lambda t: t.replace("s22a_", "s22a_0", 1)[:-1],  # unknown id
-    lambda t: "",
-    lambda t: "not a token",
-    lambda t: t.split("_", 2)[2],  # the secret alone
-])
+@pytest.mark.parametrize(
+    "mangle",
+    [
+        lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),  # wrong secret
+        lambda t: t.replace("s22a_", "s22a_0", 1)[:-1],  # unknown id
+        lambda t: "",
+        lambda t: "not a token",
+        lambda t: t.split("_", 2)[2],  # the secret alone
+    ],
+)
 def test_anything_but_the_exact_token_is_refused(tmp_path: Path, mangle) -> None:  # noqa: ANN001
     tokens = TokenStore(tmp_path / "tokens.json")
     _record, token = tokens.create("cheshire")
@@ -98,9 +101,7 @@ def test_the_token_commands(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize("content", ["{broken", "[]", '{"tokens": [{"id": 3}]}', '"x"'])
-def test_the_token_commands_report_a_damaged_file_in_one_line(
-    tmp_path: Path, content: str
-) -> None:
+def test_the_token_commands_report_a_damaged_file_in_one_line(tmp_path: Path, content: str) -> None:
     path = tmp_path / "tokens.json"
     path.write_text(content)
     for command in (["list"], ["create", "--force", "merseyside"], ["revoke", "0123456789ab"]):
@@ -114,8 +115,9 @@ def test_the_token_commands_report_a_damaged_file_in_one_line(
 
 def test_the_token_file_comes_from_s22a_tokens(tmp_path: Path) -> None:
     path = tmp_path / "from-env.json"
-    result = CliRunner().invoke(cli, ["token", "create", "--force", "cheshire"],
-                                env={"S22A_TOKENS": str(path)})
+    result = CliRunner().invoke(
+        cli, ["token", "create", "--force", "cheshire"], env={"S22A_TOKENS": str(path)}
+    )
     assert result.exit_code == 0
     assert TokenStore(path).verify(result.stdout.strip()) is not None
 
@@ -125,8 +127,12 @@ def test_tokens_are_never_served(app: Flask, tmp_path: Path) -> None:
     app.config["S22A_TOKENS"] = str(path)
     record, token = TokenStore(path).create("merseyside")
     client = app.test_client()
-    for url in ("/var/tokens.json", "/static/../var/tokens.json", "/tokens.json",
-                f"/static/{path}"):
+    for url in (
+        "/var/tokens.json",
+        "/static/../var/tokens.json",
+        "/tokens.json",
+        f"/static/{path}",
+    ):
         assert client.get(url, follow_redirects=True).status_code == 404
     with app.app_context():
         dump = b"".join(get_store().dump())
@@ -145,11 +151,18 @@ def test_request_logs_never_contain_tokens(
     data = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
     caplog.set_level(logging.INFO)
     with LiveServer(app) as server:
-        for bearer, body in ((token, data), (other, data), (token + "x", data),
-                             (token, b"not turtle at all")):
+        for bearer, body in (
+            (token, data),
+            (other, data),
+            (token + "x", data),
+            (token, b"not turtle at all"),
+        ):
             request = urllib.request.Request(
-                f"{server.url}/registers/merseyside", data=body, method="PUT",
-                headers={"Authorization": f"Bearer {bearer}", "Content-Type": "text/turtle"})
+                f"{server.url}/registers/merseyside",
+                data=body,
+                method="PUT",
+                headers={"Authorization": f"Bearer {bearer}", "Content-Type": "text/turtle"},
+            )
             try:
                 with urllib.request.urlopen(request, timeout=30) as response:
                     json.load(response)

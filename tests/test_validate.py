@@ -9,8 +9,9 @@ import pytest
 import rdflib
 from click.testing import CliRunner
 
-from s22a import resources, validation
+from s22a import resources
 from s22a.cli import cli
+from s22a.ingest import validation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registers"
 

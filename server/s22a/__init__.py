@@ -15,8 +15,9 @@ __version__ = "0.1.0"
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
-    from . import config, memory, security, store
-    from .views import api, documents, feeds, history, pages, publish, registers, sparql
+    from s22a import config, store
+    from s22a.views import api, documents, feeds, history, pages, publish, registers, sparql
+    from s22a.web import memory, security
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())

@@ -1,5 +1,5 @@
 """`python -m s22a` runs the `s22a` command."""
 
-from .cli import main
+from s22a.cli import main
 
 main()

@@ -9,8 +9,14 @@ from collections.abc import Callable
 
 import click
 
-from . import config, reconcile, sources, validation
-from .store import Store, StoreError, StoreInUse, get_store, open_store
+from s22a import config
+from s22a.ingest import parse, validation
+from s22a.ingest.catalog import Source, read_catalog
+from s22a.ingest.gate import LoadOutcome
+from s22a.ingest.load import load_catalog
+from s22a.reconcile.compute import reconcile
+from s22a.reconcile.findings import store_report
+from s22a.store import Store, StoreError, StoreInUse, get_store, open_store
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -43,7 +49,7 @@ def validate(files: tuple[str, ...], output_format: str) -> None:
     for name in files:
         try:
             result = validation.validate_file(name)
-        except validation.RegisterUnreadable as error:
+        except parse.RegisterUnreadable as error:
             worst = EXIT_UNREADABLE
             if output_format == "json":
                 json_results.append(
@@ -105,7 +111,7 @@ def _open(store_spec: str) -> Store:
         raise click.ClickException(f"cannot open the store {store_spec!r}: {error}") from None
 
 
-def _report(source: sources.Source, outcome: sources.LoadOutcome) -> None:
+def _report(source: Source, outcome: LoadOutcome) -> None:
     if outcome.outcome == "Accepted":
         detail = (
             f"accepted: {outcome.agreements} agreement(s), {outcome.triples} triples, "
@@ -118,13 +124,13 @@ def _report(source: sources.Source, outcome: sources.LoadOutcome) -> None:
     click.echo(f"  {source.label}: {detail}")
 
 
-def _load(store: Store, catalog: str | None) -> list[sources.LoadOutcome]:
+def _load(store: Store, catalog: str | None) -> list[LoadOutcome]:
     try:
-        registers = sources.read_catalog(catalog)
+        registers = read_catalog(catalog)
     except (ValueError, OSError) as error:
         raise click.ClickException(f"cannot read the catalogue: {error}") from None
     click.echo(f"Loading {len(registers)} register(s) from {catalog or 'the bundled catalogue'}")
-    return sources.load_catalog(store, catalog, progress=_report)
+    return load_catalog(store, catalog, progress=_report)
 
 
 @cli.command()
@@ -165,8 +171,8 @@ def reconcile_command(store_spec: str, output_format: str) -> None:
     """
     with _open(store_spec) as store:
         _load_if_empty(store, None)
-        report = reconcile.reconcile(store)
-        reconcile.store_report(store, report)
+        report = reconcile(store)
+        store_report(store, report)
     if output_format == "turtle":
         click.echo(report.to_graph().serialize(format="turtle"))
     else:
@@ -231,8 +237,13 @@ def _in_child_process(function: Callable[..., None], *args: object) -> None:
     help="Worker processes. The embedded store can be opened by one process only; use more "
     "with a remote store (sparql:URL).",
 )
-@click.option("--threads", default=8, show_default=True, type=click.IntRange(1, 256),
-              help="Threads per worker.")
+@click.option(
+    "--threads",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1, 256),
+    help="Threads per worker.",
+)
 @click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
 def serve(
     host: str,
@@ -247,7 +258,7 @@ def serve(
 
     Runs the production server (gunicorn, threaded workers) unless --dev is given.
     """
-    from . import create_app
+    from s22a import create_app
 
     in_memory = store_spec.split(":", 1)[0] == "memory" or store_spec == "oxigraph:"
     if workers > 1 and store_spec.split(":", 1)[0] in ("oxigraph", "memory"):
@@ -277,10 +288,9 @@ def serve(
     if not in_memory:
         _in_child_process(_prepare_store, store_spec, catalog)
     click.echo(f"Serving the register on http://{host}:{port}/ (Ctrl+C to stop)")
-    from .production import run
+    from s22a.web.production import run
 
-    run(app, host=host, port=port, workers=workers, threads=threads,
-        prepare=open_in_this_process)
+    run(app, host=host, port=port, workers=workers, threads=threads, prepare=open_in_this_process)
 
 
 def main() -> None:
@@ -291,8 +301,8 @@ def main() -> None:
 
 
 # Commands defined next to what they drive.
-from .csv_import import import_csv  # noqa: E402
-from .tokens import token_cli  # noqa: E402
+from s22a.ingest.csv_import import import_csv  # noqa: E402
+from s22a.web.tokens import token_cli  # noqa: E402
 
 cli.add_command(token_cli)
 cli.add_command(import_csv)

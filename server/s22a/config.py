@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from . import resources
+from s22a import resources
 
 DEFAULTS: dict[str, Any] = {
     # Canonical IRIs do not depend on where the server runs.

@@ -14,12 +14,14 @@ from collections.abc import Callable, Sequence
 from flask import Blueprint, Response, redirect, render_template, request
 from rdflib import Graph
 
-from .. import agreements, dataset, describe, pagedata, vocab
-from ..conneg import DOCUMENT_FORMATS, HTML, Format, by_key, negotiate
-from ..namespaces import BASE
-from ..store import get_store
-from . import http, pictures, rdf
-from .errors import NoAcceptableFormat, not_found
+from s22a import jsonld
+from s22a.namespaces import BASE
+from s22a.read import agreements, describe, pagedata, pictures, vocab
+from s22a.read import void as dataset
+from s22a.store import get_store
+from s22a.web import http, rdf
+from s22a.web.conneg import DOCUMENT_FORMATS, HTML, Format, by_key, negotiate
+from s22a.web.errors import NoAcceptableFormat, not_found
 
 bp = Blueprint("documents", __name__)
 
@@ -28,9 +30,14 @@ OTHER_THINGS = {"catalog": "/catalog", "dataset": "/void", "service/sparql": "/s
 DUMPS = {"nq": "application/n-quads", "trig": "application/trig"}
 # The page data of each kind of thing.
 BUILDERS = {
-    "agreement": agreements.page, "force": pagedata.force, "body": pagedata.body,
-    "group": pagedata.group, "capability": pagedata.capability, "scheme": pagedata.scheme,
-    "region": pagedata.region, "register": pagedata.register,
+    "agreement": agreements.page,
+    "force": pagedata.force,
+    "body": pagedata.body,
+    "group": pagedata.group,
+    "capability": pagedata.capability,
+    "scheme": pagedata.scheme,
+    "region": pagedata.region,
+    "register": pagedata.register,
 }
 
 
@@ -40,12 +47,20 @@ def split_extension(name: str) -> tuple[str, str | None]:
     return (stem, ext) if dot else (name, None)
 
 
-def serve(base_path: str, ext: str | None, graph: Callable[[], Graph],
-          html: Callable[[Sequence[Format]], str],
-          formats: Sequence[Format] = DOCUMENT_FORMATS) -> Response:
+def serve(
+    base_path: str,
+    ext: str | None,
+    graph: Callable[[], Graph],
+    html: Callable[[Sequence[Format]], str],
+    formats: Sequence[Format] = DOCUMENT_FORMATS,
+) -> Response:
     """Negotiate a document's format and answer with it (or 304, or 406)."""
-    fmt = negotiate(extension=ext, format_param=request.args.get("_format"),
-                    accept=request.headers.get("Accept"), offered=formats)
+    fmt = negotiate(
+        extension=ext,
+        format_param=request.args.get("_format"),
+        accept=request.headers.get("Accept"),
+        offered=formats,
+    )
     if fmt is None:
         raise NoAcceptableFormat(base_path, formats)
 
@@ -88,7 +103,8 @@ def thing(kind: str, slug: str) -> Response:
 def _minted(kind: str, path: str) -> bool:
     """Whether /id/{kind}/{path} is another IRI the store describes (a version, a finding)."""
     return bool(describe.PATH.match(f"{kind}/{path}")) and describe.exists_anywhere(
-        get_store(), describe.canonical(kind, path))
+        get_store(), describe.canonical(kind, path)
+    )
 
 
 def see_other(target: str) -> Response:
@@ -123,10 +139,17 @@ def document(kind: str, name: str) -> Response:
         extras = {}
         if kind == "force":
             extras["network"] = pictures.network(store, centre=iri, ident="force-network")
-            extras["timeline"] = pictures.timeline(data["timeline"], ident="force-timeline",
-                                                   subject=f"which {data['title']} is named")
-        return render_template(f"{kind}.html", data=data, labels=data["labels"],
-                               formats=formats, base_path=base_path, **extras)
+            extras["timeline"] = pictures.timeline(
+                data["timeline"], ident="force-timeline", subject=f"which {data['title']} is named"
+            )
+        return render_template(
+            f"{kind}.html",
+            data=data,
+            labels=data["labels"],
+            formats=formats,
+            base_path=base_path,
+            **extras,
+        )
 
     return serve(base_path, ext, lambda: describe.document_graph(store, iri), html)
 
@@ -142,11 +165,13 @@ def resource(kind: str, path: str, ext: str | None) -> Response:
 
     def html(formats: Sequence[Format]) -> str:
         data = pagedata.resource(store, iri)
-        return render_template("resource.html", data=data, labels=data["labels"],
-                               formats=formats, base_path=base_path)
+        return render_template(
+            "resource.html", data=data, labels=data["labels"], formats=formats, base_path=base_path
+        )
 
-    return serve(base_path, ext, lambda: describe.document_graph(
-        store, iri, describe.NOT_ARCHIVE), html)
+    return serve(
+        base_path, ext, lambda: describe.document_graph(store, iri, describe.NOT_ARCHIVE), html
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -163,20 +188,25 @@ def definition(name: str) -> Response:
     store = get_store()
     base_path = f"/def/{stem}"
     if stem == "s22a":
+
         def graph() -> Graph:
             return vocab.ontology_graph(store)
 
         def html(formats: Sequence[Format]) -> str:
             data = vocab.ontology_doc(graph(), vocab.shapes_graph())
-            return render_template("ontology.html", data=data, formats=formats,
-                                   base_path=base_path)
+            return render_template("ontology.html", data=data, formats=formats, base_path=base_path)
     else:
+
         def graph() -> Graph:
             return vocab.shapes_graph()
 
         def html(formats: Sequence[Format]) -> str:
-            return render_template("shapes.html", shapes=vocab.shapes_doc(graph()),
-                                   formats=formats, base_path=base_path)
+            return render_template(
+                "shapes.html",
+                shapes=vocab.shapes_doc(graph()),
+                formats=formats,
+                base_path=base_path,
+            )
 
     return serve(base_path, ext, graph, html)
 
@@ -191,8 +221,9 @@ def _described(name: str, ext: str | None, make: Callable[..., Graph], template:
 
     def html(formats: Sequence[Format]) -> str:
         data = dataset.summary(store)
-        return render_template(template, data=data, formats=formats, base_path=f"/{name}",
-                               dumps=DUMPS)
+        return render_template(
+            template, data=data, formats=formats, base_path=f"/{name}", dumps=DUMPS
+        )
 
     return serve(f"/{name}", ext, lambda: make(store), html)
 
@@ -219,8 +250,9 @@ def dump(ext: str) -> Response:
     media_type = DUMPS[ext]
 
     def build() -> Response:
-        response = Response(get_store().dump(media_type), content_type=f"{media_type}; "
-                            "charset=utf-8")
+        response = Response(
+            get_store().dump(media_type), content_type=f"{media_type}; charset=utf-8"
+        )
         response.headers["Content-Disposition"] = f'attachment; filename="s22a-register.{ext}"'
         response.access_control_allow_origin = "*"
         return response
@@ -231,9 +263,11 @@ def dump(ext: str) -> Response:
 @bp.get("/context.jsonld")
 def context() -> Response:
     """The JSON-LD context that every JSON-LD document names."""
+
     def build() -> Response:
-        response = Response(rdf.context_document(),
-                            content_type="application/ld+json; charset=utf-8")
+        response = Response(
+            jsonld.context_document(), content_type="application/ld+json; charset=utf-8"
+        )
         response.access_control_allow_origin = "*"
         return response
 

@@ -12,11 +12,11 @@ from datetime import UTC, datetime
 
 from flask import Blueprint, Response, request, url_for
 
-from .. import changes, feed, versions
-from ..namespaces import BASE, FORCE, register_iri
-from ..store import get_store
-from .history import force_name, labels, local
-from .registers import SLUG, problem, version_url
+from s22a.history import changes, feed, versions
+from s22a.namespaces import BASE, FORCE, register_iri
+from s22a.store import get_store
+from s22a.views.history import force_name, labels, local
+from s22a.views.registers import SLUG, problem, version_url
 
 bp = Blueprint("feeds", __name__)
 FEED_SECONDS = 300
@@ -38,21 +38,37 @@ def _feed(registers: list[str], feed_id: str, title: str, alternate: str) -> Res
             """The entry's links: the agreement, the version, the difference it made."""
             older, newer = entry.previous.number, entry.version.number
             agreement = entry.change.agreement
-            page = root + local(agreement)[len(request.script_root):] if agreement.startswith(
-                BASE) else agreement
+            page = (
+                root + local(agreement)[len(request.script_root) :]
+                if agreement.startswith(BASE)
+                else agreement
+            )
             return [
                 ("alternate", page, "text/html"),
                 ("related", version_url(entry.force, newer), "text/html"),
-                ("related", url_for("history.diff", force=entry.force, older=older,
-                                    newer=newer, _external=True), "text/html"),
+                (
+                    "related",
+                    url_for(
+                        "history.diff", force=entry.force, older=older, newer=newer, _external=True
+                    ),
+                    "text/html",
+                ),
             ]
 
-        updated = max((v.generated for r in registers for v in versions.history(store, r)[-1:]),
-                      default=datetime(2000, 1, 1, tzinfo=UTC))
-        body = feed.atom(found, feed_id=feed_id, title=title, self_url=request.base_url,
-                         alternate_url=alternate, updated=updated, links=links,
-                         names={register_iri(f): f"{names.get(str(FORCE[f]), f)} register"
-                                for f in forces})
+        updated = max(
+            (v.generated for r in registers for v in versions.history(store, r)[-1:]),
+            default=datetime(2000, 1, 1, tzinfo=UTC),
+        )
+        body = feed.atom(
+            found,
+            feed_id=feed_id,
+            title=title,
+            self_url=request.base_url,
+            alternate_url=alternate,
+            updated=updated,
+            links=links,
+            names={register_iri(f): f"{names.get(str(FORCE[f]), f)} register" for f in forces},
+        )
         response = Response(body, content_type=f"{feed.MEDIA_TYPE}; charset=utf-8")
         response.access_control_allow_origin = "*"
     response.set_etag(tag, weak=True)
@@ -65,8 +81,12 @@ def _feed(registers: list[str], feed_id: str, title: str, alternate: str) -> Res
 def all_feed() -> Response:
     """The change feed of every register."""
     store = get_store()
-    return _feed(changes.registers_with_history(store), f"{BASE}feed.atom",
-                 "Section 22A collaboration agreements: changes", request.host_url)
+    return _feed(
+        changes.registers_with_history(store),
+        f"{BASE}feed.atom",
+        "Section 22A collaboration agreements: changes",
+        request.host_url,
+    )
 
 
 @bp.get("/registers/<force>/feed.atom")
@@ -76,6 +96,9 @@ def register_feed(force: str) -> Response:
     register = register_iri(force)
     if not SLUG.match(force) or not versions.history(store, register):
         return problem(404, "No such register", f"“{force}” has no register versions.")
-    return _feed([register], f"{BASE}registers/{force}/feed.atom",
-                 f"{force_name(store, force)}: changes",
-                 url_for("history.versions_list", force=force, _external=True))
+    return _feed(
+        [register],
+        f"{BASE}registers/{force}/feed.atom",
+        f"{force_name(store, force)}: changes",
+        url_for("history.versions_list", force=force, _external=True),
+    )

@@ -20,9 +20,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDFS, SKOS
 from werkzeug.routing import BaseConverter, ValidationError
 
-from .. import changes, conneg, versions
-from ..conneg import HTML, Format
-from ..namespaces import (
+from s22a.history import changes, versions
+from s22a.namespaces import (
     AGREEMENT,
     BASE,
     FORCE,
@@ -33,9 +32,10 @@ from ..namespaces import (
     bind_prefixes,
     register_iri,
 )
-from ..store import Store, get_store
-from . import rdf
-from .registers import JSON, READ_FORMATS, SLUG, problem, version_url
+from s22a.store import Store, get_store
+from s22a.views.registers import JSON, READ_FORMATS, SLUG, problem, version_url
+from s22a.web import conneg, rdf
+from s22a.web.conneg import HTML, Format
 
 TRIG = Format("trig", "application/trig", "TriG", "trig")
 NQUADS = Format("nq", "application/n-quads", "N-Quads", "nquads")
@@ -72,7 +72,7 @@ def local(iri: str) -> str:
     """Where an IRI of ours is read on this server (things link to their documents)."""
     if not iri.startswith(BASE):
         return iri
-    path = iri[len(BASE):]
+    path = iri[len(BASE) :]
     if path.startswith("id/") and path.count("/") == 2:
         path = "doc/" + path[3:]
     return f"{request.script_root}/{path}"
@@ -107,8 +107,9 @@ def describe(graph: Graph, node: URIRef, names: dict[str, str]) -> list[dict]:
     """What `graph` says about `node`, as rows of a property and its values, for pages."""
     rows: dict[str, dict] = {}
     for p, o in sorted(graph.predicate_objects(node)):
-        row = rows.setdefault(str(p), {"property": names.get(str(p), p.n3(graph.namespace_manager)),
-                                       "terms": []})
+        row = rows.setdefault(
+            str(p), {"property": names.get(str(p), p.n3(graph.namespace_manager)), "terms": []}
+        )
         if isinstance(o, URIRef):
             row["terms"].append({"text": names.get(str(o), str(o)), "href": local(str(o))})
         elif isinstance(o, Literal):
@@ -121,16 +122,21 @@ def describe(graph: Graph, node: URIRef, names: dict[str, str]) -> list[dict]:
     return list(rows.values())
 
 
-def _find(store: Store, force: str, number: int) -> tuple[list[versions.Version],
-                                                       versions.Version | None]:
+def _find(
+    store: Store, force: str, number: int
+) -> tuple[list[versions.Version], versions.Version | None]:
     # Only a slug may become part of an IRI in a query (others are no register anyway).
     history = versions.history(store, register_iri(force)) if SLUG.match(force) else []
     return history, next((v for v in history if v.number == number), None)
 
 
 def _format(offered: Sequence[Format], ext: str | None) -> Format | None:
-    return conneg.negotiate(extension=ext, format_param=request.args.get("_format"),
-                            accept=request.headers.get("Accept"), offered=offered)
+    return conneg.negotiate(
+        extension=ext,
+        format_param=request.args.get("_format"),
+        accept=request.headers.get("Accept"),
+        offered=offered,
+    )
 
 
 def _respond(fmt: Format, body: str | bytes, **headers: str) -> Response:
@@ -143,8 +149,11 @@ def _respond(fmt: Format, body: str | bytes, **headers: str) -> Response:
 
 
 def _not_acceptable(offered: Sequence[Format]) -> Response:
-    return problem(406, "No format you accept",
-                   "Available as " + ", ".join(f.media_type for f in offered) + ".")
+    return problem(
+        406,
+        "No format you accept",
+        "Available as " + ", ".join(f.media_type for f in offered) + ".",
+    )
 
 
 def _rdf(graph: Graph, fmt: Format) -> Response:
@@ -168,20 +177,39 @@ def versions_list(force: str) -> Response:
     if fmt is None:
         return _not_acceptable(LIST_FORMATS)
     retired = changes.retired_versions(store, register)
-    rows = [{"number": v.number, "iri": v.iri, "url": version_url(force, v.number),
-             "generated": v.generated.isoformat(), "agreements": v.agreements,
-             "triples": v.triples, "retired": v.iri in retired} for v in history]
+    rows = [
+        {
+            "number": v.number,
+            "iri": v.iri,
+            "url": version_url(force, v.number),
+            "generated": v.generated.isoformat(),
+            "agreements": v.agreements,
+            "triples": v.triples,
+            "retired": v.iri in retired,
+        }
+        for v in history
+    ]
     if fmt is JSON:
         return _respond(fmt, json.dumps({"register": register, "versions": rows}, indent=2))
     if fmt is conneg.TURTLE:
         graph = store.construct(
-            versions.PREFIXES + f"""CONSTRUCT {{ ?v ?p ?o }} WHERE {{ GRAPH <{versions.GRAPH_META}>
-            {{ ?v a s22a:RegisterVersion ; dcterms:isVersionOf <{register}> ; ?p ?o }} }}""")
+            versions.PREFIXES
+            + f"""CONSTRUCT {{ ?v ?p ?o }} WHERE {{ GRAPH <{versions.GRAPH_META}>
+            {{ ?v a s22a:RegisterVersion ; dcterms:isVersionOf <{register}> ; ?p ?o }} }}"""
+        )
         return _rdf(graph, fmt)
     refused = [a for a in versions.attempts(store, register) if a["outcome"] == "Refused"][:20]
-    return _respond(fmt, render_template(
-        "register_versions.html", force=force, name=force_name(store, force),
-        rows=list(reversed(rows)), refused=refused, current=register in store.graphs()))
+    return _respond(
+        fmt,
+        render_template(
+            "register_versions.html",
+            force=force,
+            name=force_name(store, force),
+            rows=list(reversed(rows)),
+            refused=refused,
+            current=register in store.graphs(),
+        ),
+    )
 
 
 @bp.get("/registers/<force>/versions/<int:number>")
@@ -204,13 +232,24 @@ def version(force: str, number: int, ext: str | None = None) -> Response:
     previous = history[index - 1] if index else None
     found_changes = changes.changes_between(store, previous, found)
     listed = changes.listed(content)
-    return _respond(fmt, render_template(
-        "register_version.html", force=force, name=force_name(store, force), version=found,
-        previous=previous, changes=found_changes, retired=found.iri in
-        changes.retired_versions(store, register_iri(force)),
-        agreements=sorted(({"title": changes.title(content, a), "href": local(str(a))}
-                           for a in listed), key=lambda a: a["title"].casefold()),
-        day=found.generated.date(), formats=READ_FORMATS))
+    return _respond(
+        fmt,
+        render_template(
+            "register_version.html",
+            force=force,
+            name=force_name(store, force),
+            version=found,
+            previous=previous,
+            changes=found_changes,
+            retired=found.iri in changes.retired_versions(store, register_iri(force)),
+            agreements=sorted(
+                ({"title": changes.title(content, a), "href": local(str(a))} for a in listed),
+                key=lambda a: a["title"].casefold(),
+            ),
+            day=found.generated.date(),
+            formats=READ_FORMATS,
+        ),
+    )
 
 
 @bp.get("/registers/<force>/diff/<int:older>/<int:newer>")
@@ -220,8 +259,11 @@ def diff(force: str, older: int, newer: int) -> Response:
     _history, first = _find(store, force, older)
     _history, second = _find(store, force, newer)
     if first is None or second is None:
-        return problem(404, "No such version",
-                       f"“{force}” does not have both version {older} and version {newer}.")
+        return problem(
+            404,
+            "No such version",
+            f"“{force}” does not have both version {older} and version {newer}.",
+        )
     fmt = _format(DIFF_FORMATS, None)
     if fmt is None:
         return _not_acceptable(DIFF_FORMATS)
@@ -229,22 +271,51 @@ def diff(force: str, older: int, newer: int) -> Response:
     added, removed = changes.triple_diff(old, new)
     register = register_iri(force)
     if fmt in (TRIG, NQUADS):
-        return _respond(fmt, _quads({f"{register}/diff/{older}/{newer}#added": added,
-                                     f"{register}/diff/{older}/{newer}#removed": removed}, fmt))
+        return _respond(
+            fmt,
+            _quads(
+                {
+                    f"{register}/diff/{older}/{newer}#added": added,
+                    f"{register}/diff/{older}/{newer}#removed": removed,
+                },
+                fmt,
+            ),
+        )
     agreement_changes = changes.agreement_changes(old, new)
     if fmt is JSON:
-        body = {"register": register, "from": first.iri, "to": second.iri,
-                "added": sorted(t.strip() for t in _lines(added)),
-                "removed": sorted(t.strip() for t in _lines(removed)),
-                "agreements": [{"agreement": c.agreement, "title": c.title, "kind": c.kind,
-                                "effect": c.effect, "properties": list(c.properties)}
-                               for c in agreement_changes]}
+        body = {
+            "register": register,
+            "from": first.iri,
+            "to": second.iri,
+            "added": sorted(t.strip() for t in _lines(added)),
+            "removed": sorted(t.strip() for t in _lines(removed)),
+            "agreements": [
+                {
+                    "agreement": c.agreement,
+                    "title": c.title,
+                    "kind": c.kind,
+                    "effect": c.effect,
+                    "properties": list(c.properties),
+                }
+                for c in agreement_changes
+            ],
+        }
         return _respond(fmt, json.dumps(body, indent=2, ensure_ascii=False))
     names = labels(store, _terms(added) + _terms(removed))
-    return _respond(fmt, render_template(
-        "register_diff.html", force=force, name=force_name(store, force), first=first,
-        second=second, changes=agreement_changes, added=_rows(added, names),
-        removed=_rows(removed, names), formats=DIFF_FORMATS))
+    return _respond(
+        fmt,
+        render_template(
+            "register_diff.html",
+            force=force,
+            name=force_name(store, force),
+            first=first,
+            second=second,
+            changes=agreement_changes,
+            added=_rows(added, names),
+            removed=_rows(removed, names),
+            formats=DIFF_FORMATS,
+        ),
+    )
 
 
 def _quads(graphs: dict[str, Graph], fmt: Format) -> bytes:
@@ -253,8 +324,12 @@ def _quads(graphs: dict[str, Graph], fmt: Format) -> bytes:
     for index, (name, graph) in enumerate(graphs.items()):
         own = Graph()  # blank node labels are per document: keep each graph's apart
         for triple in graph:
-            own.add(tuple(BNode(f"g{index}{t}") if isinstance(t, BNode) else t  # type: ignore
-                          for t in triple))
+            own.add(
+                tuple(
+                    BNode(f"g{index}{t}") if isinstance(t, BNode) else t  # type: ignore
+                    for t in triple
+                )
+            )
         lines += [f"{line[:-1].rstrip()} <{name}> ." for line in _lines(own)]
     quads = ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS)
     if fmt is NQUADS:
@@ -294,10 +369,16 @@ def register_day(force: str, day: date, ext: str | None = None) -> Response:
     history = versions.history(store, register) if SLUG.match(force) else []
     found = changes.standing(history, day)
     fmt = _format(READ_FORMATS, ext)
-    if found is None or found.iri in changes.retired_versions(store, register) or (
-            ext and fmt is None):
-        return problem(404, "No register on that day",
-                       f"“{force}” had no register at the end of {day.isoformat()}.")
+    if (
+        found is None
+        or found.iri in changes.retired_versions(store, register)
+        or (ext and fmt is None)
+    ):
+        return problem(
+            404,
+            "No register on that day",
+            f"“{force}” had no register at the end of {day.isoformat()}.",
+        )
     if fmt is None:
         return _not_acceptable(READ_FORMATS)
     content = changes.snapshot(store, found)
@@ -306,18 +387,32 @@ def register_day(force: str, day: date, ext: str | None = None) -> Response:
         copy += content
         return _rdf(copy, fmt)
     names = labels(store, _terms(content))
-    agreements = [{"title": changes.title(content, a), "href": local(str(a)),
-                   "dated": url_for("history.agreement_day", slug=str(a).rsplit("/", 1)[-1],
-                                    day=day) if str(a).startswith(str(AGREEMENT)) else None,
-                   "date": str(content.value(a, S22A.dateMade) or ""),
-                   "parties": sorted(names.get(str(p), str(p))
-                                     for p in content.objects(a, S22A.party))}
-                  for a in changes.listed(content)]
+    agreements = [
+        {
+            "title": changes.title(content, a),
+            "href": local(str(a)),
+            "dated": url_for("history.agreement_day", slug=str(a).rsplit("/", 1)[-1], day=day)
+            if str(a).startswith(str(AGREEMENT))
+            else None,
+            "date": str(content.value(a, S22A.dateMade) or ""),
+            "parties": sorted(names.get(str(p), str(p)) for p in content.objects(a, S22A.party)),
+        }
+        for a in changes.listed(content)
+    ]
     agreements.sort(key=lambda a: str(a["title"]).casefold())
-    return _respond(fmt, render_template(
-        "register_day.html", force=force, name=force_name(store, force), day=day,
-        version=found, agreements=agreements, formats=READ_FORMATS,
-        base_path=f"/doc/register/{force}/{day.isoformat()}"))
+    return _respond(
+        fmt,
+        render_template(
+            "register_day.html",
+            force=force,
+            name=force_name(store, force),
+            day=day,
+            version=found,
+            agreements=agreements,
+            formats=READ_FORMATS,
+            base_path=f"/doc/register/{force}/{day.isoformat()}",
+        ),
+    )
 
 
 @bp.get("/doc/agreement/<slug>/<day:day>")
@@ -337,9 +432,11 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
             if agreement in changes.listed(content):
                 stated.append((register, found, content))
     if not stated or (ext and fmt is None):
-        return problem(404, "Not listed on that day",
-                       f"No register listed the agreement “{slug}” at the end of "
-                       f"{day.isoformat()}.")
+        return problem(
+            404,
+            "Not listed on that day",
+            f"No register listed the agreement “{slug}” at the end of {day.isoformat()}.",
+        )
     if fmt is None:
         return _not_acceptable(READ_FORMATS)
     union = Graph()
@@ -349,11 +446,26 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
     if fmt is not HTML:
         return _rdf(union, fmt)
     names = labels(store, _terms(union))
-    sections = [{"register": register, "force": register.rsplit("/", 1)[-1],
-                 "title": changes.title(content, agreement), "version": found,
-                 "rows": describe(content, agreement, names)}
-                for register, found, content in stated]
-    return _respond(fmt, render_template(
-        "register_agreement_day.html", slug=slug, day=day, sections=sections,
-        iri=str(agreement), href=local(str(agreement)), formats=READ_FORMATS,
-        base_path=f"/doc/agreement/{slug}/{day.isoformat()}"))
+    sections = [
+        {
+            "register": register,
+            "force": register.rsplit("/", 1)[-1],
+            "title": changes.title(content, agreement),
+            "version": found,
+            "rows": describe(content, agreement, names),
+        }
+        for register, found, content in stated
+    ]
+    return _respond(
+        fmt,
+        render_template(
+            "register_agreement_day.html",
+            slug=slug,
+            day=day,
+            sections=sections,
+            iri=str(agreement),
+            href=local(str(agreement)),
+            formats=READ_FORMATS,
+            base_path=f"/doc/agreement/{slug}/{day.isoformat()}",
+        ),
+    )

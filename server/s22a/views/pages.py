@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, render_template, request
 
-from .. import dataset, describe, listing
-from ..store import get_store
-from . import errors, filters, http, pictures
+from s22a.read import describe, listing, pictures
+from s22a.read import void as dataset
+from s22a.store import get_store
+from s22a.web import errors, filters, http
 
 bp = Blueprint("pages", __name__)
 filters.install(bp)
@@ -24,25 +25,33 @@ def _html(body: str) -> Response:
 @bp.get("/")
 def home() -> Response:
     """The home page: what the register is, its figures, newest agreements, forces, pictures."""
+
     def build() -> Response:
         store = get_store()
         registers = dataset.registers(store)
         timeline = pictures.timeline(listing.timeline(store))
         timeline["undated"] = listing.undated(store)
-        return _html(render_template(
-            "home.html", counts=listing.counts(store),
-            newest=listing.agreements(store, 1, 6, "newest").rows, registers=registers,
-            labels=describe.labels(store, [r["force"] for r in registers if r["force"]]),
-            network=pictures.network(store), timeline=timeline,
-        ))
+        return _html(
+            render_template(
+                "home.html",
+                counts=listing.counts(store),
+                newest=listing.agreements(store, 1, 6, "newest").rows,
+                registers=registers,
+                labels=describe.labels(store, [r["force"] for r in registers if r["force"]]),
+                network=pictures.network(store),
+                timeline=timeline,
+            )
+        )
 
     return http.cached(http.variant_key(), build)
 
 
-def _list(template: str, fetch: listing.Fetch, sorts: dict[str, tuple[str, str]],
-          **context: object) -> Response:
-    page, size, sort = listing.page_args(request.args.get("page"), request.args.get("size"),
-                                         request.args.get("sort"), sorts)
+def _list(
+    template: str, fetch: listing.Fetch, sorts: dict[str, tuple[str, str]], **context: object
+) -> Response:
+    page, size, sort = listing.page_args(
+        request.args.get("page"), request.args.get("size"), request.args.get("sort"), sorts
+    )
 
     def build() -> Response:
         result = fetch(get_store(), page, size, sort)
@@ -72,20 +81,26 @@ def capabilities() -> Response:
 @bp.get("/regions")
 def regions() -> Response:
     """The policing regions."""
-    return http.cached(http.variant_key(), lambda: _html(render_template(
-        "regions.html", regions=listing.regions(get_store()))))
+    return http.cached(
+        http.variant_key(),
+        lambda: _html(render_template("regions.html", regions=listing.regions(get_store()))),
+    )
 
 
 @bp.get("/search")
 def search() -> Response:
     """Search titles, other names, labels and purposes; every word must match."""
     query = request.args.get("q", "")[: listing.MAX_QUERY]
-    page, size, _ = listing.page_args(request.args.get("page"), request.args.get("size"),
-                                      None, {"relevance": ("", "")})
+    page, size, _ = listing.page_args(
+        request.args.get("page"), request.args.get("size"), None, {"relevance": ("", "")}
+    )
 
     def build() -> Response:
         result = listing.search(get_store(), query, page, size)
-        return _html(render_template("search.html", query=query, page=result,
-                                     words=listing.search_words(query)))
+        return _html(
+            render_template(
+                "search.html", query=query, page=result, words=listing.search_words(query)
+            )
+        )
 
     return http.cached(http.variant_key(), build)

@@ -18,11 +18,12 @@ from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from .. import csv_import, validation
-from ..names import police_forces
-from ..namespaces import register_iri
-from ..store import get_store
-from .registers import max_upload
+from s22a import reference
+from s22a.ingest import csv_import, parse, validation
+from s22a.ingest.names import police_forces
+from s22a.namespaces import register_iri
+from s22a.store import get_store
+from s22a.views.registers import max_upload
 
 bp = Blueprint("publish", __name__)
 MULTIPART_OVERHEAD = 64 * 1024
@@ -41,8 +42,9 @@ class Form:
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:
-    response = Response(render_template(template, **context), status=status,
-                        content_type="text/html; charset=utf-8")
+    response = Response(
+        render_template(template, **context), status=status, content_type="text/html; charset=utf-8"
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -106,7 +108,7 @@ def validate() -> Response:
     payload = data if data is not None else text.encode("utf-8")
     try:
         report = validation.validate_bytes(payload, name or "upload.ttl")
-    except validation.RegisterUnreadable as error:
+    except parse.RegisterUnreadable as error:
         line = _line(payload, error.line)
         return _page("publish_validate.html", form=form, unreadable=error, line=line, name=name)
     return _page("publish_validate.html", form=form, report=report, name=name)
@@ -122,7 +124,7 @@ def _line(data: bytes, number: int | None) -> str | None:
 
 def forces() -> list[tuple[str, str]]:
     """(slug, name) of every police force in the reference data, by name."""
-    return list(police_forces(validation.context_graph()).items())
+    return list(police_forces(reference.context_graph()).items())
 
 
 @bp.route("/publish/csv", methods=["GET", "POST"])
@@ -149,14 +151,27 @@ def convert_csv() -> Response:
     store = get_store()
     previous = store.graph_triples(register_iri(force))
     try:
-        result = csv_import.convert(data, force, previous=previous if len(previous) else None,
-                                    source=upload.filename or "table.csv")
+        result = csv_import.convert(
+            data,
+            force,
+            previous=previous if len(previous) else None,
+            source=upload.filename or "table.csv",
+        )
     except csv_import.CsvImportError as error:
         form.errors.append(("file", f"The file cannot be converted: {error}."))
         return _page("publish_csv.html", 400, form=form, forces=choices)
     turtle = result.turtle()
     report = validation.validate_graph(result.graph, source=f"{force}.ttl")
     download = "data:text/turtle;charset=utf-8;base64," + base64.b64encode(
-        turtle.encode("utf-8")).decode("ascii")
-    return _page("publish_csv.html", form=form, forces=choices, result=result, turtle=turtle,
-                 report=report, download=download, filename=f"{force}.ttl")
+        turtle.encode("utf-8")
+    ).decode("ascii")
+    return _page(
+        "publish_csv.html",
+        form=form,
+        forces=choices,
+        result=result,
+        turtle=turtle,
+        report=report,
+        download=download,
+        filename=f"{force}.ttl",
+    )

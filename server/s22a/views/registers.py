@@ -24,12 +24,13 @@ from flask import Blueprint, Response, current_app, render_template, request, ur
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
-from .. import conneg, validation, versions, writes
-from ..conneg import HTML, RDF_FORMATS, TURTLE, Format
-from ..namespaces import bind_prefixes, register_iri
-from ..store import StoreError, StoreFull, StoreUnavailable, get_store
-from ..tokens import TokenRecord, app_tokens
-from . import rdf
+from s22a.history import versions
+from s22a.ingest import validation, writes
+from s22a.namespaces import bind_prefixes, register_iri
+from s22a.store import StoreError, StoreFull, StoreUnavailable, get_store
+from s22a.web import conneg, rdf
+from s22a.web.conneg import HTML, RDF_FORMATS, TURTLE, Format
+from s22a.web.tokens import TokenRecord, app_tokens
 
 bp = Blueprint("registers", __name__)
 
@@ -54,11 +55,15 @@ def report_groups(result: validation.ValidationResult) -> list[dict]:
     """A report's findings grouped by agreement, the register as a whole first."""
     groups: dict[str | None, dict] = {}
     for finding in result.findings:
-        group = groups.setdefault(finding.agreement, {
-            "agreement": finding.agreement, "title": finding.agreement_title, "findings": []})
+        group = groups.setdefault(
+            finding.agreement,
+            {"agreement": finding.agreement, "title": finding.agreement_title, "findings": []},
+        )
         group["findings"].append(finding)
-    return sorted(groups.values(), key=lambda g: (g["agreement"] is not None,
-                                                  g["title"] or "", g["agreement"] or ""))
+    return sorted(
+        groups.values(),
+        key=lambda g: (g["agreement"] is not None, g["title"] or "", g["agreement"] or ""),
+    )
 
 
 bp.add_app_template_global(report_groups, "report_groups")
@@ -72,7 +77,8 @@ def max_upload() -> int:
 def _choose(offered: Sequence[Format]) -> Format:
     """The format the client prefers among `offered`; the first when it accepts none."""
     chosen = conneg.negotiate(
-        format_param=request.args.get("_format"), accept=request.headers.get("Accept"),
+        format_param=request.args.get("_format"),
+        accept=request.headers.get("Accept"),
         offered=offered,
     )
     return chosen or offered[0]
@@ -82,14 +88,18 @@ def problem(status: int, title: str, detail: str, **extra: object) -> Response:
     """An error answer as JSON, HTML or text, whichever the client prefers."""
     fmt = _choose(PROBLEM_FORMATS)
     if fmt is HTML:
-        body = render_template("register_problem.html", status=status, title=title,
-                               detail=detail, extra=extra)
+        body = render_template(
+            "register_problem.html", status=status, title=title, detail=detail, extra=extra
+        )
     elif fmt is TEXT:
         lines = [f"{status} {title}", detail, *(f"{k}: {v}" for k, v in extra.items())]
         body = "\n".join(lines) + "\n"
     else:
-        body = json.dumps({"status": status, "title": title, "detail": detail, **extra},
-                          indent=2, ensure_ascii=False)
+        body = json.dumps(
+            {"status": status, "title": title, "detail": detail, **extra},
+            indent=2,
+            ensure_ascii=False,
+        )
     response = Response(body, status=status, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
@@ -97,8 +107,11 @@ def problem(status: int, title: str, detail: str, **extra: object) -> Response:
 
 def unknown_register(force: str) -> Response:
     """404: there is no register for this force."""
-    return problem(404, "No such register",
-                   f"There is no register for “{force}”. Its force can create it with PUT.")
+    return problem(
+        404,
+        "No such register",
+        f"There is no register for “{force}”. Its force can create it with PUT.",
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -117,23 +130,29 @@ def authorise(force: str) -> TokenRecord | Response:
     """The token record allowed to write `force`'s register, or the 401/403 answer."""
     token = bearer_token()
     if token is None:
-        response = problem(401, "A token is needed",
-                           "Writing a register needs its force's token: send the header "
-                           "“Authorization: Bearer TOKEN” (ask for a token with "
-                           "`s22a token create --force FORCE`).")
+        response = problem(
+            401,
+            "A token is needed",
+            "Writing a register needs its force's token: send the header "
+            "“Authorization: Bearer TOKEN” (ask for a token with "
+            "`s22a token create --force FORCE`).",
+        )
         response.headers["WWW-Authenticate"] = REALM
         return response
     record = app_tokens().verify(token)
     if record is None:
-        response = problem(401, "The token is not valid",
-                           "The token is unknown, mistyped or revoked.")
+        response = problem(
+            401, "The token is not valid", "The token is unknown, mistyped or revoked."
+        )
         response.headers["WWW-Authenticate"] = f'{REALM}, error="invalid_token"'
         return response
     if record.force != force:
-        current_app.logger.warning("token %s (%s) refused for the register of %s",
-                                   record.id, record.force, force)
-        response = problem(403, "Not this force's token",
-                           f"This token writes the register of {record.force} only.")
+        current_app.logger.warning(
+            "token %s (%s) refused for the register of %s", record.id, record.force, force
+        )
+        response = problem(
+            403, "Not this force's token", f"This token writes the register of {record.force} only."
+        )
         response.headers["WWW-Authenticate"] = f'{REALM}, error="insufficient_scope"'
         return response
     return record
@@ -144,23 +163,28 @@ def read_body() -> tuple[bytes, str] | Response:
     encoding = request.headers.get("Content-Encoding", "").strip().lower()
     if encoding not in ("", "identity"):
         # Never decompressed, so no gzip bomb: RFC 9110 section 15.5.16, RFC 7694.
-        response = problem(415, "Compressed bodies are not accepted",
-                           f"Send the register uncompressed (this request says "
-                           f"“Content-Encoding: {encoding}”); a register may be at most "
-                           f"{max_upload()} bytes.")
+        response = problem(
+            415,
+            "Compressed bodies are not accepted",
+            f"Send the register uncompressed (this request says "
+            f"“Content-Encoding: {encoding}”); a register may be at most "
+            f"{max_upload()} bytes.",
+        )
         response.headers["Accept-Encoding"] = "identity"
         return response
     media_type = (request.mimetype or "").lower()
     if media_type not in WRITE_TYPES:
-        response = problem(415, "Unsupported media type",
-                           f"Send the register as one of {', '.join(WRITE_TYPES)} "
-                           f"(this request says “{media_type or 'nothing'}”).",
-                           accepted=list(WRITE_TYPES))
+        response = problem(
+            415,
+            "Unsupported media type",
+            f"Send the register as one of {', '.join(WRITE_TYPES)} "
+            f"(this request says “{media_type or 'nothing'}”).",
+            accepted=list(WRITE_TYPES),
+        )
         response.headers["Accept-Post"] = ", ".join(WRITE_TYPES)
         return response
     limit = max_upload()
-    too_large = problem(413, "Too large",
-                        f"A register may be at most {limit} bytes.", limit=limit)
+    too_large = problem(413, "Too large", f"A register may be at most {limit} bytes.", limit=limit)
     if request.content_length is not None and request.content_length > limit:
         return too_large
     data = request.stream.read(limit + 1)
@@ -203,13 +227,25 @@ def invalid(result: writes.WriteResult, force: str) -> Response:
         graph = report.report if report else _refusal_report(result.register, result.reason)
         body: str | bytes = graph.serialize(format="turtle", encoding="utf-8")
     elif fmt is HTML:
-        body = render_template("register_invalid.html", force=force, title=title,
-                               detail=detail, report=report)
+        body = render_template(
+            "register_invalid.html", force=force, title=title, detail=detail, report=report
+        )
     else:
-        summary = report.as_dict() if report else {"conforms": False, "results": [
-            {"severity": "violation", "message": result.reason, "focus": result.register}]}
-        body = json.dumps({"status": 422, "title": title, "detail": detail, **summary},
-                          indent=2, ensure_ascii=False)
+        summary = (
+            report.as_dict()
+            if report
+            else {
+                "conforms": False,
+                "results": [
+                    {"severity": "violation", "message": result.reason, "focus": result.register}
+                ],
+            }
+        )
+        body = json.dumps(
+            {"status": 422, "title": title, "detail": detail, **summary},
+            indent=2,
+            ensure_ascii=False,
+        )
     response = Response(body, status=422, content_type=fmt.content_type)
     response.vary.add("Accept")
     return response
@@ -222,19 +258,26 @@ def written(result: writes.WriteResult, force: str) -> Response:
     summary = {
         "register": result.register,
         "outcome": result.status,
-        "version": None if version is None else {
-            "number": version.number, "iri": version.iri, "url": url,
+        "version": None
+        if version is None
+        else {
+            "number": version.number,
+            "iri": version.iri,
+            "url": url,
             "generated": version.generated.isoformat(),
         },
         "agreements": result.counts(),
-        "changes": [{"agreement": c.agreement, "title": c.title, "effect": c.effect,
-                     "kind": c.kind} for c in result.changes],
+        "changes": [
+            {"agreement": c.agreement, "title": c.title, "effect": c.effect, "kind": c.kind}
+            for c in result.changes
+        ],
         "warnings": [w.message for w in result.warnings],
     }
     fmt = _choose((JSON, HTML))
     if fmt is HTML:
-        body = render_template("register_written.html", force=force, result=result,
-                               summary=summary, url=url)
+        body = render_template(
+            "register_written.html", force=force, result=result, summary=summary, url=url
+        )
     else:
         body = json.dumps(summary, indent=2, ensure_ascii=False)
     status = 201 if result.status == "created" else 200
@@ -244,21 +287,32 @@ def written(result: writes.WriteResult, force: str) -> Response:
         if status == 201:
             response.headers["Location"] = url
         history = url_for("history.versions_list", force=force, _external=True)
-        response.headers["Link"] = (f'<{url}>; rel="latest-version", '
-                                    f'<{history}>; rel="version-history"')
+        response.headers["Link"] = (
+            f'<{url}>; rel="latest-version", <{history}>; rel="version-history"'
+        )
     response.vary.add("Accept")
     return response
 
 
 def _answer(result: writes.WriteResult, force: str, method: str, record: TokenRecord) -> Response:
-    current_app.logger.info("%s register %s by token %s: %s%s", method, force, record.id,
-                            result.status, f" ({result.reason})" if result.reason else "")
+    current_app.logger.info(
+        "%s register %s by token %s: %s%s",
+        method,
+        force,
+        record.id,
+        result.status,
+        f" ({result.reason})" if result.reason else "",
+    )
     if result.status == "unreadable":
         error = result.syntax_error
         assert error is not None
-        return problem(400, "The register cannot be read",
-                       f"Nothing was changed: {error.message}", line=error.line,
-                       column=error.column)
+        return problem(
+            400,
+            "The register cannot be read",
+            f"Nothing was changed: {error.message}",
+            line=error.line,
+            column=error.column,
+        )
     if result.status in ("invalid", "refused"):
         return invalid(result, force)
     return written(result, force)
@@ -291,8 +345,9 @@ def graph(force: str) -> Response:
         if isinstance(body, Response):
             return body
         data, media_type = body
-        result = writes.write(store, register, data, media_type, source=source,
-                              merge=request.method == "POST")
+        result = writes.write(
+            store, register, data, media_type, source=source, merge=request.method == "POST"
+        )
     except StoreError as error:
         return store_failed(error, force)
     return _answer(result, force, request.method, record)
@@ -302,22 +357,31 @@ def store_failed(error: StoreError, force: str) -> Response:
     """507, 503 or 500 for a write the store could not do: what happened, never a traceback."""
     if isinstance(error, StoreFull):
         current_app.logger.error("write to the register of %s failed: %s", force, error)
-        return problem(507, "The server's disk is full",
-                       "The register could not be stored because the server has run out of "
-                       "disk space. Nothing was changed: the previous version stands. Try "
-                       "again later.")
+        return problem(
+            507,
+            "The server's disk is full",
+            "The register could not be stored because the server has run out of "
+            "disk space. Nothing was changed: the previous version stands. Try "
+            "again later.",
+        )
     if isinstance(error, StoreUnavailable):
         current_app.logger.error("write to the register of %s failed: %s", force, error)
-        response = problem(503, "The store is unavailable",
-                           "The store cannot be reached, so the write was not done (or not "
-                           f"confirmed: see /registers/{force}/versions once the service is "
-                           "back). Try again later.")
+        response = problem(
+            503,
+            "The store is unavailable",
+            "The store cannot be reached, so the write was not done (or not "
+            f"confirmed: see /registers/{force}/versions once the service is "
+            "back). Try again later.",
+        )
         response.retry_after = 30
         return response
     current_app.logger.exception("write to the register of %s failed", force)
-    return problem(500, "The register could not be stored",
-                   f"The store failed during the write (see /registers/{force}/versions for "
-                   "whether it was stored). The problem has been logged; try again later.")
+    return problem(
+        500,
+        "The register could not be stored",
+        f"The store failed during the write (see /registers/{force}/versions for "
+        "whether it was stored). The problem has been logged; try again later.",
+    )
 
 
 def read(force: str) -> Response:
@@ -326,8 +390,11 @@ def read(force: str) -> Response:
     register = register_iri(force)
     if register not in store.graphs():
         return unknown_register(force)
-    fmt = conneg.negotiate(format_param=request.args.get("_format"),
-                           accept=request.headers.get("Accept"), offered=READ_FORMATS)
+    fmt = conneg.negotiate(
+        format_param=request.args.get("_format"),
+        accept=request.headers.get("Accept"),
+        offered=READ_FORMATS,
+    )
     if fmt is None:
         offered = ", ".join(f.media_type for f in READ_FORMATS)
         return problem(406, "No format you accept", f"This register is served as {offered}.")
@@ -336,10 +403,16 @@ def read(force: str) -> Response:
     if request.if_none_match.contains_weak(tag):
         response = Response(status=304)
     elif fmt is HTML:
-        response = Response(render_template("register_graph.html", force=force,
-                                            register=register, latest=latest,
-                                            formats=READ_FORMATS),
-                            content_type=fmt.content_type)
+        response = Response(
+            render_template(
+                "register_graph.html",
+                force=force,
+                register=register,
+                latest=latest,
+                formats=READ_FORMATS,
+            ),
+            content_type=fmt.content_type,
+        )
     else:
         content = store.graph_triples(register)
         bind_prefixes(content)
@@ -348,8 +421,9 @@ def read(force: str) -> Response:
     response.set_etag(tag, weak=True)
     response.vary.add("Accept")
     response.headers["Link"] = (
-        f'<{url_for("history.versions_list", force=force, _external=True)}>; '
+        f"<{url_for('history.versions_list', force=force, _external=True)}>; "
         f'rel="version-history", '
-        f'<{url_for("feeds.register_feed", force=force, _external=True)}>; '
-        f'rel="alternate"; type="application/atom+xml"')
+        f"<{url_for('feeds.register_feed', force=force, _external=True)}>; "
+        f'rel="alternate"; type="application/atom+xml"'
+    )
     return response

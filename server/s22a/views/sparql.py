@@ -3,8 +3,9 @@
 One URL, four answers: a query gets its results (negotiated by `format=` or Accept); no query
 gets the SPARQL 1.1 Service Description (Turtle by default), or the query page when the client
 asks for HTML; OPTIONS gets a CORS preflight answer. The protocol rules live in
-`sparql_protocol`, the limits in `query_limits`, federation in `federation`, caching in
-`sparql_cache`; this module wires them to HTTP.
+`s22a.sparql.protocol`, the limits in `s22a.sparql.pool` and `.remote`, federation in
+`.federation`, caching in `.cache`, the result formats in `s22a.web.conneg`; this module wires
+them to HTTP.
 """
 
 from __future__ import annotations
@@ -18,41 +19,40 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
-from .. import conneg, federation, sparql_service
-from ..conneg import Format
-from ..query_limits import (
+from s22a.sparql import federation
+from s22a.sparql import service as sparql_service
+from s22a.sparql.cache import dataset_token, etag, etag_matches
+from s22a.sparql.engine import QueryJob, QueryResult
+from s22a.sparql.errors import (
+    FederationError,
+    ProtocolError,
     QueryFailed,
-    QueryJob,
-    QueryResult,
     QuerySyntaxError,
+    QueryTextError,
     QueryUnavailable,
 )
-from ..sparql_cache import dataset_token, etag, etag_matches
-from ..sparql_examples import EXAMPLES, by_slug
-from ..sparql_html import results_table
-from ..sparql_protocol import (
-    GRAPH_FORMATS,
-    GRAPH_NTRIPLES,
-    MAX_REQUEST_BYTES,
-    RESULTS_JSON,
-    SOLUTION_FORMATS,
-    Parameters,
-    ProtocolError,
-    QueryRequest,
-    choose_formats,
-    parse_request,
-    wants_html,
-)
-from ..sparql_service import SparqlService
-from ..sparql_text import (
-    QueryTextError,
+from s22a.sparql.examples import EXAMPLES, by_slug
+from s22a.sparql.html import results_table
+from s22a.sparql.protocol import MAX_REQUEST_BYTES, Parameters, QueryRequest, parse_request
+from s22a.sparql.service import SparqlService
+from s22a.sparql.text import (
     dataset_clauses,
     has_service_keyword,
     is_update,
     is_volatile,
     might_use_service,
 )
-from ..store import Store, StoreError, get_store
+from s22a.store import Store, StoreError, get_store
+from s22a.web import conneg
+from s22a.web.conneg import (
+    GRAPH_FORMATS,
+    GRAPH_NTRIPLES,
+    RESULTS_JSON,
+    SOLUTION_FORMATS,
+    Format,
+    choose_formats,
+    wants_html,
+)
 
 bp = Blueprint("sparql", __name__)
 bp.record_once(lambda state: sparql_service.init_app(state.app))
@@ -200,7 +200,7 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     if result is None:
         try:
             result = _run(job, federated, store, token, service)
-        except (QueryFailed, federation.FederationError, QueryTextError) as error:
+        except (QueryFailed, FederationError, QueryTextError) as error:
             return _failure(error, job, service)
         if cacheable:
             service.cache.put(token, job, result)
@@ -257,7 +257,7 @@ def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Respons
     settings = service.settings
     if isinstance(error, QueryTextError):
         return _error(400, f"the query cannot be run here: {error}", query=job.query)
-    if isinstance(error, federation.FederationError):
+    if isinstance(error, FederationError):
         return _error(error.status, error.message, query=job.query)
     assert isinstance(error, QueryFailed)
     if isinstance(error, QuerySyntaxError):
@@ -281,8 +281,10 @@ def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Respons
     if isinstance(error, QueryUnavailable):
         current_app.logger.error("SPARQL query failed: %s", error.message)
         return _error(
-            503, f"the store is unavailable: {error.message}. Try again later.",
-            {"Retry-After": "30"}, query=job.query,
+            503,
+            f"the store is unavailable: {error.message}. Try again later.",
+            {"Retry-After": "30"},
+            query=job.query,
         )
     if error.status == 503:
         return _error(

@@ -1,0 +1,286 @@
+"""The record of every load attempt and accepted register version (PROV-O, in the meta graph).
+
+The records live in the store's metadata graph, so `/sparql` can query them:
+each accepted version is an ``s22a:RegisterVersion`` (``prov:Entity``) and each
+attempt an ``s22a:LoadAttempt`` (``prov:Activity``). Each listed agreement is a
+UKGovLD register item (``reg:RegisterItem``) with a ``reg:status``.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import XSD
+
+from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META
+from s22a.store import Store
+
+PREFIXES = """PREFIX s22a: <https://w3id.org/s22a/def/s22a#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+PREFIX reg: <http://purl.org/linked-data/registry#>
+PREFIX void: <http://rdfs.org/ns/void#>
+PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
+"""
+
+
+@dataclass(frozen=True)
+class Version:
+    """An accepted version of a register, as recorded in the meta graph."""
+
+    iri: str
+    register: str
+    number: int
+    generated: datetime
+    content_hash: str
+    triples: int
+    agreements: int
+    source: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+def now() -> Literal:
+    """The current time as an xsd:dateTime literal (UTC, microseconds)."""
+    return Literal(datetime.now(UTC).isoformat(timespec="microseconds"), datatype=XSD.dateTime)
+
+
+def _n3(value: object) -> str:
+    return (value if isinstance(value, URIRef | Literal) else Literal(value)).n3()
+
+
+def history(store: Store, register: str) -> list[Version]:
+    """Every accepted version of `register`, oldest first."""
+    rows = store.select(
+        PREFIXES
+        + f"""
+        SELECT ?version ?number ?time ?hash ?triples ?agreements ?source ?etag ?modified WHERE {{
+          GRAPH <{GRAPH_META}> {{
+            ?version a s22a:RegisterVersion ; dcterms:isVersionOf <{register}> ;
+                s22a:versionNumber ?number ; prov:generatedAtTime ?time ;
+                s22a:contentHash ?hash ; void:triples ?triples ; s22a:agreementCount ?agreements .
+            OPTIONAL {{ ?version prov:wasDerivedFrom ?source }}
+            OPTIONAL {{ ?version s22a:etag ?etag }}
+            OPTIONAL {{ ?version s22a:lastModified ?modified }}
+          }}
+        }} ORDER BY ?number"""
+    )
+    return [
+        Version(
+            iri=str(row["version"]),
+            register=register,
+            number=int(row["number"]),
+            generated=datetime.fromisoformat(str(row["time"])),
+            content_hash=str(row["hash"]),
+            triples=int(row["triples"]),
+            agreements=int(row["agreements"]),
+            source=str(row["source"]) if "source" in row else None,
+            etag=str(row["etag"]) if "etag" in row else None,
+            last_modified=str(row["modified"]) if "modified" in row else None,
+        )
+        for row in rows
+    ]
+
+
+def latest(store: Store, register: str) -> Version | None:
+    """The current (newest accepted) version of `register`, if any."""
+    versions = history(store, register)
+    return versions[-1] if versions else None
+
+
+def record_accepted(store: Store, register: str, **details: Any) -> str:
+    """Record a newly accepted version, its content and its register items; return its IRI.
+
+    `details` are `accepted_update`'s keywords. `content` is the register as N-Triples; it is
+    archived (gzip, base64) in the archive graph so that history survives later versions
+    without its triples joining the union. `withheld` maps agreements whose details are
+    withheld to the provision (s23E): their register items say so, so that they read as
+    withheld rather than as missing data.
+    """
+    version, update = accepted_update(store, register, **details)
+    store.update(update)
+    return version
+
+
+def accepted_update(
+    store: Store,
+    register: str,
+    *,
+    content: bytes,
+    source: str,
+    content_hash: str,
+    triples: int,
+    agreements: list[str],
+    warnings: int,
+    withheld: dict[str, str] | None = None,
+    etag: str | None = None,
+    last_modified: str | None = None,
+) -> tuple[str, str]:
+    """The IRI of the next version of `register` and the SPARQL update that records it
+    (see `record_accepted`), for a caller that runs it in the same transaction as the
+    replacement of the register's graph (`Store.replace_graph`'s ``then``)."""
+    withheld = withheld or {}
+    previous = latest(store, register)
+    number = previous.number + 1 if previous else 1
+    version = URIRef(f"{register}/version/{number}")
+    attempt = URIRef(f"{version}/load")
+    stamp = now()
+    optional = ""
+    if etag:
+        optional += f" ; s22a:etag {_n3(etag)}"
+    if last_modified:
+        optional += f" ; s22a:lastModified {_n3(last_modified)}"
+    item_iris = " ".join(f"<{register}/item/{a.rsplit('/', 1)[-1]}>" for a in agreements)
+    items = "\n".join(
+        f"<{register}/item/{a.rsplit('/', 1)[-1]}> a reg:RegisterItem ; reg:register <{register}> ;"
+        f" reg:definition [ reg:entity <{a}> ] ; reg:status reg:statusValid"
+        + (f" ; s22a:withheldUnder <{withheld[a]}>" if a in withheld else "")
+        + " ."
+        for a in agreements
+    )
+    source_term = URIRef(source) if "://" in source else Literal(source)
+    update = (
+        PREFIXES
+        + f"""
+        DELETE {{ GRAPH <{GRAPH_META}> {{ ?old reg:status reg:statusValid }} }}
+        INSERT {{ GRAPH <{GRAPH_META}> {{ ?old reg:status reg:statusSuperseded }} }}
+        WHERE {{ GRAPH <{GRAPH_META}> {{
+            ?old a s22a:RegisterVersion ; dcterms:isVersionOf <{register}> ;
+                 reg:status reg:statusValid }} }} ;
+        DELETE {{ GRAPH <{GRAPH_META}> {{ ?item reg:status reg:statusValid }} }}
+        INSERT {{ GRAPH <{GRAPH_META}> {{ ?item reg:status reg:statusRetired }} }}
+        WHERE {{ GRAPH <{GRAPH_META}> {{
+            ?item reg:register <{register}> ; reg:status reg:statusValid }} }} ;
+        DELETE {{ GRAPH <{GRAPH_META}> {{ ?item ?p ?o . ?def ?dp ?do }} }}
+        WHERE {{ GRAPH <{GRAPH_META}> {{
+            ?item a reg:RegisterItem ; reg:register <{register}> ; ?p ?o .
+            OPTIONAL {{ ?item reg:definition ?def . ?def ?dp ?do }}
+            VALUES ?item {{ {item_iris} }}
+        }} }} ;
+        INSERT DATA {{ GRAPH <{GRAPH_META}> {{
+          {version.n3()} a s22a:RegisterVersion, prov:Entity ;
+              dcterms:isVersionOf <{register}> ; s22a:versionNumber {number} ;
+              prov:generatedAtTime {stamp.n3()} ; prov:wasDerivedFrom {source_term.n3()} ;
+              s22a:contentHash {_n3(content_hash)} ; void:triples {triples} ;
+              s22a:agreementCount {len(agreements)} ; s22a:warningCount {warnings} ;
+              reg:status reg:statusValid {optional} .
+          {attempt.n3()} a s22a:LoadAttempt, prov:Activity ; s22a:register <{register}> ;
+              prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
+              s22a:outcome s22a:Accepted ; prov:generated {version.n3()} .
+          {items}
+        }} }} ;
+        INSERT DATA {{ GRAPH <{GRAPH_ARCHIVE}> {{
+          {version.n3()} s22a:snapshot {_snapshot(content).n3()} .
+        }} }}"""
+    )
+    return str(version), update
+
+
+def _snapshot(content: bytes) -> Literal:
+    return Literal(
+        base64.b64encode(gzip.compress(content, mtime=0)).decode("ascii"),
+        datatype=XSD.base64Binary,
+    )
+
+
+def snapshot(store: Store, version: str) -> Graph:
+    """The register as it stood in `version` (an rdflib Graph; empty if unknown)."""
+    rows = store.select(
+        f"SELECT ?data WHERE {{ GRAPH <{GRAPH_ARCHIVE}> {{ <{version}> "
+        f"<https://w3id.org/s22a/def/s22a#snapshot> ?data }} }}"
+    )
+    graph = Graph()
+    if rows:
+        content = gzip.decompress(base64.b64decode(str(rows[0]["data"])))
+        graph.parse(data=content, format="nt")
+    return graph
+
+
+@dataclass(frozen=True)
+class DatasetState:
+    """What validators and caches key on: a token that changes with every change of data."""
+
+    token: str
+    modified: datetime | None
+
+
+def dataset_state(store: Store) -> DatasetState:
+    """The dataset's state: changes whenever a register version is accepted or reference
+    data reloads; `modified` is when the newest register version was accepted."""
+    rows = store.select(
+        PREFIXES
+        + f"""SELECT ?n ?latest ?reference WHERE {{ GRAPH <{GRAPH_META}> {{
+              {{ SELECT (COUNT(?v) AS ?n) (MAX(?t) AS ?latest) WHERE {{
+                   ?v a s22a:RegisterVersion ; prov:generatedAtTime ?t }} }}
+              {{ SELECT (GROUP_CONCAT(?h) AS ?reference) WHERE {{
+                   ?graph s22a:contentHash ?h FILTER NOT EXISTS {{ ?graph a ?type }} }} }}
+            }} }}"""
+    )
+    row = rows[0] if rows else {}
+    reference = hashlib.sha256(str(row.get("reference", "")).encode()).hexdigest()[:12]
+    latest = row.get("latest")
+    modified = datetime.fromisoformat(str(latest)) if latest is not None else None
+    return DatasetState(f"{row.get('n', 0)}-{latest or ''}-{reference}", modified)
+
+
+def dataset_version(store: Store) -> str:
+    """A token that changes whenever the data changes (for ETags and caches)."""
+    return dataset_state(store).token
+
+
+def record_attempt(
+    store: Store,
+    register: str,
+    *,
+    source: str,
+    outcome: str,
+    reason: str | None = None,
+    violations: int | None = None,
+) -> None:
+    """Record a load attempt that did not produce a new version (unchanged or refused)."""
+    stamp = now()
+    attempt = URIRef(f"{register}/attempt/{uuid.uuid4().hex}")
+    source_term = URIRef(source) if "://" in source else Literal(source)
+    extra = ""
+    if reason:
+        extra += f" ; s22a:reason {_n3(reason)}"
+    if violations is not None:
+        extra += f" ; s22a:violationCount {violations}"
+    store.update(
+        PREFIXES
+        + f"""
+        INSERT DATA {{ GRAPH <{GRAPH_META}> {{
+          {attempt.n3()} a s22a:LoadAttempt, prov:Activity ; s22a:register <{register}> ;
+              prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
+              s22a:outcome s22a:{outcome} {extra} .
+        }} }}"""
+    )
+
+
+def attempts(store: Store, register: str) -> list[dict[str, str]]:
+    """Every load attempt for `register`, newest first, as outcome / time / reason."""
+    rows = store.select(
+        PREFIXES
+        + f"""
+        SELECT ?attempt ?outcome ?time ?reason WHERE {{ GRAPH <{GRAPH_META}> {{
+            ?attempt a s22a:LoadAttempt ; s22a:register <{register}> ;
+                     s22a:outcome ?outcome ; prov:startedAtTime ?time .
+            OPTIONAL {{ ?attempt s22a:reason ?reason }} }} }}
+        ORDER BY DESC(?time) DESC(STR(?attempt))"""
+    )
+    return [
+        {
+            "attempt": str(r["attempt"]),
+            "outcome": str(r["outcome"]).rsplit("#", 1)[-1],
+            "time": str(r["time"]),
+            "reason": str(r.get("reason", "")),
+        }
+        for r in rows
+    ]

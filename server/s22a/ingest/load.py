@@ -1,0 +1,111 @@
+"""Loading the catalogue: the reference data, then each register from its source, via the gate."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.namespace import DCTERMS
+
+from s22a import resources
+from s22a.history import versions
+from s22a.ingest.catalog import Source, catalog_hosts, read_catalog
+from s22a.ingest.gate import (
+    LoadOutcome,
+    accept_register,
+    content_hash,
+    refresh_reconciliation_report,
+    refuse,
+)
+from s22a.ingest.harvest import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Harvester, SourceError
+from s22a.namespaces import GRAPH_META, GRAPH_ONTOLOGY, GRAPH_RECONCILIATION, GRAPH_REFERENCE, S22A
+from s22a.store import Store
+
+
+def load_source(
+    store: Store, source: Source, harvester: Harvester, *, refresh_reconciliation: bool = True
+) -> LoadOutcome:
+    """Fetch, validate and (if valid and changed) store one register, recording the attempt."""
+    previous = versions.latest(store, source.register)
+    present = previous is not None and source.register in store.graphs()
+    try:
+        fetched = harvester.fetch(source, previous if present else None)
+    except SourceError as error:
+        return refuse(store, source.register, source.location, str(error))
+    if fetched.not_modified:
+        versions.record_attempt(store, source.register, source=source.location, outcome="Unchanged")
+        return LoadOutcome(source.register, "Unchanged", "not modified since the last harvest")
+    # A force may publish newer versions over HTTP: the catalogue's source replaces them only
+    # when it has itself changed since it was last taken.
+    taken = [v for v in versions.history(store, source.register) if v.source == source.location]
+    if present and taken and taken[-1].content_hash == content_hash(fetched.data):
+        return LoadOutcome(
+            source.register,
+            "Unchanged",
+            "the source has not changed since it was last loaded"
+            + ("" if taken[-1] == previous else "; a newer version was published over HTTP"),
+        )
+    return accept_register(
+        store,
+        source.register,
+        fetched.data,
+        name=fetched.name,
+        media_type=fetched.media_type,
+        source=source.location,
+        etag=fetched.etag,
+        last_modified=fetched.last_modified,
+        refresh_reconciliation=refresh_reconciliation,
+    )
+
+
+def load_reference(store: Store) -> bool:
+    """Load the ontology and reference data into their graphs if they changed; True if loaded."""
+    loaded = False
+    wanted = {
+        GRAPH_ONTOLOGY: [resources.ontology_path()],
+        GRAPH_REFERENCE: resources.reference_paths(),
+    }
+    for graph_iri, paths in wanted.items():
+        digest = content_hash(b"".join(p.read_bytes() for p in paths))
+        known = store.select(
+            f"SELECT ?h WHERE {{ GRAPH <{GRAPH_META}> {{ <{graph_iri}> "
+            f"<{S22A.contentHash}> ?h }} }}"
+        )
+        if known and str(known[0]["h"]) == digest and graph_iri in store.graphs():
+            continue
+        graph = Graph()
+        for path in paths:
+            graph.parse(path, format="turtle")
+        store.replace_graph(graph_iri, graph.serialize(format="nt", encoding="utf-8"))
+        store.update(
+            f"DELETE WHERE {{ GRAPH <{GRAPH_META}> {{ <{graph_iri}> <{S22A.contentHash}> ?h }} }} ;"
+            f"INSERT DATA {{ GRAPH <{GRAPH_META}> {{ <{graph_iri}> "
+            f'<{S22A.contentHash}> "{digest}" ; <{DCTERMS.modified}> '
+            f"{versions.now().n3()} }} }}"
+        )
+        loaded = True
+    return loaded
+
+
+def load_catalog(
+    store: Store,
+    catalog: str | Path | None = None,
+    *,
+    timeout: float = DEFAULT_TIMEOUT,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: Callable[[Source, LoadOutcome], None] | None = None,
+) -> list[LoadOutcome]:
+    """Load the reference data and every register in the catalogue; return each outcome."""
+    sources = read_catalog(catalog)
+    load_reference(store)
+    harvester = Harvester(catalog_hosts(sources), timeout=timeout, max_bytes=max_bytes)
+    outcomes = []
+    for source in sources:
+        outcome = load_source(store, source, harvester, refresh_reconciliation=False)
+        outcomes.append(outcome)
+        if progress is not None:
+            progress(source, outcome)
+    if any(o.outcome == "Accepted" for o in outcomes) or GRAPH_RECONCILIATION not in store.graphs():
+        refresh_reconciliation_report(store)
+    return outcomes

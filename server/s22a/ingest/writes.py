@@ -1,0 +1,169 @@
+"""Writes to a force's register: replace it, merge into it, retire it.
+
+The HTTP layer (`views.registers`) checks who is writing and how much; this
+module decides what happens to the data, and everything it stores passes the
+one gate (`gate.accept_register`): a write that cannot be read, is invalid,
+or describes another force's register changes nothing but the record of the
+attempt. Writes to one register are serialised (one lock per register), so a
+merge reads, validates and stores the same version and concurrent writers are
+never lost; writes to different registers run side by side.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+
+from rdflib import BNode, Graph
+
+from s22a.history import changes, versions
+from s22a.ingest import gate, parse, validation
+from s22a.namespaces import REGISTER
+from s22a.store import Store
+
+NAME_BY_MEDIA_TYPE = {
+    "text/turtle": "register.ttl",
+    "application/x-turtle": "register.ttl",
+    "application/n-triples": "register.nt",
+    "application/ld+json": "register.jsonld",
+    "application/rdf+xml": "register.rdf",
+}
+
+
+@dataclass
+class WriteResult:
+    """What a write did: its status, the version it made, and the agreements it changed."""
+
+    status: str  # created, updated, unchanged, unreadable, invalid, refused, retired
+    register: str
+    version: versions.Version | None = None
+    changes: list[changes.Change] = field(default_factory=list)
+    reason: str = ""
+    syntax_error: parse.RegisterUnreadable | None = None
+    validation: validation.ValidationResult | None = None
+    warnings: list[validation.Finding] = field(default_factory=list)
+
+    @property
+    def stored(self) -> bool:
+        """True when the write made a new version."""
+        return self.status in ("created", "updated", "retired")
+
+    def counts(self) -> dict[str, int]:
+        """How many agreements were added, changed and removed."""
+        effects = [c.effect for c in self.changes]
+        return {e: effects.count(e) for e in ("added", "changed", "removed")}
+
+
+_LOCKS: dict[str, threading.Lock] = {}
+_GUARD = threading.Lock()
+
+
+def _lock(register: str) -> threading.Lock:
+    with _GUARD:
+        return _LOCKS.setdefault(register, threading.Lock())
+
+
+def _refuse(store: Store, register: str, source: str, reason: str, **extra: object) -> WriteResult:
+    versions.record_attempt(store, register, source=source, outcome="Refused", reason=reason)
+    return WriteResult("refused", register, reason=reason, **extra)  # type: ignore[arg-type]
+
+
+def _foreign(graph: Graph, register: str) -> list[str]:
+    """Registers other than `register` that the data says something about."""
+    base = str(REGISTER)
+    return sorted(
+        {str(s) for s in graph.subjects() if str(s).startswith(base) and str(s) != register}
+    )
+
+
+def _parse(data: bytes, media_type: str) -> Graph:
+    name = NAME_BY_MEDIA_TYPE.get(media_type, "register")
+    return parse.parse_register(data, name, media_type)
+
+
+def write(
+    store: Store, register: str, data: bytes, media_type: str, *, source: str, merge: bool = False
+) -> WriteResult:
+    """Replace (PUT) or, with `merge`, add to (POST) `register`'s graph, through the gate."""
+    with _lock(register):
+        existed = register in store.graphs()
+        previous = versions.latest(store, register) if existed else None
+        try:
+            graph = _parse(data, media_type)
+        except parse.RegisterUnreadable as error:
+            result = _refuse(store, register, source, f"cannot be read: {error}")
+            result.status, result.syntax_error = "unreadable", error
+            return result
+        foreign = _foreign(graph, register)
+        if foreign:
+            return _refuse(
+                store,
+                register,
+                source,
+                f"the data describes {', '.join(foreign)}; a force may write only its own "
+                f"register, {register}",
+            )
+        payload, payload_type = data, media_type
+        if not merge and existed and changes.same_triples(graph, store.graph_triples(register)):
+            # The same register in other bytes (another format, order or blank node labels).
+            return WriteResult("unchanged", register, previous, reason="same triples as stored")
+        if merge and existed:
+            current = store.graph_triples(register)
+            if not any(isinstance(t, BNode) for triple in graph for t in triple) and all(
+                triple in current for triple in graph
+            ):
+                return WriteResult("unchanged", register, previous, reason="nothing new to add")
+            merged = Graph()
+            merged += current
+            merged += graph
+            graph = merged
+            payload = merged.serialize(format="nt", encoding="utf-8")
+            payload_type = "application/n-triples"
+        outcome = gate.accept_register(
+            store,
+            register,
+            payload,
+            name=NAME_BY_MEDIA_TYPE.get(payload_type, "register"),
+            source=source,
+            media_type=payload_type,
+        )
+        if outcome.outcome == "Unchanged":
+            return WriteResult("unchanged", register, previous, reason=outcome.reason)
+        if outcome.outcome == "Refused":
+            if outcome.findings:  # invalid: validate again for the full SHACL report
+                report = validation.validate_graph(graph, source=register)
+                return WriteResult("invalid", register, reason=outcome.reason, validation=report)
+            return WriteResult("refused", register, reason=outcome.reason)
+        version = versions.latest(store, register)
+        assert version is not None and version.iri == outcome.version, outcome
+        before = changes.snapshot(store, previous) if previous else Graph()
+        found = changes.agreement_changes(before, changes.snapshot(store, version))
+        warnings = [f for f in outcome.findings if f.severity == "warning"]
+        return WriteResult(
+            "updated" if existed else "created", register, version, found, warnings=warnings
+        )
+
+
+def retire(store: Store, register: str, *, source: str) -> WriteResult | None:
+    """Withdraw `register`: drop its graph, record a retiring version; None if it is not there."""
+    with _lock(register):
+        if register not in store.graphs():
+            return None
+        previous = versions.latest(store, register)
+        before = changes.snapshot(store, previous) if previous else store.graph_triples(register)
+        iri = versions.record_accepted(
+            store,
+            register,
+            content=b"",
+            source=source,
+            content_hash=gate.content_hash(b""),
+            triples=0,
+            agreements=[],
+            warnings=0,
+        )
+        changes.mark_retired(store, register, iri)
+        store.drop_graph(register)
+        version = versions.latest(store, register)
+    # As after any accepted version: the agreements it listed no longer count as confirmed.
+    gate.refresh_reconciliation_report(store)
+    return WriteResult("retired", register, version, changes.agreement_changes(before, Graph()))

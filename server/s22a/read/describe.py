@@ -1,0 +1,290 @@
+"""What the store says about one thing: its identity, its labels, its RDF graph, its page data.
+
+Every query reads the store through the `Store` interface. The register graphs, the reference
+graph and the ontology graph are the content; the meta and archive graphs (load records,
+snapshots) are left out of documents, and the reconciliation graph is read only for findings.
+RDF built here carries canonical IRIs (`https://w3id.org/s22a/...`) whatever server runs it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
+from rdflib.term import BNode, Node
+
+from s22a import namespaces as ns
+from s22a.namespaces import BASE, GRAPH_ARCHIVE, GRAPH_META, GRAPH_RECONCILIATION, S22A
+from s22a.store import Store
+
+# The kinds of thing named under /id/, and the class (or scheme) each is an instance of.
+TYPES: dict[str, str] = {
+    "agreement": "Collaboration agreement",
+    "force": "Police force",
+    "body": "Policing body or other body",
+    "group": "Party group",
+    "region": "Policing region",
+    "capability": "Capability",
+    "register": "Force register",
+    "scheme": "Concept scheme",
+}
+SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
+# Other IRIs the service mints under /id/ (register versions and items, findings): any path
+# of safe characters, a % only as a whole percent-encoding (RFC 3987 pct-encoded: the SPARQL
+# parser refuses any other). Only such paths are ever written into a query as an IRI.
+_CHAR = r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})"
+PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}$")
+
+PREFIXES = "\n".join(f"PREFIX {p}: <{n}>" for p, n in ns.PREFIXES.items()) + "\n"
+# Graphs whose triples are content (not load records, snapshots or findings).
+CONTENT = f"FILTER(?g NOT IN (<{GRAPH_META}>, <{GRAPH_ARCHIVE}>, <{GRAPH_RECONCILIATION}>))"
+REGISTERS_OR_REFERENCE = (
+    f'FILTER(?g = <{ns.GRAPH_REFERENCE}> || STRSTARTS(STR(?g), "{ns.REGISTER}"))'
+)
+LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
+
+# Acts whose sections agreements name as their legal basis (legislation.gov.uk ids).
+ACTS = {
+    "ukpga/1996/16": "Police Act 1996",
+    "ukpga/1997/50": "Police Act 1997",
+    "ukpga/2000/23": "Regulation of Investigatory Powers Act 2000",
+    "ukpga/2016/25": "Investigatory Powers Act 2016",
+}
+LEGISLATION_ID = "http://www.legislation.gov.uk/id/"
+
+
+def canonical(kind: str, slug: str) -> str:
+    """The canonical IRI of the thing of `kind` with `slug`."""
+    return f"{BASE}id/{kind}/{slug}"
+
+
+def kind_and_slug(iri: str) -> tuple[str, str] | None:
+    """(kind, slug) for a canonical thing IRI, None for anything else."""
+    if not iri.startswith(BASE + "id/"):
+        return None
+    kind, _, slug = iri[len(BASE) + 3 :].partition("/")
+    if kind in TYPES and SLUG.match(slug):
+        return kind, slug
+    return None
+
+
+def exists(store: Store, iri: str) -> bool:
+    """Whether any content graph describes `iri`."""
+    return store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} {CONTENT} }}")
+
+
+def exists_anywhere(store: Store, iri: str) -> bool:
+    """Whether any graph but the archive describes `iri` (load records and findings count)."""
+    return store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} FILTER(?g != <{GRAPH_ARCHIVE}>) }}")
+
+
+def slugs(store: Store, kind: str) -> list[str]:
+    """The slugs of every thing of `kind` the content graphs describe."""
+    prefix = f"{BASE}id/{kind}/"
+    rows = store.select(
+        f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {CONTENT} "
+        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{prefix}")) }}'
+    )
+    return sorted(str(r["s"])[len(prefix) :] for r in rows)
+
+
+def suggestions(store: Store, kind: str, slug: str, limit: int = 5) -> list[tuple[str, str]]:
+    """Things whose slug is close to `slug`, of `kind` first: (kind, slug) pairs."""
+    slug = slug.lower()[:120]
+    found: list[tuple[str, str]] = []
+    kinds = [kind] + [k for k in TYPES if k != kind] if kind in TYPES else list(TYPES)
+    for other in kinds:
+        known = slugs(store, other)
+        close = difflib.get_close_matches(slug, known, n=limit, cutoff=0.6)
+        close += [s for s in known if slug and len(slug) >= 3 and slug in s and s not in close]
+        found += [(other, s) for s in close]
+    return found[:limit]
+
+
+def legislation_label(iri: str) -> str | None:
+    """A readable name for a legislation.gov.uk id, e.g. 'Police Act 1996, section 22A'."""
+    if not iri.startswith(LEGISLATION_ID):
+        return None
+    parts = iri[len(LEGISLATION_ID) :].split("/")
+    act = ACTS.get("/".join(parts[:3]), " ".join(parts[:3]))
+    rest = " ".join(parts[3:])
+    return f"{act}, {rest}" if rest else act
+
+
+def legislation_page(iri: str) -> str:
+    """The legislation.gov.uk page for people that a legislation id names."""
+    return "https://www.legislation.gov.uk/" + iri[len(LEGISLATION_ID) :]
+
+
+def fallback_label(iri: str) -> str:
+    """A label made from the IRI when the store has none."""
+    named = legislation_label(iri)
+    if named:
+        return named
+    tail = re.split(r"[/#]", iri.rstrip("/"))[-1]
+    return tail.replace("-", " ").capitalize() if tail else iri
+
+
+def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
+    """The best label of each IRI: skos:prefLabel, else rdfs:label, else any dcterms:title."""
+    wanted = sorted({str(i) for i in iris if isinstance(i, str | URIRef) and "://" in str(i)})
+    best: dict[str, tuple[int, int, str]] = {}
+    for start in range(0, len(wanted), 200):
+        chunk = " ".join(f"<{i}>" for i in wanted[start : start + 200])
+        rows = store.select(
+            PREFIXES + f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} "
+            f"VALUES ?p {{ skos:prefLabel rdfs:label dcterms:title }} "
+            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN (<{GRAPH_META}>, <{GRAPH_ARCHIVE}>)) }}"
+        )
+        for row in rows:
+            o = row["o"]
+            rank = LABEL_PREDICATES.index(row["p"])  # type: ignore[arg-type]
+            english = 0 if isinstance(o, Literal) and o.language in ("en", None) else 1
+            key = (rank, english, str(o))
+            s = str(row["s"])
+            if s not in best or key < best[s]:
+                best[s] = key
+    return {i: best[i][2] if i in best else fallback_label(i) for i in wanted}
+
+
+# ---------------------------------------------------------------------------
+# RDF documents
+
+
+def cbd_query(iri: str, graphs: str = CONTENT) -> str:
+    """A CONSTRUCT of the concise bounded description of `iri` (blank nodes two deep)."""
+    return f"""CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH ?g {{
+        {{ BIND(<{iri}> AS ?s) <{iri}> ?p ?o }}
+        UNION {{ <{iri}> ?p1 ?s . FILTER(isBlank(?s)) ?s ?p ?o }}
+        UNION {{ <{iri}> ?p1 ?b . FILTER(isBlank(?b)) ?b ?p2 ?s . FILTER(isBlank(?s)) ?s ?p ?o }}
+      }} {graphs} }}"""
+
+
+def document_graph(store: Store, iri: str, graphs: str = CONTENT) -> Graph:
+    """The RDF about `iri`: what every content graph says of it, the links into it, labels."""
+    graph = store.construct(cbd_query(iri, graphs))
+    inbound = store.construct(
+        f"CONSTRUCT {{ ?s ?p <{iri}> }} WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} "
+        f"{graphs} FILTER(isIRI(?s)) }} LIMIT 2000"
+    )
+    graph += inbound
+    linked = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
+    linked |= {str(s) for s in inbound.subjects()}
+    linked.discard(iri)
+    graph += label_graph(store, linked)
+    ns.bind_prefixes(graph)
+    return graph
+
+
+def label_graph(store: Store, iris: Iterable[str]) -> Graph:
+    """rdfs:label triples for IRIs under the service's base, so RDF readers can name links."""
+    graph = Graph()
+    for iri, label in labels(store, (i for i in iris if i.startswith(BASE))).items():
+        graph.add((URIRef(iri), RDFS.label, Literal(label, lang="en")))
+    return graph
+
+
+# ---------------------------------------------------------------------------
+# What each graph says about a thing, for pages
+
+
+@dataclass
+class Said:
+    """What one graph says about a subject: predicate -> objects, and its blank nodes' content."""
+
+    graph: str
+    values: dict[str, list[Node]] = field(default_factory=lambda: defaultdict(list))
+    nodes: dict[str, dict[str, list[Node]]] = field(
+        default_factory=lambda: defaultdict(lambda: defaultdict(list))
+    )
+
+    def all(self, predicate: URIRef) -> list[Node]:
+        """Every object of `predicate`, sorted for stable pages."""
+        return sorted(self.values.get(str(predicate), []), key=str)
+
+    def one(self, predicate: URIRef) -> Node | None:
+        """One object of `predicate` (the least, for stable pages), or None."""
+        found = self.all(predicate)
+        return found[0] if found else None
+
+    def node(self, bnode: Node) -> dict[str, list[Node]]:
+        """The predicate -> objects map of one blank node."""
+        return self.nodes.get(str(bnode), {})
+
+
+NOT_ARCHIVE = f"FILTER(?g != <{GRAPH_ARCHIVE}>)"
+
+
+def statements(store: Store, iri: str, graphs: str = CONTENT) -> dict[str, Said]:
+    """What each content graph says about `iri`, by graph, blank nodes one level down."""
+    rows = store.select(
+        f"""SELECT ?g ?p ?o ?bp ?bo WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o
+              OPTIONAL {{ FILTER(isBlank(?o)) ?o ?bp ?bo }} }} {graphs} }}"""
+    )
+    said: dict[str, Said] = {}
+    seen: set[tuple[str, str, str]] = set()
+    for row in rows:
+        g = str(row["g"])
+        entry = said.setdefault(g, Said(g))
+        p, o = str(row["p"]), row["o"]
+        if (g, p, o.n3()) not in seen:
+            seen.add((g, p, o.n3()))
+            entry.values[p].append(o)
+        if isinstance(o, BNode) and "bp" in row:
+            entry.nodes[str(o)][str(row["bp"])].append(row["bo"])
+    return said
+
+
+def merged(said: dict[str, Said], predicate: URIRef) -> list[Node]:
+    """The objects of `predicate` in any graph, without repeats, sorted."""
+    return sorted({o for s in said.values() for o in s.values.get(str(predicate), [])}, key=str)
+
+
+def text(node: Node | None) -> str:
+    """A literal's lexical form (or an IRI's string); empty for None."""
+    return "" if node is None else str(node)
+
+
+def types_of(said: dict[str, Said]) -> list[str]:
+    """The rdf:type IRIs any graph gives."""
+    return [str(t) for t in merged(said, RDF.type)]
+
+
+def findings(store: Store, iri: str, about: URIRef = S22A.aboutAgreement) -> list[dict[str, Any]]:
+    """Reconciliation findings about `iri`: their types, descriptions and other subjects."""
+    rows = store.select(
+        PREFIXES
+        + f"""SELECT ?f ?type ?desc ?other ?status WHERE {{ GRAPH <{GRAPH_RECONCILIATION}> {{
+            ?f <{about}> <{iri}> ; a ?type ; dcterms:description ?desc .
+            OPTIONAL {{ ?f <{about}> ?other FILTER(?other != <{iri}>) }}
+            OPTIONAL {{ ?f s22a:confirmation ?status }} }} }}"""
+    )
+    found: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        entry = found.setdefault(
+            str(row["f"]),
+            {
+                "iri": str(row["f"]),
+                "types": set(),
+                "description": str(row["desc"]),
+                "others": set(),
+                "status": None,
+            },
+        )
+        entry["types"].add(str(row["type"]).rsplit("#", 1)[-1])
+        if "other" in row:
+            entry["others"].add(str(row["other"]))
+        if "status" in row:
+            entry["status"] = str(row["status"]).rsplit("#", 1)[-1]
+    return sorted(found.values(), key=lambda f: (sorted(f["types"]), f["description"]))
+
+
+def has_reconciliation(store: Store) -> bool:
+    """Whether the reconciliation graph holds any finding."""
+    return store.ask(f"ASK {{ GRAPH <{GRAPH_RECONCILIATION}> {{ ?s ?p ?o }} }}")

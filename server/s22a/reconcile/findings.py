@@ -1,0 +1,230 @@
+"""What reconciliation finds, as text for people and as RDF in its own graph (for `/sparql`)."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field, fields
+from datetime import UTC, datetime
+from decimal import Decimal
+from typing import Any, ClassVar
+from urllib.parse import quote
+
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, XSD
+from rdflib.term import Node
+
+from s22a import namespaces as ns
+from s22a.namespaces import S22A
+from s22a.store import Store
+
+ASPECTS = {"title": DCTERMS.title, "date": S22A.dateMade, "parties": S22A.party}
+FINDING = Namespace(ns.BASE + "id/reconciliation/")
+
+
+STATUS = {
+    "all": S22A.AllConfirmed,
+    "some": S22A.SomeConfirmed,
+    "publisher-only": S22A.PublisherOnly,
+}
+
+
+def slug(iri: str) -> str:
+    """The last segment of an IRI's path: the slug of an agreement, register, force or body."""
+    return iri.rstrip("/").rsplit("/", 1)[-1]
+
+
+def counted(count: int, noun: str, plural: str = "") -> str:
+    return f"{count} {noun if count == 1 else plural or noun + 's'}"
+
+
+def listing_text(items: list[str] | tuple[str, ...], limit: int = 99, lead: str = "") -> str:
+    return f" ({lead}{', '.join(items)})" if items and len(items) <= limit else ""
+
+
+def _rdf(predicate: URIRef, convert: Any = None) -> Any:
+    return field(metadata={"rdf": predicate, "convert": convert})  # strings become IRIs
+
+
+@dataclass(frozen=True, kw_only=True)
+class Finding:
+    """A reconciliation finding: what it is about, and the sentence that says it."""
+
+    KIND: ClassVar[str]  # the finding's IRI is /id/reconciliation/{KIND}/{slug of each KEY}
+    KEY: ClassVar[tuple[str, ...]] = ("agreement",)
+    TYPE: ClassVar[URIRef]
+    description: str
+
+    @property
+    def iri(self) -> URIRef:
+        """The finding's IRI, minted from what it is about: the same on every run."""
+        key = "/".join([self.KIND, *(slug(str(getattr(self, k))) for k in self.KEY)])
+        return FINDING[quote(key, safe="-._~/")]
+
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        """The finding in RDF: its type, its description and each field marked for RDF."""
+        yield self.iri, RDF.type, self.TYPE
+        yield self.iri, DCTERMS.description, Literal(self.description, lang="en")
+        for f in (f for f in fields(self) if "rdf" in f.metadata):
+            value = (f.metadata["convert"] or (lambda v: v))(getattr(self, f.name))
+            for item in value if isinstance(value, tuple) else () if value is None else (value,):
+                yield (
+                    self.iri,
+                    f.metadata["rdf"],
+                    (URIRef(item) if isinstance(item, str) else Literal(item)),
+                )
+
+
+@dataclass(frozen=True, kw_only=True)
+class PartyCoverage(Finding):
+    """A force named as a party: the agreements naming it, and those its own register lists."""
+
+    KIND, KEY, TYPE = "party", ("force",), S22A.PartyCoverage
+    force: str = _rdf(S22A.aboutForce)
+    register: str | None = _rdf(S22A.ownRegister)
+    named_in: tuple[str, ...] = _rdf(S22A.namedIn)
+    confirmed: tuple[str, ...] = _rdf(S22A.confirmedAgreement)
+    unconfirmed: tuple[str, ...] = _rdf(S22A.unconfirmedAgreement)  # all, if it has no register
+
+
+@dataclass(frozen=True, kw_only=True)
+class Discrepancy(Finding):
+    """One agreement that registers describe differently: its title, date or parties."""
+
+    KIND, KEY, TYPE = "discrepancy", ("agreement", "aspect"), S22A.Discrepancy
+    agreement: str = _rdf(S22A.aboutAgreement)
+    aspect: str = _rdf(S22A.differsIn, ASPECTS.get)  # "title", "date" or "parties"
+    values: tuple[tuple[str, tuple[str, ...]], ...]  # (register, what it says), by register
+
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        """The finding in RDF, with what each register says as a s22a:RegisterStatement."""
+        yield from super().triples()
+        for register, said in self.values:
+            statement = URIRef(f"{self.iri}/{quote(slug(register), safe='-._~')}")
+            yield self.iri, S22A.statement, statement
+            yield statement, RDF.type, S22A.RegisterStatement
+            yield statement, S22A.register, URIRef(register)
+            for value in said:
+                yield (
+                    (statement, S22A.statedParty, URIRef(value))
+                    if self.aspect == "parties"
+                    else (statement, S22A.statedValue, Literal(value))
+                )
+
+
+@dataclass(frozen=True, kw_only=True)
+class SplitListing(Finding):
+    """An agreement that some registers list as separate rows it covers, others as one."""
+
+    KIND, TYPE = "split", S22A.SplitListing
+    agreement: str = _rdf(S22A.aboutAgreement)
+    rows: tuple[str, ...] = _rdf(S22A.row)
+    listed_as_rows_by: tuple[str, ...] = _rdf(S22A.listedAsRowsBy)
+    listed_whole_by: tuple[str, ...] = _rdf(S22A.listedWholeBy)
+
+
+@dataclass(frozen=True, kw_only=True)
+class LikelyDuplicate(Finding):
+    """Two agreement IRIs whose titles are alike and whose parties largely coincide."""
+
+    KIND, KEY, TYPE = "duplicate", ("first", "second"), S22A.LikelyDuplicate
+    first: str = _rdf(S22A.aboutAgreement)
+    second: str = _rdf(S22A.aboutAgreement)
+    score: float = _rdf(S22A.similarity, lambda score: Decimal(f"{score:.2f}"))
+    shared_parties: tuple[str, ...]
+
+
+@dataclass(frozen=True, kw_only=True)
+class Confirmation(Finding):
+    """Which registers list an agreement, and whether every party force's register does."""
+
+    KIND, TYPE = "confirmation", S22A.AgreementConfirmation
+    agreement: str = _rdf(S22A.aboutAgreement)
+    status: str = _rdf(S22A.confirmation, STATUS.get)  # "all", "some" or "publisher-only"
+    confirmed_by: tuple[str, ...] = _rdf(S22A.confirmedBy)  # registers listing it or its rows
+    party_forces: tuple[str, ...] = _rdf(S22A.partyForce)
+    unlisted: tuple[str, ...] = _rdf(S22A.notConfirmedBy)  # their register does not list it
+    unpublished: tuple[str, ...] = _rdf(S22A.notConfirmedBy)  # they have no register
+
+
+@dataclass
+class Report:
+    """Everything reconciliation found, kind by kind."""
+
+    registers: list[str]
+    parties: list[PartyCoverage] = field(default_factory=list)
+    discrepancies: list[Discrepancy] = field(default_factory=list)
+    splits: list[SplitListing] = field(default_factory=list)
+    duplicates: list[LikelyDuplicate] = field(default_factory=list)
+    confirmations: list[Confirmation] = field(default_factory=list)
+
+    def text(self) -> str:
+        """The report for people: one sentence per finding, grouped by kind."""
+        lines = [
+            f"Reconciled {counted(len(self.registers), 'register')}: "
+            f"{', '.join(map(slug, self.registers)) or 'none'}"
+        ]
+        for heading, findings in [
+            (
+                "Forces named as parties that have published no register",
+                [p for p in self.parties if p.register is None],
+            ),
+            (
+                "Forces named as parties, against their own registers",
+                [p for p in self.parties if p.register],
+            ),
+            ("Agreements described differently by different registers", self.discrepancies),
+            ("Agreements listed as several rows by one register, as one by another", self.splits),
+            ("Likely duplicates under different IRIs", self.duplicates),
+            *(
+                (f"Confirmation: {status}", [c for c in self.confirmations if c.status == status])
+                for status in STATUS
+            ),
+        ]:
+            lines += [
+                "",
+                f"{heading} ({len(findings)})",
+                *([f"  {f.description}" for f in findings] or ["  none"]),
+            ]
+        return "\n".join(lines) + "\n"
+
+    def to_graph(self) -> Graph:
+        """The findings as RDF: one resource per finding, typed with the s22a finding classes."""
+        graph = Graph()
+        ns.bind_prefixes(graph)
+        for finding in [
+            *self.parties,
+            *self.discrepancies,
+            *self.splits,
+            *self.duplicates,
+            *self.confirmations,
+        ]:
+            graph += finding.triples()
+        return graph
+
+
+def store_report(store: Store, report: Report) -> bool:
+    """Atomically replace the reconciliation graph, and record when (so caches see it change).
+
+    A report the same as the stored one is not written again (most new versions of a register
+    change no finding, and rewriting the graph is most of the cost of a write); returns whether
+    it was written. The findings are IRIs, never blank nodes, so the sorted N-Triples of two
+    equal reports are equal, and their hash is recorded with the graph.
+    """
+    ntriples = report.to_graph().serialize(format="nt", encoding="utf-8")
+    digest = "sha256:" + hashlib.sha256(b"\n".join(sorted(ntriples.splitlines()))).hexdigest()
+    about = f"<{ns.GRAPH_RECONCILIATION}>"
+    stored = store.select(
+        f"SELECT ?h WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{S22A.contentHash}> ?h }} }}"
+    )
+    if stored and str(stored[0]["h"]) == digest and ns.GRAPH_RECONCILIATION in store.graphs():
+        return False
+    store.replace_graph(ns.GRAPH_RECONCILIATION, ntriples, "application/n-triples")
+    stamp = Literal(datetime.now(UTC).isoformat(timespec="microseconds"), datatype=XSD.dateTime)
+    store.update(
+        f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{DCTERMS.modified}> ?t }} }} ;"
+        f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{S22A.contentHash}> ?h }} }} ;"
+        f"INSERT DATA {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{DCTERMS.modified}> {stamp.n3()} ; "
+        f'<{S22A.contentHash}> "{digest}" }} }}'
+    )
+    return True

@@ -1,0 +1,29 @@
+"""The project's own RDF, parsed once per process: the ontology with the reference data (what
+a register is validated with, and where the names of forces come from), and the shapes."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from rdflib import Graph
+
+from s22a import resources
+
+
+@cache
+def context_graph() -> Graph:
+    """The ontology and reference data a register is validated with (loaded once)."""
+    graph = Graph()
+    graph.parse(resources.ontology_path(), format="turtle")
+    for path in resources.reference_paths():
+        graph.parse(path, format="turtle")
+    return graph
+
+
+@cache
+def shapes_graph() -> Graph:
+    """The SHACL shapes (loaded once)."""
+    graph = Graph()
+    for path in resources.shapes_paths():
+        graph.parse(path, format="turtle")
+    return graph

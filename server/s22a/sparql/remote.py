@@ -1,0 +1,95 @@
+"""Running `/sparql` queries on a remote store's own SPARQL endpoint, within the time limit and
+the size cap.
+
+The time limit is the socket timeout: the request is answered with a 503 in time, but the
+remote server may go on computing (SPARQL 1.1 Protocol has no cancel), so give that server its
+own limit too.
+"""
+
+from __future__ import annotations
+
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.client import HTTPException
+
+from s22a.namespaces import GRAPH_ARCHIVE
+from s22a.sparql.engine import QueryJob, QueryResult
+from s22a.sparql.errors import (
+    NotAcceptable,
+    QueryFailed,
+    QuerySyntaxError,
+    QueryTimeout,
+    QueryUnavailable,
+    ResultTooLarge,
+)
+from s22a.store import Store, is_staging
+
+_RESULT_TYPES = ("application/sparql-results", "text/csv", "text/tab-separated-values")
+
+
+class RemoteEngine:
+    """Runs queries on the SPARQL endpoint of a remote store (`Store.query_endpoint`)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        """Results over `max_bytes` bytes are refused."""
+        self.max_bytes = max_bytes
+        self._graphs: tuple[str, list[str]] | None = None
+
+    def _visible_graphs(self, store: Store, token: str) -> list[str]:
+        if self._graphs is None or self._graphs[0] != token:
+            graphs = [g for g in store.graphs() if g != GRAPH_ARCHIVE and not is_staging(g)]
+            self._graphs = (token, graphs)
+        return self._graphs[1]
+
+    def run(self, job: QueryJob, store: Store, token: str, deadline: float) -> QueryResult:
+        """POST the query to the server, giving up (503) at `deadline`."""
+        params = [("query", job.query)]
+        if job.dataset == "union":
+            graphs = self._visible_graphs(store, token)
+            params += [("default-graph-uri", g) for g in graphs]
+            params += [("named-graph-uri", g) for g in graphs]
+        elif job.dataset == "protocol":
+            params += [("default-graph-uri", g) for g in job.default or ("urn:s22a:no-graph",)]
+            params += [("named-graph-uri", g) for g in job.named]
+        accept = [t for t in (job.results_format, job.graph_format) if t]
+        accept = accept or ["application/sparql-results+json", "text/turtle"]
+        if store.query_endpoint is None:
+            raise QueryFailed("the store has no SPARQL endpoint of its own to send queries to")
+        request = urllib.request.Request(
+            store.query_endpoint,
+            data=urllib.parse.urlencode(params).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": ", ".join(accept),
+            },
+        )
+        timeout = max(deadline - time.monotonic(), 0.001)
+        try:
+            with urllib.request.urlopen(request, timeout=timeout) as response:
+                body = response.read(self.max_bytes + 1)
+                media_type = response.headers.get_content_type()
+        except urllib.error.HTTPError as error:
+            with error:
+                message = error.read(64 * 1024).decode("utf-8", "replace").strip()
+            if error.code == 400:
+                raise QuerySyntaxError(message) from None
+            failure = QueryUnavailable if error.code in (502, 503, 504) else QueryFailed
+            raise failure(f"the SPARQL server answered HTTP {error.code}: {message}") from None
+        except TimeoutError:
+            raise QueryTimeout("the query did not finish within the time limit") from None
+        except (OSError, HTTPException) as error:
+            reason = getattr(error, "reason", error)
+            if isinstance(reason, TimeoutError):
+                raise QueryTimeout("the query did not finish within the time limit") from None
+            raise QueryUnavailable(f"cannot reach the SPARQL server: {reason}") from None
+        kind = "solutions" if media_type.startswith(_RESULT_TYPES) else "graph"
+        if not job.results_format and not job.graph_format or media_type not in accept:
+            raise NotAcceptable(kind, kind)
+        if len(body) > self.max_bytes:
+            raise ResultTooLarge(f"the result is larger than {self.max_bytes} bytes", kind)
+        return QueryResult(kind, media_type, body)
+
+    def close(self) -> None:
+        """Nothing to release: each request had its own connection."""

@@ -1,0 +1,208 @@
+"""The `/sparql` service of one app: its settings, query engine, result cache and allow-list.
+
+Settings (app config, else the environment, else the default):
+
+* ``S22A_SPARQL_TIMEOUT`` (10): seconds a query may take, waiting for a worker and SERVICE
+  calls included, before it is stopped with a 503;
+* ``S22A_SPARQL_MAX_BYTES`` (50 MiB): the largest serialized result; larger ones get a 422;
+* ``S22A_SPARQL_WORKERS`` (the CPU count, 2 to 4): query worker processes of the embedded
+  store, so how many queries run at once;
+* ``S22A_SPARQL_SERVICE_TIMEOUT`` (5): seconds each SERVICE call may take;
+* ``S22A_SPARQL_CACHE_BYTES`` (64 MiB): memory for cached results (0 turns the cache off).
+
+The default dataset of `/sparql` is the union of every graph the service offers: the registers
+(each named by its register IRI), and the reference, ontology, meta and reconciliation graphs.
+The archive graph (base64 snapshots of past versions) is not offered at all.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, current_app
+from rdflib import BNode, Graph, Literal, Namespace, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS
+
+from s22a.ingest.catalog import read_catalog
+from s22a.namespaces import GRAPH_ARCHIVE, REGISTER
+from s22a.sparql import federation
+from s22a.sparql.cache import ResultCache
+from s22a.sparql.engine import Engine
+from s22a.sparql.pool import WorkerPool
+from s22a.sparql.remote import RemoteEngine
+from s22a.store import Store, is_staging
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+FORMATS = Namespace("http://www.w3.org/ns/formats/")
+RESULT_FORMATS = (
+    "SPARQL_Results_JSON",
+    "SPARQL_Results_XML",
+    "SPARQL_Results_CSV",
+    "SPARQL_Results_TSV",
+    "Turtle",
+    "N-Triples",
+    "RDF_XML",
+    "JSON-LD",
+)
+DEFAULT_GRAPH_NOTE = (
+    "The default graph is the union of every named graph offered here: each force's register "
+    "(named by its register IRI, https://w3id.org/s22a/id/register/{force}) and the reference, "
+    "ontology, meta (versions and load attempts) and reconciliation graphs. The archive graph of "
+    "past versions is not offered. default-graph-uri and named-graph-uri, or FROM and FROM "
+    "NAMED, select other datasets from these graphs."
+)
+EXTENSION = "s22a_sparql"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The limits and sizes of the SPARQL service."""
+
+    timeout: float = 10.0
+    max_bytes: int = 50 * 2**20
+    workers: int = 2
+    service_timeout: float = 5.0
+    cache_bytes: int = 64 * 2**20
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Settings:
+        """Read the S22A_SPARQL_* settings from app config, then the environment."""
+
+        def get(name: str, default: Any, kind: type) -> Any:
+            raw = config.get(name, os.environ.get(name))
+            if raw is None or raw == "":
+                return default
+            try:
+                return kind(raw)
+            except ValueError:
+                raise ValueError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
+
+        return cls(
+            timeout=get("S22A_SPARQL_TIMEOUT", cls.timeout, float),
+            max_bytes=get("S22A_SPARQL_MAX_BYTES", cls.max_bytes, int),
+            workers=get("S22A_SPARQL_WORKERS", min(4, max(2, os.cpu_count() or 2)), int),
+            service_timeout=get("S22A_SPARQL_SERVICE_TIMEOUT", cls.service_timeout, float),
+            cache_bytes=get("S22A_SPARQL_CACHE_BYTES", cls.cache_bytes, int),
+        )
+
+
+class SparqlService:
+    """What `/sparql` keeps between requests in one app: engine, cache, allow-list."""
+
+    def __init__(self, settings: Settings, catalog: str | None) -> None:
+        """Prepare the service; worker processes start on the first query."""
+        self.settings = settings
+        self.catalog = catalog
+        self.cache = ResultCache(settings.cache_bytes)
+        self.federation = federation.Settings(timeout=settings.service_timeout)
+        self._engine: Engine | None = None
+        self._allow: tuple[tuple[str, float], federation.AllowList] | None = None
+        self._lock = threading.Lock()
+
+    def engine(self, store: Store) -> Engine:
+        """The engine for `store`: HTTP for a remote store, a worker pool otherwise."""
+        with self._lock:
+            if self._engine is None:
+                if store.query_endpoint is not None:
+                    self._engine = RemoteEngine(self.settings.max_bytes)
+                else:
+                    self._engine = WorkerPool(self.settings.workers, self.settings.max_bytes)
+            return self._engine
+
+    def allow_list(self) -> federation.AllowList:
+        """The SERVICE allow-list, read from the catalogue (again when the file changes)."""
+        path = self.catalog or ""
+        try:
+            stamp = (path, Path(path).stat().st_mtime if path else 0.0)
+        except OSError:
+            stamp = (path, -1.0)
+        with self._lock:
+            if self._allow is None or self._allow[0] != stamp:
+                try:
+                    allow = federation.AllowList.from_sources(read_catalog(path or None))
+                except (OSError, ValueError):
+                    allow = federation.AllowList((), ())  # no catalogue: no federation
+                self._allow = (stamp, allow)
+            return self._allow[1]
+
+    def close(self) -> None:
+        """Stop the worker processes."""
+        with self._lock:
+            if self._engine is not None:
+                self._engine.close()
+                self._engine = None
+
+
+def init_app(app: Flask) -> None:
+    """Attach a (lazily started) SPARQL service to `app`."""
+    if EXTENSION not in app.extensions:
+        app.extensions[EXTENSION] = SparqlService(
+            Settings.from_config(app.config), app.config.get("S22A_CATALOG")
+        )
+
+
+def get_service() -> SparqlService:
+    """The current app's SPARQL service."""
+    init_app(current_app)
+    return current_app.extensions[EXTENSION]
+
+
+def shutdown(app: Flask) -> None:
+    """Stop `app`'s query workers (they also stop when the process exits)."""
+    service = app.extensions.get(EXTENSION)
+    if service is not None:
+        service.close()
+
+
+def offered_graphs(store: Store) -> list[str]:
+    """The named graphs `/sparql` offers: all but the archive and staging graphs."""
+    return [g for g in store.graphs() if g != GRAPH_ARCHIVE and not is_staging(g)]
+
+
+def service_description(endpoint: str, graphs: list[str], settings: Settings) -> Graph:
+    """The SPARQL 1.1 Service Description of the endpoint at `endpoint`."""
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("formats", FORMATS)
+    graph.bind("dcterms", DCTERMS)
+    service = URIRef(endpoint)
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, service))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))
+    graph.add((service, SD.feature, SD.BasicFederatedQuery))
+    for name in RESULT_FORMATS:
+        graph.add((service, SD.resultFormat, FORMATS[name]))
+    graph.add((service, DCTERMS.title, Literal("Section 22A Collaboration Register", lang="en")))
+    graph.add(
+        (
+            service,
+            RDFS.comment,
+            Literal(
+                "Read-only SPARQL 1.1 Query endpoint. Queries stop after "
+                f"{settings.timeout:g} s (503) and results over {settings.max_bytes} bytes are "
+                "refused (422). SERVICE reaches only the SPARQL endpoints and hosts listed in "
+                "the register catalogue (/catalog).",
+                lang="en",
+            ),
+        )
+    )
+    dataset = BNode()
+    default = BNode()
+    graph.add((service, SD.defaultDataset, dataset))
+    graph.add((dataset, RDF.type, SD.Dataset))
+    graph.add((dataset, SD.defaultGraph, default))
+    graph.add((default, RDF.type, SD.Graph))
+    graph.add((default, DCTERMS.description, Literal(DEFAULT_GRAPH_NOTE, lang="en")))
+    for name in graphs:
+        named = BNode()
+        graph.add((dataset, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, URIRef(name)))
+        if name.startswith(str(REGISTER)):
+            graph.add((named, RDFS.label, Literal(f"register {name.rsplit('/', 1)[-1]}")))
+    return graph

@@ -1,0 +1,166 @@
+"""A query worker: a child process that holds a copy of the dataset and runs SPARQL queries.
+
+Started by `s22a.sparql.pool.WorkerPool` as ``python -P worker.py`` (a script, so it
+imports only the standard library and pyoxigraph and starts in a fraction of a second). The
+parent talks to it over stdin/stdout with length-prefixed messages (`write_message`,
+`read_message`): a JSON header and a body of bytes. The parent enforces the time limit by
+killing this process; nothing here needs to cooperate, which is the point: pyoxigraph cannot
+cancel a running query, but a process can always be killed and its memory freed.
+
+Requests: ``{"op": "load", "path": ..., "token": ...}`` replaces the dataset by the N-Quads
+file at ``path`` (the archive graph is dropped); ``{"op": "query", ...}`` runs a query (see
+`run_query`). Replies: ``{"ok": true, ...}`` or ``{"ok": false, "error": kind, "message": ...}``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import struct
+import sys
+from typing import Any, BinaryIO
+
+import pyoxigraph as ox
+
+HEADER = struct.Struct("!II")  # JSON header length, body length
+ARCHIVE_GRAPH = "https://w3id.org/s22a/graph/archive"
+_NO_GRAPH = ox.NamedNode("urn:s22a:no-graph")  # names no graph: an empty default graph
+
+
+class ResultTooLarge(Exception):
+    """The serialized result passed the size cap."""
+
+
+def write_message(fd: int, header: dict[str, Any], body: bytes = b"") -> None:
+    """Write one message (a JSON header and a body) to file descriptor `fd`."""
+    data = json.dumps(header).encode("utf-8")
+    view = memoryview(HEADER.pack(len(data), len(body)) + data + body)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def read_exactly(fd: int, size: int) -> bytes:
+    """Read `size` bytes from `fd`; raise EOFError if it closes first."""
+    chunks = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            raise EOFError("the other end closed the pipe")
+        chunks.append(chunk)
+        size -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_message(fd: int) -> tuple[dict[str, Any], bytes]:
+    """Read one message from `fd` (blocking)."""
+    header_size, body_size = HEADER.unpack(read_exactly(fd, HEADER.size))
+    header = json.loads(read_exactly(fd, header_size))
+    return header, read_exactly(fd, body_size)
+
+
+class _CappedOutput:
+    """A write-only file that refuses to grow past `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise ResultTooLarge(f"the result is larger than {self.limit} bytes")
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts are kept in memory."""
+
+
+class Worker:
+    """The dataset copy and the query loop of one worker process."""
+
+    def __init__(self) -> None:
+        self.store = ox.Store()
+        self.token: str | None = None
+
+    def load(self, path: str, token: str) -> dict[str, Any]:
+        """Replace the dataset by the N-Quads file at `path`, without the archive graph."""
+        store = ox.Store()
+        store.load(path=path, format=ox.RdfFormat.N_QUADS)
+        store.remove_graph(ox.NamedNode(ARCHIVE_GRAPH))
+        self.store, self.token = store, token
+        return {"ok": True, "token": token}
+
+    def run_query(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """Run one query; reply with the engine's serialization of its result.
+
+        ``dataset`` is "union" (the whole copy: every graph's triples in the default graph,
+        every graph named), "query" (the query's own FROM clauses) or "protocol" (the
+        ``default`` and ``named`` IRI lists). ``results_format``/``graph_format`` are the
+        media types wanted for solutions/booleans and for graphs; null means "not acceptable".
+        """
+        if request.get("token") != self.token:
+            return {"ok": False, "error": "stale", "message": "dataset not loaded"}, b""
+        kwargs: dict[str, Any] = {}
+        if request["dataset"] == "union":
+            kwargs["use_default_graph_as_union"] = True
+        elif request["dataset"] == "protocol":
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default"]] or [_NO_GRAPH]
+            kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named"]]
+        try:
+            result = self.store.query(request["query"], **kwargs)
+        except SyntaxError as error:
+            return {"ok": False, "error": "syntax", "message": error.msg or str(error)}, b""
+        if isinstance(result, ox.QueryTriples):
+            kind, wanted = "graph", request.get("graph_format")
+            fmt = ox.RdfFormat.from_media_type(wanted) if wanted else None
+        else:
+            kind = "boolean" if isinstance(result, ox.QueryBoolean) else "solutions"
+            wanted = request.get("results_format")
+            fmt = ox.QueryResultsFormat.from_media_type(wanted) if wanted else None
+        if fmt is None:
+            return {"ok": False, "error": "not_acceptable", "kind": kind, "message": kind}, b""
+        output = _CappedOutput(int(request["max_bytes"]))
+        try:
+            result.serialize(output, format=fmt)
+        except ResultTooLarge as error:
+            return {"ok": False, "error": "too_large", "kind": kind, "message": str(error)}, b""
+        return {"ok": True, "kind": kind, "media_type": fmt.media_type}, b"".join(output.parts)
+
+    def handle(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
+        """Answer one request, turning engine failures into error replies."""
+        try:
+            if request["op"] == "load":
+                return self.load(request["path"], request["token"]), b""
+            if request["op"] == "query":
+                return self.run_query(request)
+            if request["op"] == "ping":
+                return {"ok": True, "pid": os.getpid()}, b""
+            return {"ok": False, "error": "engine", "message": f"unknown op {request['op']}"}, b""
+        except (OSError, RuntimeError, ValueError, TypeError) as error:
+            return {"ok": False, "error": "engine", "message": str(error)}, b""
+
+
+def main(stdin: BinaryIO | None = None) -> None:
+    """Serve requests from stdin until it closes."""
+    # Keep the protocol channel private: anything printed goes to stderr.
+    channel = os.dup(1)
+    os.dup2(2, 1)
+    source = (stdin or sys.stdin.buffer).fileno()
+    worker = Worker()
+    while True:
+        try:
+            request, _ = read_message(source)
+        except EOFError:
+            return
+        header, body = worker.handle(request)
+        try:
+            write_message(channel, header, body)
+        except BrokenPipeError:
+            return
+
+
+if __name__ == "__main__":
+    main()

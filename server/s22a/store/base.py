@@ -1,0 +1,251 @@
+"""The store interface (`Store`), its errors, and the helpers both backends share.
+
+Query dataset. Without ``default_graph``/``named_graphs`` a query's default graph is the UNION of
+all graphs and every named graph is visible to ``GRAPH``. The embedded store does this itself;
+a remote server must be configured to do it: ``oxigraph serve --union-default-graph`` or, for
+Fuseki, ``tdb2:unionDefaultGraph true``. (Oxigraph's union includes the unnamed default graph,
+Fuseki's does not: keep data, metadata included, in named graphs.) With either argument the
+SPARQL Protocol rules apply on both backends: the default graph is the merge of
+``default_graph`` (empty if not given) and ``GRAPH`` sees only ``named_graphs`` (none if not
+given).
+
+Atomic replacement. `Store.replace_graph` loads into a private staging graph named
+``<graph IRI without fragment>#s22a-staging-<unix time>-<uuid>`` (so relative IRIs resolve as
+against the graph IRI), then runs one ``MOVE GRAPH <staging> TO <graph>`` update, a single
+transaction in Oxigraph: readers, and a process killed at any moment, see the old graph or the
+new one, never a mix. (Not ``MOVE SILENT``: in Oxigraph 0.5 a silent MOVE from a missing
+graph empties the target.) An update given as ``then`` runs in that same transaction, so the
+record of a new version is stored with the graph or not at all. Staging graphs are hidden from
+`Store.graphs`, `Store.dump` and union-default-graph queries, and stale ones are dropped when a
+store is opened.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.term import BNode, Literal, Node, URIRef
+
+# Media types: replace_graph and query_serialized (graphs); query_serialized (solutions); dump.
+GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
+RESULT_MEDIA_TYPES = (
+    "application/sparql-results+json",
+    "application/sparql-results+xml",
+    "text/csv",
+    "text/tab-separated-values",
+)
+DATASET_MEDIA_TYPES = ("application/n-quads", "application/trig")
+
+Graphs = list[str] | None  # graph IRIs for a query's dataset; None: not given
+
+STAGING_MARK = "#s22a-staging-"
+_STAGING_RE = re.compile(re.escape(STAGING_MARK) + r"(\d+)-[0-9a-f]{32}$")
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+_DUMP_BATCH = 20_000
+
+
+class StoreError(Exception):
+    """Any failure of the store."""
+
+
+class StoreQueryError(StoreError, ValueError):
+    """A query or update the engine rejected; the message is the engine's."""
+
+
+class StoreDataError(StoreError, ValueError):
+    """RDF data given to `Store.replace_graph` could not be parsed."""
+
+
+class StoreUnavailable(StoreError, RuntimeError):
+    """The backend cannot be reached."""
+
+
+class StoreInUse(StoreUnavailable):
+    """An on-disk store is held by another process (RocksDB allows one writer per folder)."""
+
+
+class StoreFull(StoreError):
+    """A write failed because the disk is full; nothing was written."""
+
+
+def staging_name(graph: str) -> str:
+    """A fresh staging graph IRI for `graph`."""
+    return f"{graph.split('#', 1)[0]}{STAGING_MARK}{int(time.time())}-{uuid.uuid4().hex}"
+
+
+def is_staging(graph: str) -> bool:
+    """Whether `graph` names a staging graph."""
+    return STAGING_MARK in graph
+
+
+def staging_age(graph: str) -> float:
+    """Seconds since staging graph `graph` was created (infinite if the name has no time)."""
+    match = _STAGING_RE.search(graph)
+    return time.time() - int(match.group(1)) if match else float("inf")
+
+
+def check_graph_name(graph: str) -> str:
+    """Return `graph` if it is an absolute IRI usable as a graph name, else raise ValueError."""
+    try:
+        ox.NamedNode(graph)
+    except (ValueError, TypeError) as error:
+        raise ValueError(f"invalid graph IRI {graph!r}: {error}") from None
+    if is_staging(graph):
+        raise ValueError(f"{graph!r} is a staging graph name")
+    return graph
+
+
+def graph_format(media_type: str) -> ox.RdfFormat:
+    """The RDF triple format for `media_type` (Turtle, N-Triples or RDF/XML)."""
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None or fmt.media_type not in GRAPH_MEDIA_TYPES:
+        raise ValueError(f"unsupported RDF media type {media_type!r}; use {GRAPH_MEDIA_TYPES}")
+    return fmt
+
+
+def dataset_format(media_type: str) -> ox.RdfFormat:
+    """The RDF dataset format for `media_type` (N-Quads or TriG)."""
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None or fmt.media_type not in DATASET_MEDIA_TYPES:
+        raise ValueError(
+            f"unsupported dataset media type {media_type!r}; use {DATASET_MEDIA_TYPES}"
+        )
+    return fmt
+
+
+def output_formats(media_type: str) -> tuple[ox.QueryResultsFormat, ox.RdfFormat]:
+    """Formats for solutions and for graphs; the one `media_type` names, a default for the other."""
+    results = ox.QueryResultsFormat.from_media_type(media_type)
+    graph = ox.RdfFormat.from_media_type(media_type)
+    if graph is not None and graph.media_type not in GRAPH_MEDIA_TYPES:
+        graph = None
+    if results is None and graph is None:
+        known = RESULT_MEDIA_TYPES + GRAPH_MEDIA_TYPES
+        raise ValueError(f"unsupported query result media type {media_type!r}; use {known}")
+    return results or ox.QueryResultsFormat.JSON, graph or ox.RdfFormat.TURTLE
+
+
+def make_literal(value: str, datatype: str | None = None, lang: str | None = None) -> Literal:
+    """An rdflib Literal; xsd:string literals become plain literals, as rdflib parsers make them."""
+    if lang:
+        return Literal(value, lang=lang)
+    if datatype is None or datatype == _XSD_STRING:
+        return Literal(value)
+    return Literal(value, datatype=URIRef(datatype))
+
+
+def from_oxigraph(term: Any) -> Node:
+    """Convert a pyoxigraph term to the rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        return make_literal(term.value, term.datatype.value, term.language)
+    raise StoreError(f"unsupported RDF term {term!r}")
+
+
+def serialize_quads(quads: Iterable[ox.Quad], fmt: ox.RdfFormat) -> Iterator[bytes]:
+    """Serialize `quads`, minus those in staging graphs, in chunks of `fmt` (N-Quads or TriG)."""
+    batch: list[ox.Quad] = []
+    for quad in quads:
+        graph = quad.graph_name
+        if isinstance(graph, ox.NamedNode) and is_staging(graph.value):
+            continue
+        batch.append(quad)
+        if len(batch) >= _DUMP_BATCH:
+            yield ox.serialize(batch, format=fmt)
+            batch = []
+    if batch:
+        yield ox.serialize(batch, format=fmt)
+
+
+class Store(ABC):
+    """An RDF dataset of named graphs, queried with SPARQL."""
+
+    #: The SPARQL 1.1 Query endpoint of a remote store, where `/sparql` sends queries
+    #: itself; None for an embedded store, whose queries run in worker processes.
+    query_endpoint: str | None = None
+
+    @abstractmethod
+    def replace_graph(
+        self,
+        graph: str,
+        data: bytes,
+        media_type: str = "application/n-triples",
+        then: Callable[[int], str] | None = None,
+    ) -> int:
+        """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
+
+        `then`, given the triple count, returns a SPARQL update to run in the same
+        transaction as the replacement.
+        """
+
+    @abstractmethod
+    def drop_graph(self, graph: str) -> None:
+        """Remove named graph `graph` (no error if it does not exist)."""
+
+    @abstractmethod
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted, staging graphs excluded."""
+
+    @abstractmethod
+    def select(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> list[dict[str, Node]]:
+        """Run a SELECT query; rows map bound variable names to rdflib terms."""
+
+    @abstractmethod
+    def ask(self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None) -> bool:
+        """Run an ASK query."""
+
+    @abstractmethod
+    def construct(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> rdflib.Graph:
+        """Run a CONSTRUCT or DESCRIBE query."""
+
+    @abstractmethod
+    def query_serialized(
+        self,
+        query: str,
+        media_type: str,
+        *,
+        default_graph: Graphs = None,
+        named_graphs: Graphs = None,
+    ) -> tuple[bytes, str]:
+        """Run any query; return the engine's serialization and its Content-Type.
+
+        `media_type` picks the format for the query's kind of result (solutions/boolean or
+        graph); for the other kind the default is used (SPARQL JSON, Turtle). Media types
+        neither kind supports raise ValueError before the query runs.
+        """
+
+    @abstractmethod
+    def update(self, update: str) -> None:
+        """Run a SPARQL 1.1 Update."""
+
+    @abstractmethod
+    def graph_triples(self, graph: str) -> rdflib.Graph:
+        """The triples of named graph `graph` (empty if it does not exist)."""
+
+    @abstractmethod
+    def dump(self, media_type: str = "application/n-quads") -> Iterator[bytes]:
+        """Stream the whole dataset, staging graphs excluded, as N-Quads or TriG chunks."""
+
+    @abstractmethod
+    def close(self) -> None:
+        """Release the backend; the store cannot be used afterwards."""
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()

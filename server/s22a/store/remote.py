@@ -1,0 +1,323 @@
+"""`RemoteStore`: the `Store` interface over a SPARQL 1.1 server, over HTTP.
+
+The server needs SPARQL 1.1 Query, Update and Graph Store Protocol endpoints, and must expose
+the union of its graphs as the default graph of queries (``oxigraph serve
+--union-default-graph``; Fuseki ``tdb2:unionDefaultGraph true``). Uses only `urllib.request`:
+one connection per request, queries POSTed form-encoded, SPARQL JSON results read with `json`
+and N-Triples/N-Quads with pyoxigraph's parser.
+
+While a client (this one or another) replaces a graph, its staging graph exists on the server;
+then a query without an explicit dataset is sent with the visible named graphs as its dataset
+(which leaves out the server's unnamed default graph). This costs one extra request per such query
+(listing the graphs), and a replacement starting between that request and the query can still be
+seen half-loaded: the remote store is consistent per graph, and across graphs only best-effort.
+"""
+
+from __future__ import annotations
+
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+import weakref
+from collections.abc import Callable, Iterator
+from contextlib import suppress
+from http.client import HTTPException, HTTPResponse
+from typing import Any
+
+import pyoxigraph as ox
+import rdflib
+from rdflib.term import BNode, Node, URIRef
+
+from s22a.store.base import (
+    Graphs,
+    Store,
+    StoreDataError,
+    StoreError,
+    StoreQueryError,
+    StoreUnavailable,
+    check_graph_name,
+    dataset_format,
+    from_oxigraph,
+    graph_format,
+    is_staging,
+    make_literal,
+    output_formats,
+    serialize_quads,
+    staging_age,
+    staging_name,
+)
+
+_JSON = "application/sparql-results+json"
+_NTRIPLES = "application/n-triples"
+_EMPTY_GRAPH = "urn:s22a:no-graph"  # names no graph: an explicit, empty dataset
+_LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+
+
+def _from_json(term: dict[str, Any]) -> Node:
+    kind = term.get("type")
+    if kind == "uri":
+        return URIRef(term["value"])
+    if kind == "bnode":
+        return BNode(term["value"])
+    if kind in ("literal", "typed-literal"):
+        return make_literal(term["value"], term.get("datatype"), term.get("xml:lang"))
+    raise StoreError(f"unsupported RDF term in query results: {term!r}")
+
+
+class RemoteStore(Store):
+    """A SPARQL 1.1 server: Query at ``{base_url}/query``, Update at ``{base_url}/update``,
+    Graph Store Protocol at ``{base_url}/store``, unless the URLs are given explicitly."""
+
+    def __init__(
+        self,
+        base_url: str | None = None,
+        timeout: float = 30,
+        *,
+        query_url: str | None = None,
+        update_url: str | None = None,
+        store_url: str | None = None,
+        staging_max_age: float = 3600,
+    ) -> None:
+        """Connect, check the union default graph, and drop staging graphs older than
+        `staging_max_age` seconds (younger ones may belong to a client still loading)."""
+        base = (base_url or "").rstrip("/")
+        self.query_url = query_url or (base and f"{base}/query")
+        self.update_url = update_url or (base and f"{base}/update")
+        self.store_url = store_url or (base and f"{base}/store")
+        urls = (self.query_url, self.update_url, self.store_url)
+        if not all(url.startswith(("http://", "https://")) for url in urls):
+            raise ValueError("give an http(s) base_url, or query_url, update_url and store_url")
+        self.query_endpoint = self.query_url
+        self.timeout = timeout
+        self._closed = False
+        names = self._graph_names()
+        for name in names:
+            if is_staging(name) and staging_age(name) >= staging_max_age:
+                self.update(f"DROP SILENT GRAPH <{name}>")
+        visible = [n for n in names if not is_staging(n)]
+        if (
+            visible
+            and not self.ask("ASK { ?s ?p ?o }")
+            and self.ask("ASK { GRAPH ?g { ?s ?p ?o } }", named_graphs=visible)
+        ):
+            raise StoreError(
+                f"{self.query_url} does not query the union of its graphs by default; "
+                "run oxigraph with --union-default-graph (Fuseki: tdb2:unionDefaultGraph)"
+            )
+
+    def __repr__(self) -> str:
+        return f"RemoteStore(query_url={self.query_url!r})"
+
+    # -- HTTP ---------------------------------------------------------------------------------
+
+    def _open(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        bad_input: type[StoreError] = StoreQueryError,
+    ) -> HTTPResponse:
+        if self._closed:
+            raise StoreError("the store is closed")
+        request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+        try:
+            return urllib.request.urlopen(request, timeout=self.timeout)
+        except urllib.error.HTTPError as error:
+            with error:
+                message = error.read().decode("utf-8", "replace").strip() or str(error.reason)
+            if error.code in (400, 406, 415):
+                raise bad_input(message) from None
+            cls = StoreUnavailable if error.code in (502, 503, 504) else StoreError
+            raise cls(f"{method} {url}: HTTP {error.code}: {message}") from None
+        except (OSError, HTTPException) as error:  # refused, unresolvable, timed out...
+            reason = getattr(error, "reason", error)
+            raise StoreUnavailable(f"cannot reach {url}: {reason}") from None
+
+    def _fetch(
+        self,
+        method: str,
+        url: str,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
+        bad_input: type[StoreError] = StoreQueryError,
+    ) -> tuple[bytes, str]:
+        with self._open(method, url, body, headers, bad_input) as response:
+            try:
+                return response.read(), response.headers.get("Content-Type", "")
+            except (OSError, HTTPException) as error:
+                raise StoreUnavailable(f"reading from {url}: {error}") from None
+
+    def _post_query(
+        self,
+        query: str,
+        accept: str,
+        default_graph: Graphs,
+        named_graphs: Graphs,
+    ) -> tuple[bytes, str]:
+        if default_graph is None and named_graphs is None:
+            names = self._graph_names()
+            if any(is_staging(n) for n in names):  # someone is loading: hide the staging graph
+                default_graph = named_graphs = [n for n in names if not is_staging(n)]
+        return self._raw_query(query, accept, default_graph, named_graphs)
+
+    def _raw_query(
+        self,
+        query: str,
+        accept: str,
+        default_graph: Graphs,
+        named_graphs: Graphs,
+    ) -> tuple[bytes, str]:
+        params = [("query", query)]
+        if default_graph is not None or named_graphs is not None:
+            defaults, named = list(default_graph or ()), list(named_graphs or ())
+            params += [("default-graph-uri", g) for g in defaults or [_EMPTY_GRAPH]]
+            params += [("named-graph-uri", g) for g in named]
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
+        body = urllib.parse.urlencode(params).encode()
+        return self._fetch("POST", self.query_url, body, headers)
+
+    def _results(self, query: str, default_graph: Graphs, named_graphs: Graphs) -> dict[str, Any]:
+        accept = f"{_JSON}, {_NTRIPLES};q=0.1"
+        body, content_type = self._post_query(query, accept, default_graph, named_graphs)
+        if not content_type.startswith(_JSON):
+            return {}
+        return json.loads(body)
+
+    def _graph_names(self) -> list[str]:
+        body, _ = self._raw_query(_LIST_GRAPHS, _JSON, None, None)
+        rows = json.loads(body)["results"]["bindings"]
+        return [row["g"]["value"] for row in rows if row["g"]["type"] == "uri"]
+
+    def _graph_url(self, graph: str) -> str:
+        separator = "&" if "?" in self.store_url else "?"
+        return f"{self.store_url}{separator}graph={urllib.parse.quote(graph, safe='')}"
+
+    @staticmethod
+    def _triples(data: bytes, graph: rdflib.Graph) -> rdflib.Graph:
+        try:
+            for t in ox.parse(data, format=ox.RdfFormat.N_TRIPLES):
+                graph.add(
+                    (from_oxigraph(t.subject), from_oxigraph(t.predicate), from_oxigraph(t.object))
+                )
+        except SyntaxError as error:
+            raise StoreError(f"unreadable N-Triples from the server: {error}") from None
+        return graph
+
+    # -- Store --------------------------------------------------------------------------------
+
+    def replace_graph(
+        self,
+        graph: str,
+        data: bytes,
+        media_type: str = "application/n-triples",
+        then: Callable[[int], str] | None = None,
+    ) -> int:
+        """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
+
+        The MOVE and `then`'s update are one update request, one transaction on the server.
+        """
+        check_graph_name(graph)
+        fmt = graph_format(media_type)
+        staging = staging_name(graph)
+        headers = {"Content-Type": fmt.media_type}
+        try:
+            self._fetch("PUT", self._graph_url(staging), data, headers, StoreDataError)
+            rows = self.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", default_graph=[staging])
+            count = int(rows[0]["n"])  # type: ignore[call-overload]
+            move = f"MOVE GRAPH <{staging}> TO <{graph}>"
+            # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
+            self.update(f"{then(count)} ;\n{move}" if then is not None else move)
+        except BaseException:
+            with suppress(Exception):
+                self.update(f"DROP SILENT GRAPH <{staging}>")
+            raise
+        return count
+
+    def drop_graph(self, graph: str) -> None:
+        """Remove named graph `graph` (no error if it does not exist)."""
+        check_graph_name(graph)
+        self.update(f"DROP SILENT GRAPH <{graph}>")
+
+    def graphs(self) -> list[str]:
+        """The IRIs of the named graphs, sorted, staging graphs excluded."""
+        return sorted(n for n in self._graph_names() if not is_staging(n))
+
+    def select(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> list[dict[str, Node]]:
+        """Run a SELECT query; rows map bound variable names to rdflib terms."""
+        doc = self._results(query, default_graph, named_graphs)
+        if "results" not in doc:
+            raise StoreQueryError("expected a SELECT query")
+        return [
+            {name: _from_json(term) for name, term in row.items()}
+            for row in doc["results"]["bindings"]
+        ]
+
+    def ask(self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None) -> bool:
+        """Run an ASK query."""
+        doc = self._results(query, default_graph, named_graphs)
+        if "boolean" not in doc:
+            raise StoreQueryError("expected an ASK query")
+        return bool(doc["boolean"])
+
+    def construct(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> rdflib.Graph:
+        """Run a CONSTRUCT or DESCRIBE query."""
+        accept = f"{_NTRIPLES}, {_JSON};q=0.1"
+        body, content_type = self._post_query(query, accept, default_graph, named_graphs)
+        if not content_type.startswith(_NTRIPLES):
+            raise StoreQueryError("expected a CONSTRUCT or DESCRIBE query")
+        return self._triples(body, rdflib.Graph())
+
+    def query_serialized(
+        self,
+        query: str,
+        media_type: str,
+        *,
+        default_graph: Graphs = None,
+        named_graphs: Graphs = None,
+    ) -> tuple[bytes, str]:
+        """Run any query; return the server's serialization and its Content-Type."""
+        results_format, graph_format_ = output_formats(media_type)
+        accept = f"{results_format.media_type}, {graph_format_.media_type}"
+        return self._post_query(query, accept, default_graph, named_graphs)
+
+    def update(self, update: str) -> None:
+        """Run a SPARQL 1.1 Update."""
+        headers = {"Content-Type": "application/sparql-update"}
+        self._fetch("POST", self.update_url, update.encode(), headers)
+
+    def graph_triples(self, graph: str) -> rdflib.Graph:
+        """The triples of named graph `graph` (empty if it does not exist)."""
+        check_graph_name(graph)
+        query = "CONSTRUCT WHERE { ?s ?p ?o }"
+        body, _ = self._raw_query(query, _NTRIPLES, [graph], [])
+        return self._triples(body, rdflib.Graph(identifier=URIRef(graph)))
+
+    def dump(self, media_type: str = "application/n-quads") -> Iterator[bytes]:
+        """Stream the whole dataset, staging graphs excluded, as N-Quads or TriG chunks."""
+        fmt = dataset_format(media_type)
+        url = self.store_url
+        response = self._open("GET", url, headers={"Accept": "application/n-quads"})
+
+        def chunks() -> Iterator[bytes]:
+            with response:
+                try:
+                    quads = ox.parse(response, format=ox.RdfFormat.N_QUADS)
+                    yield from serialize_quads(quads, fmt)
+                except SyntaxError as error:
+                    raise StoreError(f"unreadable N-Quads from {url}: {error}") from None
+                except (OSError, HTTPException) as error:
+                    raise StoreUnavailable(f"reading from {url}: {error}") from None
+
+        generator = chunks()
+        weakref.finalize(generator, response.close)  # also when it is never iterated
+        return generator
+
+    def close(self) -> None:
+        """Forget the server (each request had its own connection)."""
+        self._closed = True

@@ -1,0 +1,147 @@
+"""Jinja filters and globals the templates share: local links, dates, money, short names."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import Blueprint, request, url_for
+from markupsafe import Markup, escape
+
+from s22a import __version__
+from s22a.namespaces import BASE, PREFIXES
+from s22a.read.describe import TYPES, fallback_label, legislation_label, legislation_page
+from s22a.web import http
+
+MONTHS = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+CURRENCIES = {"GBP": "£", "EUR": "€", "USD": "$"}
+_CURIE = re.compile(r"\b(agreement|force|body|register|capability|region):([a-z0-9][a-z0-9-]*)")
+_DATE = re.compile(r"^(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?$")
+
+
+def date_text(value: str | None) -> str:
+    """A date at its own precision, for people: '2022-02' -> 'February 2022'."""
+    if not value:
+        return ""
+    match = _DATE.match(str(value))
+    if not match:
+        return str(value)
+    year, month, day = match.groups()
+    if month and 1 <= int(month) <= 12:
+        name = MONTHS[int(month) - 1]
+        return f"{int(day)} {name} {year}" if day else f"{name} {year}"
+    return year
+
+
+def money(value: str, currency: str = "GBP") -> str:
+    """An amount with its currency symbol and thousands separators: '£18,300,000'."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return f"{value} {currency}".strip()
+    text = f"{number:,.0f}" if number == int(number) else f"{number:,.2f}"
+    symbol = CURRENCIES.get(currency)
+    return f"{symbol}{text}" if symbol else f"{text} {currency}"
+
+
+def local_url(iri: str) -> str:
+    """Where a link to `iri` should go: this server for ours, legislation.gov.uk for Acts."""
+    if legislation_label(iri):
+        return legislation_page(iri)
+    return http.local(iri)
+
+
+def name_of(iri: str, labels: dict[str, str] | None = None) -> str:
+    """The label of `iri` from `labels`, else one made from the IRI."""
+    return (labels or {}).get(iri) or fallback_label(iri)
+
+
+def curie(iri: str) -> str:
+    """A prefixed name for `iri` when a project prefix fits, else the IRI."""
+    best = ""
+    for prefix, namespace in PREFIXES.items():
+        if iri.startswith(str(namespace)) and len(str(namespace)) > len(best):
+            best, short = str(namespace), f"{prefix}:{iri[len(str(namespace)) :]}"
+    return short if best else iri
+
+
+def local_name(iri: str) -> str:
+    """The part of an IRI after its last # or /."""
+    return re.split(r"[#/]", iri.rstrip("/"))[-1]
+
+
+def kind_of(iri: str) -> str:
+    """The kind of thing an /id/ IRI names ('agreement', 'force'...), else ''."""
+    if iri.startswith(BASE + "id/"):
+        kind = iri[len(BASE) + 3 :].split("/")[0]
+        return kind if kind in TYPES else ""
+    return ""
+
+
+def link_curies(text: str, labels: dict[str, str] | None = None) -> Markup:
+    """Escape `text` and turn `agreement:slug`-style names into links to their pages."""
+
+    def replace(match: re.Match[str]) -> str:
+        iri = f"{BASE}id/{match.group(1)}/{match.group(2)}"
+        name = (labels or {}).get(iri) or match.group(0)
+        return f'<a href="{escape(http.local(iri))}">{escape(name)}</a>'
+
+    escaped = str(escape(text))
+    return Markup(_CURIE.sub(replace, escaped))
+
+
+def page_url(**changes: Any) -> str:
+    """The current page's URL with some query parameters changed (None removes one)."""
+    args = request.args.to_dict()
+    for key, value in changes.items():
+        if value is None:
+            args.pop(key, None)
+        else:
+            args[key] = str(value)
+    endpoint = request.endpoint or "pages.home"
+    return url_for(endpoint, **(request.view_args or {}), **args)
+
+
+def plural(count: int, singular: str, many: str | None = None) -> str:
+    """'1 agreement', '3 agreements'."""
+    return f"{count} {singular if count == 1 else many or singular + 's'}"
+
+
+FILTERS = {
+    "date_text": date_text,
+    "money": money,
+    "local": local_url,
+    "name": name_of,
+    "curie": curie,
+    "local_name": local_name,
+    "kind_of": kind_of,
+    "link_curies": link_curies,
+}
+GLOBALS = {
+    "page_url": page_url,
+    "plural": plural,
+    "TYPES": TYPES,
+    "BASE": BASE,
+    "VERSION": __version__,
+}
+
+
+def install(bp: Blueprint) -> None:
+    """Register the filters and globals on the app through `bp`."""
+    for name, function in FILTERS.items():
+        bp.add_app_template_filter(function, name)
+    for name, value in GLOBALS.items():
+        bp.add_app_template_global(value, name)

@@ -1,0 +1,111 @@
+"""HTTP for every page: validators (ETag, Last-Modified), 304s, caching, Vary, Link, local URLs.
+
+A representation's ETag is derived from the dataset's version (it changes whenever a register
+version is accepted), the service's version and the variant (path, query, format), so a
+conditional GET is answered 304 before any page is built (RFC 9110 sections 8.8 and 13).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+
+from flask import Response, g, request
+
+from s22a import __version__
+from s22a.history.versions import DatasetState, dataset_state
+from s22a.namespaces import BASE
+from s22a.read.describe import TYPES
+from s22a.store import get_store
+from s22a.web.conneg import Format
+
+CACHE_SECONDS = 300
+
+
+def _state() -> DatasetState:
+    """The dataset's state, read once per request."""
+    if "s22a_state" not in g:
+        g.s22a_state = dataset_state(get_store())
+    return g.s22a_state
+
+
+def state() -> str:
+    """The dataset's version token, read once per request."""
+    return _state().token
+
+
+def last_modified() -> datetime | None:
+    """When a register version was last accepted, to the second (None if never)."""
+    moment = _state().modified
+    if moment is None:
+        return None
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).replace(microsecond=0)
+
+
+def etag(variant: str) -> str:
+    """The (weak) entity tag of one representation of the current dataset."""
+    token = f"{state()}|{__version__}|{request.host}|{variant}"
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()[:32]
+
+
+def _fresh(tag: str, modified: datetime | None) -> bool:
+    """Whether the client's copy is current (If-None-Match wins over If-Modified-Since)."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(tag)
+    since = request.if_modified_since
+    return bool(since and modified and modified <= since)
+
+
+def finish(response: Response, tag: str | None, modified: datetime | None) -> Response:
+    """Add the validators, Cache-Control and Vary: Accept to a response."""
+    if tag:
+        response.set_etag(tag, weak=True)
+    if modified:
+        response.last_modified = modified
+    response.cache_control.public = True
+    response.cache_control.max_age = CACHE_SECONDS
+    response.vary.add("Accept")
+    return response
+
+
+def cached(variant: str, build: Callable[[], Response]) -> Response:
+    """`build()`'s response with validators, or 304 Not Modified without building it."""
+    tag, modified = etag(variant), last_modified()
+    if request.method in ("GET", "HEAD") and _fresh(tag, modified):
+        return finish(Response(status=304), tag, modified)
+    return finish(build(), tag, modified)
+
+
+def variant_key(fmt: Format | None = None) -> str:
+    """The variant a request asks for: path, sorted query (less _format) and format."""
+    query = sorted((k, v) for k, v in request.args.items(multi=True) if k != "_format")
+    return f"{request.path}?{query}#{fmt.key if fmt else ''}"
+
+
+def root() -> str:
+    """The path of the site root on the server the reader is on ('' or a mount point)."""
+    return request.script_root
+
+
+def local(iri: str) -> str:
+    """Where a canonical IRI is read on this server; other IRIs are returned as they are.
+
+    Things (`/id/...`) link straight to their documents (`/doc/...`), saving the 303.
+    """
+    if not iri.startswith(BASE):
+        return iri
+    path = iri[len(BASE) :]
+    if path.startswith("id/") and path.split("/")[1] in TYPES:
+        return f"{root()}/doc/{path[3:]}"
+    return f"{root()}/{path}"
+
+
+def link_header(base_path: str, formats: Sequence[Format], canonical: str | None) -> str:
+    """A Link header listing each format of a document as an alternate (RFC 8288)."""
+    links = [
+        f'<{root()}{base_path}.{f.key}>; rel="alternate"; type="{f.media_type}"' for f in formats
+    ]
+    if canonical:
+        links.append(f'<{canonical}>; rel="canonical"')
+    return ", ".join(links)
