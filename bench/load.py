@@ -2,8 +2,8 @@
 
 Run from the repository root (needs the `oxigraph` server from the test extra):
 
-    python bench/load.py                 # seeds, 50 registers x 40 (2,000 agreements)
-    python bench/load.py --scale 10      # ... and 50 x 400 (20,000 agreements)
+    python -m bench.load                 # seeds, 50 registers x 40 (2,000 agreements)
+    python -m bench.load --scale 10      # ... and 50 x 400 (20,000 agreements)
 
 Each scenario runs in a fresh Python process, so its peak RSS is its own. For the
 remote backend the Oxigraph server's peak RSS is reported too. Figures are
@@ -21,16 +21,14 @@ import tempfile
 import time
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "tests"))
-sys.path.insert(0, str(HERE))
+ROOT = Path(__file__).resolve().parents[1]
 
 REGISTERS = 50
 
 
 def write_synthetic(folder: Path, per_register: int) -> Path:
     """Write 50 synthetic registers and a catalogue of them; return the catalogue path."""
-    from synthetic import reference_slugs, register_turtle
+    from bench.synthetic import reference_slugs, register_turtle
 
     forces, _ = reference_slugs()
     entries = []
@@ -83,9 +81,9 @@ def peak_rss_mib(pid: int) -> float:
 
 def run(backend: str, catalog: str | None, workdir: Path) -> dict:
     """Run one scenario in a child process against a fresh store of `backend`."""
-    from oxigraph_server import OxigraphServer
+    from tests.support.oxigraph import OxigraphServer
 
-    command = [sys.executable, __file__, "--child"]
+    command = [sys.executable, "-m", "bench.load", "--child"]
     if catalog:
         command += ["--catalog", catalog]
     if backend == "embedded":

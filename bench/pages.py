@@ -2,8 +2,8 @@
 
 Run from the repository root after ``python3 -m pip install -r requirements/dev.lock -e .``:
 
-    python bench/pages.py                   # 3,200 requests per scenario, 16 clients
-    python bench/pages.py --requests 800    # a quick look
+    python -m bench.pages                   # 3,200 requests per scenario, 16 clients
+    python -m bench.pages --requests 800    # a quick look
 
 The seed registers are loaded (validated, reconciled) into an on-disk store in a temporary
 folder; then, one after the other, two servers run on 127.0.0.1 with the same production
@@ -259,5 +259,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, str(ROOT))
     main()

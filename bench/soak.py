@@ -2,8 +2,8 @@
 
 Run from the repository root (loopback only):
 
-    python bench/soak.py                                  # 20,000 requests or 180 s
-    python bench/soak.py --requests 600 --seconds 25      # the short form tests/test_soak.py runs
+    python -m bench.soak                                  # 20,000 requests or 180 s
+    python -m bench.soak --requests 600 --seconds 25      # the short form tests/test_soak.py runs
 
 Serves the seed registers from an on-disk store with `s22a serve` (gunicorn, one gthread
 worker, 8 threads; `tests/serve_subprocess.py`), then `--clients` threads send requests, one at
@@ -39,11 +39,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(ROOT / "server"))
-
-from serve_subprocess import (  # noqa: E402
+from tests.support.server import (
     ServerProcess,
     children,
     request,

@@ -2,8 +2,8 @@
 
 Run from the repository root after ``python3 -m pip install -r requirements/dev.lock -e .``:
 
-    python bench/sparql.py                      # 1x, 10x and 100x the seed data
-    python bench/sparql.py --scales 1 --budget 2  # a quick look
+    python -m bench.sparql                      # 1x, 10x and 100x the seed data
+    python -m bench.sparql --scales 1 --budget 2  # a quick look
 
 For each scale the same dataset (the seed registers plus synthetic registers from
 `bench/synthetic.py`, loaded through the catalogue, so validated like any register) is served
@@ -45,10 +45,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT / "tests"))
-sys.path.insert(0, str(HERE))
+ROOT = Path(__file__).resolve().parents[1]
 
 SEED_LISTINGS = 72  # agreements listed by the five seed registers, together
 CLIENTS = 8
@@ -84,7 +81,7 @@ MIX_WEIGHTS = {"lookup": 6, "join": 1, "group-by": 3, "text-filter": 2, "constru
 def build(scale: int, folder: Path) -> dict[str, object]:
     """Build the on-disk store and the N-Quads dump for `scale` (in a child process)."""
     out = subprocess.run(
-        [sys.executable, __file__, "--build", str(scale), str(folder)],
+        [sys.executable, "-m", "bench.sparql", "--build", str(scale), str(folder)],
         check=True,
         capture_output=True,
         text=True,
@@ -95,12 +92,12 @@ def build(scale: int, folder: Path) -> dict[str, object]:
 def _build_child(scale: int, folder: Path) -> None:
     import pyoxigraph as ox
 
+    from bench.synthetic import reference_slugs, register_turtle
     from s22a import resources
     from s22a.ingest.catalog import read_catalog
     from s22a.ingest.load import load_catalog
     from s22a.namespaces import GRAPH_ARCHIVE
     from s22a.store import open_store
-    from synthetic import reference_slugs, register_turtle
 
     entries = [
         f"<{s.register}> a dcat:Dataset ; s22a:force <{s.force}> ; "
@@ -207,7 +204,7 @@ def _wait_ready(peer: Peer, timeout: float, process: subprocess.Popen[bytes] | N
 
 def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
     """This endpoint under `s22a serve`: one gthread process, its query workers, on-disk store."""
-    from oxigraph_server import free_port
+    from tests.support.oxigraph import free_port
 
     port = free_port()
     env = dict(
@@ -217,7 +214,7 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
         S22A_SPARQL_WORKERS=str(workers),
         S22A_SPARQL_TIMEOUT="120",
     )
-    from serve_subprocess import s22a_command
+    from tests.support.server import s22a_command
 
     command = [
         *s22a_command(),
@@ -240,7 +237,7 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
 
 def start_oxigraph(dump: Path) -> Peer:
     """A bare `oxigraph serve --union-default-graph` holding the dump."""
-    from oxigraph_server import OxigraphServer
+    from tests.support.oxigraph import OxigraphServer
 
     server = OxigraphServer().start()
     request = urllib.request.Request(
@@ -256,7 +253,7 @@ def start_oxigraph(dump: Path) -> Peer:
 
 def start_rdflib_endpoint(dump: Path, log: Path) -> Peer:
     """rdflib-endpoint (FastAPI, uvicorn) serving the dump from an rdflib Dataset."""
-    from oxigraph_server import free_port
+    from tests.support.oxigraph import free_port
 
     port = free_port()
     command = [sys.executable, "-m", "rdflib_endpoint", "serve", str(dump)]
@@ -535,7 +532,7 @@ def main() -> None:
     if args.build:
         _build_child(int(args.build[0]), Path(args.build[1]))
         return
-    command = "python bench/sparql.py " + shlex.join(sys.argv[1:])
+    command = "python -m bench.sparql " + shlex.join(sys.argv[1:])
     print(
         f"$ {command}\n{os.cpu_count()} CPUs, {CLIENTS} concurrent clients, "
         f"budget {args.budget:g} s or {args.max_requests} requests per cell",

@@ -1,6 +1,6 @@
 """How long `s22a validate` takes: the seed registers and a 2,000-agreement register.
 
-Run from the repository root:  python bench/validate.py [--agreements 2000] [--repeat 3]
+Run from the repository root:  python -m bench.validate [--agreements 2000] [--repeat 3]
 
 Prints parse and validation time per register, and the time per agreement
 for the synthetic register next to the seed registers' (the ratio shows how
@@ -14,9 +14,9 @@ import statistics
 import time
 import tracemalloc
 
+from bench.synthetic import register_turtle
 from s22a import reference, resources
 from s22a.ingest import parse, validation
-from synthetic import register_turtle
 
 
 def measure(name: str, data: bytes, repeat: int) -> tuple[float, float, int, float]:

@@ -25,7 +25,8 @@ if not CHROMIUM.exists():
 from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
-from conftest import ROOT, LiveServer  # noqa: E402
+from tests.support import ROOT  # noqa: E402
+from tests.support.app import LiveServer  # noqa: E402
 
 SHOTS = ROOT / "screenshots"
 ARGS = [

@@ -33,13 +33,13 @@ from pathlib import Path
 import pytest
 from rdflib import BNode, Graph
 
-from oxigraph_server import OxigraphServer
-from peers import Peer, drip
 from s22a.ingest.load import load_catalog
 from s22a.namespaces import register_iri
 from s22a.store import open_store
 from s22a.web.tokens import TokenStore
-from serve_subprocess import Reply, ServerProcess, revision, seeded_store
+from tests.support.oxigraph import OxigraphServer
+from tests.support.peers import Peer, drip
+from tests.support.server import Reply, ServerProcess, revision, seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "data" / "registers"

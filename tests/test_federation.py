@@ -17,8 +17,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from oxigraph_server import OxigraphServer, free_port
-from peers import Peer, answer
 from s22a import create_app
 from s22a.namespaces import register_iri
 from s22a.sparql import federation
@@ -26,6 +24,8 @@ from s22a.sparql import service as sparql_service
 from s22a.sparql.errors import QueryTextError, ServiceRefused
 from s22a.sparql.text import service_clauses
 from s22a.store import get_store
+from tests.support.oxigraph import OxigraphServer, free_port
+from tests.support.peers import Peer, answer
 
 S22A = "https://w3id.org/s22a/def/s22a#"
 AGREEMENT = "https://w3id.org/s22a/id/agreement/"

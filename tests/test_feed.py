@@ -12,7 +12,7 @@ from rdflib.namespace import DCTERMS, RDF, XSD
 
 from s22a.history import changes
 from s22a.namespaces import AGREEMENT, REGISTER, S22A
-from test_registers import MERSEYSIDE, amended, bearer, tokens_for
+from tests.support.writes import MERSEYSIDE, amended, bearer, tokens_for
 
 FEED = "/registers/merseyside/feed.atom"
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from peers import Peer, hang_up
 from s22a.cli import cli
 from s22a.ingest import parse
+from tests.support.peers import Peer, hang_up
 
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 

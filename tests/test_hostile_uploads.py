@@ -25,10 +25,17 @@ from pathlib import Path
 
 import pytest
 
-from peers import Peer, hang_up
 from s22a.namespaces import GRAPH_META
 from s22a.web.tokens import TokenStore
-from serve_subprocess import Reply, ServerProcess, peak_rss_mib, reset_peak, rss_mib, seeded_store
+from tests.support.peers import Peer, hang_up
+from tests.support.server import (
+    Reply,
+    ServerProcess,
+    peak_rss_mib,
+    reset_peak,
+    rss_mib,
+    seeded_store,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 MERSEYSIDE = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()

@@ -23,12 +23,13 @@ from hypothesis import strategies as st
 from openapi_spec_validator import validate
 from schemathesis import checks as st_checks
 
-from conftest import ROOT, LiveServer, make_app
 from s22a.ingest import csv_import
 from s22a.sparql.examples import EXAMPLES as QUERIES
 from s22a.store import get_store
 from s22a.web import openapi
 from s22a.web.tokens import TokenStore
+from tests.support import ROOT
+from tests.support.app import LiveServer, make_app
 
 
 def config(coverage: bool) -> schemathesis.Config:

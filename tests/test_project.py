@@ -170,3 +170,32 @@ def test_the_lock_file_pins_every_requirement_within_its_range() -> None:
         "uv pip compile pyproject.toml --extra test --extra bench"
         in (ROOT / "requirements" / "dev.lock").read_text()
     )
+
+
+def readme_settings() -> list[str]:
+    """The variables of the README's settings table, in order."""
+    text = (ROOT / "README.md").read_text()
+    section = text.split("## Settings", 1)[1].split("\n## ", 1)[0]
+    return re.findall(r"^\| `(S22A_[A-Z_]+)` \|", section, re.M)
+
+
+def test_every_setting_is_in_the_readme_and_every_documented_one_is_read() -> None:
+    from s22a import config
+
+    names = [setting.name for setting in config.SETTINGS]
+    assert readme_settings() == names
+    # and nothing in the package reads a setting the table does not have
+    read = set()
+    for path in (ROOT / "server" / "s22a").rglob("*.py"):
+        read |= set(re.findall(r"\bS22A_[A-Z_]*[A-Z]\b", path.read_text()))
+    assert read - set(names) == set(), "settings read but not in s22a.config.SETTINGS"
+
+
+def test_settings_are_typed_from_the_environment() -> None:
+    from s22a import config
+
+    settings = config.from_environment({"S22A_SPARQL_TIMEOUT": "2.5", "S22A_MAX_UPLOAD": "10"}.get)
+    assert settings["S22A_SPARQL_TIMEOUT"] == 2.5 and settings["S22A_MAX_UPLOAD"] == 10
+    assert settings["S22A_STORE"] == "oxigraph:./var/store"
+    with pytest.raises(ValueError, match="S22A_MAX_UPLOAD must be a whole number, not 'lots'"):
+        config.from_environment({"S22A_MAX_UPLOAD": "lots"}.get)

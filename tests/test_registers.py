@@ -19,33 +19,17 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCTERMS, SH
 
-from conftest import LiveServer, make_app
 from s22a.history import versions
 from s22a.ingest import csv_import
 from s22a.namespaces import GRAPH_META, REG, S22A, register_iri
 from s22a.store import get_store
 from s22a.store.base import from_oxigraph
-from s22a.web.tokens import TokenStore
+from tests.support.app import LiveServer, make_app
+from tests.support.writes import MERSEYSIDE, amended, bearer, tokens_for
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "data" / "registers"
-MERSEYSIDE = (REGISTERS / "merseyside.ttl").read_bytes()
 TURTLE = "text/turtle"
-
-
-def amended(data: bytes = MERSEYSIDE) -> bytes:
-    """Merseyside's register with one agreement amended (its date) and one added."""
-    data = data.replace(b'"2022-02"^^xsd:gYearMonth', b'"2022-03"^^xsd:gYearMonth', 1)
-    data = data.replace(b"s22a:listedCount 24", b"s22a:listedCount 25")
-    data = data.replace(
-        b"s22a:lists agreement:west-coast-collaboration ,",
-        b"s22a:lists agreement:west-coast-collaboration , agreement:new-unit ,",
-    )
-    return data + (
-        b'\nagreement:new-unit a s22a:Agreement ; dcterms:title "New Unit"@en ;\n'
-        b'    s22a:purpose "A unit."@en ; s22a:party force:merseyside , force:cheshire ;'
-        b'\n    s22a:dateMade "2025-01"^^xsd:gYearMonth .\n'
-    )
 
 
 def invalid(data: bytes = MERSEYSIDE) -> bytes:
@@ -67,13 +51,6 @@ def with_revision(data: bytes, force: str, revision: str) -> bytes:
     )
 
 
-def bearer(token: str, content_type: str | None = TURTLE, **extra: str) -> dict[str, str]:
-    headers = {"Authorization": f"Bearer {token}", **extra}
-    if content_type:
-        headers["Content-Type"] = content_type
-    return headers
-
-
 def dump(app: Flask) -> bytes:
     with app.app_context():
         return b"".join(get_store().dump())
@@ -87,12 +64,6 @@ def triples(app: Flask, force: str) -> Graph:
 def history(app: Flask, force: str) -> list[versions.Version]:
     with app.app_context():
         return versions.history(get_store(), register_iri(force))
-
-
-def tokens_for(app: Flask, path: Path, *forces: str) -> dict[str, str]:
-    app.config["S22A_TOKENS"] = str(path)
-    store = TokenStore(path)
-    return {force: store.create(force)[1] for force in forces}
 
 
 @pytest.fixture(scope="module")

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from oxigraph_server import OxigraphServer
 from s22a.cli import cli
 from s22a.web.tokens import TokenStore
-from serve_subprocess import ServerProcess, children, s22a_command
+from tests.support.oxigraph import OxigraphServer
+from tests.support.server import ServerProcess, children, s22a_command
 
 ROOT = Path(__file__).resolve().parents[1]
 MERSEYSIDE = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()

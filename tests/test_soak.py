@@ -2,20 +2,16 @@
 on-disk store) under a mix of page reads, Turtle documents, SPARQL queries, register uploads
 from five forces and one runaway query, all at once, over loopback.
 
-The long form, with its figures, is `python bench/soak.py` (see bench/README.md). Run this
+The long form, with its figures, is `python -m bench.soak` (see bench/README.md). Run this
 with ``-s`` to see the short form's figures.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[1]
+from bench import soak as soak_module
 
 # How much the worker's resident memory may grow from the first quarter of the short soak to
 # the last: what caches may fill (the SPARQL result cache alone may hold 64 MiB) plus a little
@@ -26,19 +22,8 @@ CACHES_MIB = 64
 PER_VERSION_MIB = 2
 
 
-def load_bench(name: str) -> ModuleType:
-    """A script of bench/ as a module."""
-    spec = importlib.util.spec_from_file_location(f"bench_{name}", ROOT / "bench" / f"{name}.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while the class is made
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.mark.slow
 def test_a_short_soak_answers_everything_and_keeps_every_version(tmp_path: Path) -> None:
-    soak_module = load_bench("soak")
     soak = soak_module.run(
         requests=600, seconds=25, clients=6, query_timeout=3, folder=tmp_path,
         command="tests/test_soak.py: bench/soak.py --requests 600 --seconds 25 --query-timeout 3",

@@ -13,7 +13,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from oxigraph_server import OxigraphServer
 from s22a import resources
 from s22a.cli import cli
 from s22a.history import versions
@@ -23,6 +22,7 @@ from s22a.ingest.harvest import Harvester
 from s22a.ingest.load import load_catalog, load_source
 from s22a.namespaces import GRAPH_META
 from s22a.store import Store, open_store
+from tests.support.oxigraph import OxigraphServer
 
 REGISTERS = {p.stem: p for p in resources.register_paths()}
 FIXTURES = Path(__file__).parent / "fixtures" / "registers"

@@ -30,8 +30,8 @@ from SPARQLWrapper import (
 )
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
-from conftest import LiveServer
 from s22a.namespaces import S22A, register_iri
+from tests.support.app import LiveServer
 
 REGISTERS = f"SELECT ?r WHERE {{ ?r a <{S22A.Register}> }} ORDER BY ?r"
 CONSTRUCT = f"CONSTRUCT WHERE {{ ?r a <{S22A.Register}> }}"

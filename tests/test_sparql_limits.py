@@ -21,8 +21,6 @@ import pyoxigraph as ox
 import pytest
 from flask import Flask
 
-from conftest import LiveServer
-from oxigraph_server import OxigraphServer
 from s22a import create_app, resources
 from s22a.ingest.catalog import Source
 from s22a.ingest.harvest import Harvester
@@ -32,6 +30,8 @@ from s22a.sparql import service as sparql_service
 from s22a.sparql.engine import QueryJob
 from s22a.sparql.errors import QueryTimeout
 from s22a.store import Store, get_store
+from tests.support.app import LiveServer
+from tests.support.oxigraph import OxigraphServer
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 FAST = "SELECT (COUNT(*) AS ?n) WHERE { ?s a <https://w3id.org/s22a/def/s22a#Register> }"

@@ -26,7 +26,6 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 import s22a.store.base
-from oxigraph_server import OxigraphServer, free_port
 from s22a.store import (
     OxigraphStore,
     Store,
@@ -39,6 +38,7 @@ from s22a.store import (
     open_store,
 )
 from s22a.store.remote import RemoteStore
+from tests.support.oxigraph import OxigraphServer, free_port
 
 EX = "http://example.org/"
 G1, G2, G3 = f"{EX}graph/1", f"{EX}graph/2", f"{EX}graph/3"

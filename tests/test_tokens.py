@@ -15,10 +15,10 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from conftest import LiveServer
 from s22a.cli import cli
 from s22a.store import get_store
 from s22a.web.tokens import TokenStore, token_id
+from tests.support.app import LiveServer
 
 ROOT = Path(__file__).resolve().parents[1]
 

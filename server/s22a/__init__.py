@@ -16,15 +16,18 @@ __version__ = "0.1.0"
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from s22a import config, store
+    from s22a.sparql import service
     from s22a.views import api, documents, feeds, history, pages, publish, registers, sparql
-    from s22a.web import memory, security
+    from s22a.web import errors, filters, security
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
-    memory.limit_malloc_arenas(int(app.config["S22A_MALLOC_ARENAS"]))
     store.init_app(app)
+    service.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
     security.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(documents.bp)

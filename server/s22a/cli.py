@@ -16,7 +16,7 @@ from s22a.ingest.gate import LoadOutcome
 from s22a.ingest.load import load_catalog
 from s22a.reconcile.compute import reconcile
 from s22a.reconcile.findings import store_report
-from s22a.store import Store, StoreError, StoreInUse, get_store, open_store
+from s22a.store import Store, StoreError, StoreInUse, embedded, get_store, in_memory, open_store
 
 EXIT_VALID, EXIT_INVALID, EXIT_UNREADABLE = 0, 1, 2
 
@@ -84,7 +84,7 @@ STORE_OPTION = click.option(
     "--store",
     "store_spec",
     envvar="S22A_STORE",
-    default=config.DEFAULTS["S22A_STORE"],
+    default=config.default("S22A_STORE"),
     show_default=True,
     help="oxigraph:PATH (embedded, on disk), memory: or sparql:URL (a SPARQL 1.1 server). "
     "Also read from S22A_STORE.",
@@ -260,8 +260,8 @@ def serve(
     """
     from s22a import create_app
 
-    in_memory = store_spec.split(":", 1)[0] == "memory" or store_spec == "oxigraph:"
-    if workers > 1 and store_spec.split(":", 1)[0] in ("oxigraph", "memory"):
+    memory_store = in_memory(store_spec)
+    if workers > 1 and embedded(store_spec):
         raise click.BadParameter(
             "the embedded store can be opened by one process only: use --workers 1, "
             "or a remote store (--store sparql:URL)",
@@ -270,27 +270,38 @@ def serve(
     settings = {"S22A_STORE": store_spec}
     if catalog:
         settings["S22A_CATALOG"] = catalog
-    app = create_app(settings)
+    try:
+        app = create_app(settings)
+    except ValueError as error:  # a setting in the environment that cannot be read
+        raise click.ClickException(str(error)) from None
 
     def open_in_this_process() -> None:
         """Open the store now rather than at the first request (and so hold its lock), and
         fill an in-memory one, which lives and dies with this process."""
         with app.app_context():
-            store = get_store()
-            if in_memory or dev:
-                _load_if_empty(store, catalog)
+            opened = get_store()
+            if memory_store or dev:
+                _load_if_empty(opened, catalog)
 
     if dev:
         open_in_this_process()
         click.echo(f"Serving the register on http://{host}:{port}/ (Ctrl+C to stop)")
         app.run(host=host, port=port, debug=False, use_reloader=False)
         return
-    if not in_memory:
+    if not memory_store:
         _in_child_process(_prepare_store, store_spec, catalog)
     click.echo(f"Serving the register on http://{host}:{port}/ (Ctrl+C to stop)")
     from s22a.web.production import run
 
-    run(app, host=host, port=port, workers=workers, threads=threads, prepare=open_in_this_process)
+    run(
+        app,
+        host=host,
+        port=port,
+        workers=workers,
+        threads=threads,
+        prepare=open_in_this_process,
+        malloc_arenas=app.config["S22A_MALLOC_ARENAS"],
+    )
 
 
 def main() -> None:

@@ -1,37 +1,79 @@
-"""Settings, from defaults overridden by S22A_* environment variables and test_config."""
+"""Every setting of the service, in one table: its name, type, default and meaning.
+
+Each is read from the environment (``S22A_*``) when the app is made, overridden by the
+`test_config` given to `create_app`, and used from ``app.config`` with its type. The README's
+settings table is tested against this one (``tests/test_project.py``), both ways.
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from s22a import resources
 
-DEFAULTS: dict[str, Any] = {
-    # Canonical IRIs do not depend on where the server runs.
-    "S22A_BASE": "https://w3id.org/s22a/",
-    # oxigraph:PATH (embedded, on disk), memory: (embedded, in memory) or sparql:URL (remote).
-    "S22A_STORE": "oxigraph:./var/store",
-    # The DCAT catalogue listing each force's register and where it comes from.
-    "S22A_CATALOG": None,
-    # Load the catalogue when the app starts and the store holds no register.
-    "S22A_LOAD_ON_START": True,
-    "S22A_TOKENS": "./var/tokens.json",  # forces' write tokens: salted hashes, never served
-    "S22A_MAX_UPLOAD": 5 * 2**20,  # the largest register a write or form accepts, in bytes
-    # glibc malloc arenas a serving process may use (0: glibc's default, 8 per core).
-    "S22A_MALLOC_ARENAS": "2",
-}
+
+def default_query_workers() -> int:
+    """The CPU count, kept between 2 and 4."""
+    return min(4, max(2, os.cpu_count() or 2))
 
 
-def from_environment() -> dict[str, Any]:
-    """Return the settings, with any S22A_* environment variable overriding its default."""
-    settings = dict(DEFAULTS)
-    for key, default in DEFAULTS.items():
-        if key in os.environ:
-            raw = os.environ[key]
-            settings[key] = (
-                raw.lower() in ("1", "true", "yes") if isinstance(default, bool) else raw
-            )
-    if settings["S22A_CATALOG"] is None:
-        settings["S22A_CATALOG"] = str(resources.catalog_path())
-    return settings
+@dataclass(frozen=True)
+class Setting:
+    """One setting: `default` is a value, or a function computing it when the app is made."""
+
+    name: str
+    kind: type
+    default: Any
+    meaning: str
+
+    def value(self, raw: str | None) -> Any:
+        """The setting's value from its environment variable `raw` (None: not set)."""
+        if raw is None or raw == "":
+            return self.default() if callable(self.default) else self.default
+        try:
+            return self.kind(raw)
+        except ValueError:
+            noun = {int: "a whole number", float: "a number"}.get(self.kind, self.kind.__name__)
+            raise ValueError(f"{self.name} must be {noun}, not {raw!r}") from None
+
+
+def _bundled_catalog() -> str:
+    return str(resources.catalog_path())
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("S22A_STORE", str, "oxigraph:./var/store",
+            "the store: `oxigraph:PATH` embedded on disk, `memory:` in memory, "
+            "`sparql:http://host:port` a SPARQL 1.1 server"),
+    Setting("S22A_CATALOG", str, _bundled_catalog, "the DCAT catalogue of registers"),
+    Setting("S22A_TOKENS", str, "./var/tokens.json",
+            "the file of the forces' write tokens (salted hashes only)"),
+    Setting("S22A_MAX_UPLOAD", int, 5 * 2**20,
+            "the largest register a write or form accepts, in bytes"),
+    Setting("S22A_SPARQL_TIMEOUT", float, 10.0,
+            "seconds a `/sparql` query may run before it is stopped (503)"),
+    Setting("S22A_SPARQL_MAX_BYTES", int, 50 * 2**20,
+            "the largest `/sparql` result, in bytes (larger: 422)"),
+    Setting("S22A_SPARQL_WORKERS", int, default_query_workers,
+            "query worker processes of the embedded store"),
+    Setting("S22A_SPARQL_SERVICE_TIMEOUT", float, 5.0,
+            "seconds each federated `SERVICE` call may take"),
+    Setting("S22A_SPARQL_CACHE_BYTES", int, 64 * 2**20,
+            "memory for cached `/sparql` results, in bytes (0: no cache)"),
+    Setting("S22A_MALLOC_ARENAS", int, 2,
+            "glibc malloc arenas per server worker (0: glibc's default)"),
+)  # fmt: skip
+BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
+
+
+def from_environment(environ: Callable[[str], str | None] = os.environ.get) -> dict[str, Any]:
+    """Every setting's value: its environment variable if set, else its default."""
+    return {setting.name: setting.value(environ(setting.name)) for setting in SETTINGS}
+
+
+def default(name: str) -> Any:
+    """The default value of setting `name`."""
+    return BY_NAME[name].value(None)

@@ -1,6 +1,8 @@
-"""RDF namespaces and the service's canonical IRIs."""
+"""RDF namespaces, the service's canonical IRIs, and the slugs that end them."""
 
 from __future__ import annotations
+
+import re
 
 from rdflib import Namespace
 from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
@@ -58,10 +60,39 @@ PREFIXES: dict[str, Namespace] = {
 }
 
 
+# The prefixes above as a SPARQL prologue, for queries that use them.
+SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{n}>\n" for p, n in PREFIXES.items())
+
+# An IRI that names no graph: a query dataset of it alone is explicitly empty.
+NO_GRAPH = "urn:s22a:no-graph"
+
+
 def bind_prefixes(graph) -> None:  # noqa: ANN001 - any rdflib Graph or Dataset
     """Bind the project's prefixes on an rdflib graph, for readable Turtle."""
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)
+
+
+# The last segment of a thing's IRI: lower-case words joined by single hyphens.
+SLUG = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+MAX_SLUG = 120
+
+# The kinds of thing named under /id/, and the class (or scheme) each is an instance of.
+TYPES: dict[str, str] = {
+    "agreement": "Collaboration agreement",
+    "force": "Police force",
+    "body": "Policing body or other body",
+    "group": "Party group",
+    "region": "Policing region",
+    "capability": "Capability",
+    "register": "Force register",
+    "scheme": "Concept scheme",
+}
+
+
+def is_slug(text: str) -> bool:
+    """Whether `text` is a whole slug (no trailing newline, no double hyphens, not too long)."""
+    return len(text) <= MAX_SLUG and SLUG.fullmatch(text) is not None
 
 
 def register_iri(force_slug: str) -> str:

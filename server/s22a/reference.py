@@ -8,6 +8,7 @@ from functools import cache
 from rdflib import Graph
 
 from s22a import resources
+from s22a.namespaces import bind_prefixes
 
 
 @cache
@@ -26,4 +27,5 @@ def shapes_graph() -> Graph:
     graph = Graph()
     for path in resources.shapes_paths():
         graph.parse(path, format="turtle")
+    bind_prefixes(graph)  # for the shapes' own document, /def/shapes
     return graph

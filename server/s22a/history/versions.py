@@ -19,16 +19,10 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import XSD
 
-from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META
+from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, SPARQL_PREFIXES
 from s22a.store import Store
 
-PREFIXES = """PREFIX s22a: <https://w3id.org/s22a/def/s22a#>
-PREFIX prov: <http://www.w3.org/ns/prov#>
-PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX reg: <http://purl.org/linked-data/registry#>
-PREFIX void: <http://rdfs.org/ns/void#>
-PREFIX xsd: <http://www.w3.org/2001/XMLSchema#>
-"""
+PREFIXES = SPARQL_PREFIXES
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, RDF, RDFS
 
 from s22a.ingest.names import Names, normalise, parse_date, police_forces, slugify
-from s22a.namespaces import AGREEMENT, FORCE, REGISTER, S22A, bind_prefixes
+from s22a.namespaces import AGREEMENT, FORCE, REGISTER, S22A, bind_prefixes, is_slug
 
 COLUMNS = {
     "title": (
@@ -65,7 +65,6 @@ COLUMNS = {
 }
 SCOPES = {"national": S22A.National, "part national": S22A.PartNational}
 ALL_FORCES = re.compile(r"^all(?: the)?(?: (\w+))? (.+?) (?:police )?forces$")
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 
 
 class CsvImportError(ValueError):
@@ -228,7 +227,7 @@ def _agreement(
     if given[1]:
         if given[1].startswith(("http://", "https://")):
             iri = URIRef(given[1])
-        elif SLUG.match(given[1]):
+        elif is_slug(given[1]):
             iri = AGREEMENT[given[1]]
         else:
             result.problems.append(

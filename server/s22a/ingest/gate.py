@@ -12,7 +12,7 @@ import logging
 import threading
 from dataclasses import dataclass, field
 
-from rdflib import URIRef
+from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from s22a.history import versions
@@ -35,6 +35,7 @@ class LoadOutcome:
     warnings: int = 0
     version: str | None = None
     findings: list[validation.Finding] = field(default_factory=list)
+    validation: validation.ValidationResult | None = None  # the full report, when validated
 
 
 def content_hash(data: bytes) -> str:
@@ -48,13 +49,14 @@ def refuse(
     source: str,
     reason: str,
     violations: int | None = None,
-    findings: list[validation.Finding] | None = None,
+    result: validation.ValidationResult | None = None,
 ) -> LoadOutcome:
     """Record a refused attempt for `register` and return its outcome."""
     versions.record_attempt(
         store, register, source=source, outcome="Refused", reason=reason, violations=violations
     )
-    return LoadOutcome(register, "Refused", reason, findings=findings or [])
+    findings = result.findings if result is not None else []
+    return LoadOutcome(register, "Refused", reason, findings=findings, validation=result)
 
 
 def accept_register(
@@ -68,6 +70,7 @@ def accept_register(
     etag: str | None = None,
     last_modified: str | None = None,
     refresh_reconciliation: bool = True,
+    graph: Graph | None = None,
 ) -> LoadOutcome:
     """The gate every new register version passes: unchanged, refused, or validated and stored.
 
@@ -76,15 +79,16 @@ def accept_register(
     the graph atomically, is recorded as a new version and (unless told not to, as a
     catalogue load does until its end) the cross-register reconciliation is refreshed.
     """
-    with _register_lock(register):
+    with register_lock(register):
         previous = versions.latest(store, register)
         digest = content_hash(data)
         if previous is not None and previous.content_hash == digest and register in store.graphs():
             return LoadOutcome(register, "Unchanged", "same content as the stored version")
         try:
-            result = validation.validate_bytes(data, name, media_type)
+            parsed = graph if graph is not None else parse.parse_register(data, name, media_type)
         except parse.RegisterUnreadable as error:
             return refuse(store, register, source, f"cannot be read: {error}")
+        result = validation.validate_graph(parsed, source=name)
         if not result.conforms:
             first = result.violations[0].message
             return refuse(
@@ -93,7 +97,7 @@ def accept_register(
                 source,
                 f"invalid: {len(result.violations)} violation(s), the first: {first}",
                 violations=len(result.violations),
-                findings=result.findings,
+                result=result,
             )
         described = {str(r) for r in result.graph.subjects(RDF.type, S22A.Register)}
         if described != {register}:
@@ -143,6 +147,7 @@ def accept_register(
         warnings=len(result.warnings),
         version=version,
         findings=result.findings,
+        validation=result,
     )
 
 
@@ -156,13 +161,14 @@ def refresh_reconciliation_report(store: Store) -> None:
         store_report(store, reconcile(store))
 
 
-_LOCKS: dict[str, threading.Lock] = {}
-
-
+_LOCKS: dict[str, threading.RLock] = {}
 _LOCKS_GUARD = threading.Lock()
 
 
-def _register_lock(register: str) -> threading.Lock:
-    """One lock per register, so concurrent writes to it in this process are serialised."""
+def register_lock(register: str) -> threading.RLock:
+    """One lock per register, so concurrent writes to it in this process are serialised.
+
+    Re-entrant: a write from the API holds it across its read, merge and `accept_register`.
+    """
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(register, threading.Lock())
+        return _LOCKS.setdefault(register, threading.RLock())

@@ -4,14 +4,13 @@ a size cap, redirects only to catalogue hosts) or a SPARQL endpoint (CONSTRUCT).
 
 from __future__ import annotations
 
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from http.client import HTTPResponse
 from pathlib import Path
 
+from s22a import fetch
 from s22a.history import versions
 from s22a.ingest.catalog import Source
 
@@ -46,21 +45,6 @@ class SourceError(Exception):
     """A source could not be fetched: unreachable, too large, or redirected elsewhere."""
 
 
-class _CatalogueRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects only to hosts the catalogue lists."""
-
-    def __init__(self, allowed_hosts: set[str]):
-        self.allowed_hosts = allowed_hosts
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001
-        host = urllib.parse.urlsplit(newurl).netloc
-        if host not in self.allowed_hosts:
-            raise SourceError(
-                f"{req.full_url} redirects to {newurl}, a host that is not in the catalogue"
-            )
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
 class Harvester:
     """Fetches register sources with a timeout, a size cap and conditional GET."""
 
@@ -73,7 +57,6 @@ class Harvester:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.allowed_hosts = allowed_hosts
-        self._opener = urllib.request.build_opener(_CatalogueRedirects(allowed_hosts))
 
     def fetch(self, source: Source, previous: versions.Version | None = None) -> Fetched:
         """Fetch a source's bytes (or learn it has not changed since `previous`)."""
@@ -96,52 +79,44 @@ class Harvester:
             raise SourceError(f"cannot read {path}: {error.strerror}") from None
 
     def _get(self, source: Source, previous: versions.Version | None) -> Fetched:
-        deadline = time.monotonic() + self.timeout
-        request = urllib.request.Request(source.location, headers={"Accept": ACCEPT})
+        headers = {"Accept": ACCEPT}
         if previous is not None and previous.source == source.location:
             if previous.etag:
-                request.add_header("If-None-Match", previous.etag)
+                headers["If-None-Match"] = previous.etag
             if previous.last_modified:
-                request.add_header("If-Modified-Since", previous.last_modified)
+                headers["If-Modified-Since"] = previous.last_modified
+        where = source.location
         try:
-            with self._opener.open(request, timeout=self.timeout) as response:
-                declared = response.headers.get("Content-Length")
-                if declared and declared.isdigit() and int(declared) > self.max_bytes:
-                    raise SourceError(
-                        f"{source.location} is {declared} bytes, "
-                        f"over the {self.max_bytes}-byte limit"
-                    )
-                data = _read_until(response, self.max_bytes + 1, deadline)
-                if data is None:
-                    raise SourceError(
-                        f"{source.location} did not finish sending within {self.timeout:g} s"
-                    )
-                if len(data) > self.max_bytes:
-                    raise SourceError(f"{source.location} is over the {self.max_bytes}-byte limit")
-                name = Path(urllib.parse.urlsplit(response.url).path).name or "register"
-                return Fetched(
-                    data,
-                    name,
-                    response.headers.get_content_type(),
-                    response.headers.get("ETag"),
-                    response.headers.get("Last-Modified"),
-                )
-        except urllib.error.HTTPError as error:
-            if error.code == 304:
-                error.close()
-                return Fetched(None, source.location)
-            error.close()
+            answer = fetch.request(
+                where,
+                headers=headers,
+                timeout=self.timeout,
+                max_bytes=self.max_bytes,
+                allowed_hosts=self.allowed_hosts,
+                follow_redirects=True,
+            )
+        except fetch.FetchError as error:
             raise SourceError(
-                f"{source.location} answered HTTP {error.code} {error.reason}"
+                {
+                    "timeout": f"{where} did not finish sending within {self.timeout:g} s"
+                    if error.answering
+                    else f"{where} did not answer within {self.timeout:g} s",
+                    "unreachable": f"{where} is unreachable: {error.message}",
+                    "too_large": f"{where} is over the {self.max_bytes}-byte limit",
+                }.get(error.kind, error.message)
             ) from None
-        except urllib.error.URLError as error:
-            raise SourceError(f"{source.location} is unreachable: {error.reason}") from None
-        except TimeoutError:
-            raise SourceError(
-                f"{source.location} did not answer within {self.timeout:g} s"
-            ) from None
-        except OSError as error:
-            raise SourceError(f"{source.location} failed: {error}") from None
+        if answer.status == 304:
+            return Fetched(None, where)
+        if answer.status != 200:
+            raise SourceError(f"{where} answered HTTP {answer.status}")
+        name = Path(urllib.parse.urlsplit(answer.url).path).name or "register"
+        return Fetched(
+            answer.body,
+            name,
+            answer.media_type,
+            answer.headers.get("ETag"),
+            answer.headers.get("Last-Modified"),
+        )
 
     def _construct(self, source: Source) -> Fetched:
         from SPARQLWrapper import TURTLE, SPARQLWrapper
@@ -167,21 +142,3 @@ class Harvester:
         if len(data) > self.max_bytes:
             raise SourceError(f"{source.location} returned over {self.max_bytes} bytes")
         return Fetched(data, "endpoint.ttl", "text/turtle")
-
-
-def _read_until(response: HTTPResponse, limit: int, deadline: float) -> bytes | None:
-    """Up to `limit` bytes of the body, or None if it is still coming at `deadline`.
-
-    The socket timeout bounds each read only: a server sending a byte now and then would
-    otherwise hold a harvest for as long as it liked.
-    """
-    chunks, size = [], 0
-    while size < limit:
-        if time.monotonic() > deadline:
-            return None
-        chunk = response.read1(min(65536, limit - size))
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks)

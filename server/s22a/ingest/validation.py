@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -66,6 +65,21 @@ class ValidationResult:
     def conforms(self) -> bool:
         """True when the register has no violations (warnings are allowed)."""
         return not self.violations
+
+    def by_agreement(self) -> list[dict[str, Any]]:
+        """The findings grouped by agreement (`agreement`, `title`, `findings`), the register
+        as a whole first, then by title."""
+        groups: dict[str | None, dict[str, Any]] = {}
+        for finding in self.findings:
+            group = groups.setdefault(
+                finding.agreement,
+                {"agreement": finding.agreement, "title": finding.agreement_title, "findings": []},
+            )
+            group["findings"].append(finding)
+        return sorted(
+            groups.values(),
+            key=lambda g: (g["agreement"] is not None, g["title"] or "", g["agreement"] or ""),
+        )
 
     def agreement_count(self) -> int:
         """Number of agreements the register lists."""
@@ -173,17 +187,13 @@ def format_text(result: ValidationResult) -> str:
     )
     status = "valid" if result.conforms else "INVALID"
     lines = [f"{result.source}: {status} ({summary})"]
-    groups: dict[str | None, list[Finding]] = defaultdict(list)
-    for finding in result.findings:
-        groups[finding.agreement].append(finding)
-    for agreement in sorted(groups, key=lambda a: (a is not None, a or "")):
-        items = groups[agreement]
+    for group in result.by_agreement():
+        agreement = group["agreement"]
         if agreement is None:
             lines.append("  The register as a whole")
         else:
-            title = items[0].agreement_title or "(no title)"
-            lines.append(f"  Agreement '{title}' <{agreement}>")
-        for finding in items:
+            lines.append(f"  Agreement '{group['title'] or '(no title)'}' <{agreement}>")
+        for finding in group["findings"]:
             lines.append(f"    {finding.severity}: {finding.message}")
             if finding.value and finding.value != agreement:
                 lines.append(f"      value: {finding.value}")

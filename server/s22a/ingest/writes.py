@@ -11,7 +11,6 @@ never lost; writes to different registers run side by side.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from rdflib import BNode, Graph
@@ -54,15 +53,6 @@ class WriteResult:
         return {e: effects.count(e) for e in ("added", "changed", "removed")}
 
 
-_LOCKS: dict[str, threading.Lock] = {}
-_GUARD = threading.Lock()
-
-
-def _lock(register: str) -> threading.Lock:
-    with _GUARD:
-        return _LOCKS.setdefault(register, threading.Lock())
-
-
 def _refuse(store: Store, register: str, source: str, reason: str, **extra: object) -> WriteResult:
     versions.record_attempt(store, register, source=source, outcome="Refused", reason=reason)
     return WriteResult("refused", register, reason=reason, **extra)  # type: ignore[arg-type]
@@ -85,7 +75,7 @@ def write(
     store: Store, register: str, data: bytes, media_type: str, *, source: str, merge: bool = False
 ) -> WriteResult:
     """Replace (PUT) or, with `merge`, add to (POST) `register`'s graph, through the gate."""
-    with _lock(register):
+    with gate.register_lock(register):
         existed = register in store.graphs()
         previous = versions.latest(store, register) if existed else None
         try:
@@ -126,13 +116,15 @@ def write(
             name=NAME_BY_MEDIA_TYPE.get(payload_type, "register"),
             source=source,
             media_type=payload_type,
+            graph=graph,
         )
         if outcome.outcome == "Unchanged":
             return WriteResult("unchanged", register, previous, reason=outcome.reason)
         if outcome.outcome == "Refused":
-            if outcome.findings:  # invalid: validate again for the full SHACL report
-                report = validation.validate_graph(graph, source=register)
-                return WriteResult("invalid", register, reason=outcome.reason, validation=report)
+            if outcome.validation is not None:  # invalid, with the full SHACL report
+                return WriteResult(
+                    "invalid", register, reason=outcome.reason, validation=outcome.validation
+                )
             return WriteResult("refused", register, reason=outcome.reason)
         version = versions.latest(store, register)
         assert version is not None and version.iri == outcome.version, outcome
@@ -146,7 +138,7 @@ def write(
 
 def retire(store: Store, register: str, *, source: str) -> WriteResult | None:
     """Withdraw `register`: drop its graph, record a retiring version; None if it is not there."""
-    with _lock(register):
+    with gate.register_lock(register):
         if register not in store.graphs():
             return None
         previous = versions.latest(store, register)

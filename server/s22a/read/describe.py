@@ -20,28 +20,24 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import BNode, Node
 
 from s22a import namespaces as ns
-from s22a.namespaces import BASE, GRAPH_ARCHIVE, GRAPH_META, GRAPH_RECONCILIATION, S22A
+from s22a.namespaces import (
+    BASE,
+    GRAPH_ARCHIVE,
+    GRAPH_META,
+    GRAPH_RECONCILIATION,
+    S22A,
+    TYPES,
+    is_slug,
+)
 from s22a.store import Store
 
-# The kinds of thing named under /id/, and the class (or scheme) each is an instance of.
-TYPES: dict[str, str] = {
-    "agreement": "Collaboration agreement",
-    "force": "Police force",
-    "body": "Policing body or other body",
-    "group": "Party group",
-    "region": "Policing region",
-    "capability": "Capability",
-    "register": "Force register",
-    "scheme": "Concept scheme",
-}
-SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,120}$")
 # Other IRIs the service mints under /id/ (register versions and items, findings): any path
 # of safe characters, a % only as a whole percent-encoding (RFC 3987 pct-encoded: the SPARQL
 # parser refuses any other). Only such paths are ever written into a query as an IRI.
 _CHAR = r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})"
 PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}$")
 
-PREFIXES = "\n".join(f"PREFIX {p}: <{n}>" for p, n in ns.PREFIXES.items()) + "\n"
+PREFIXES = ns.SPARQL_PREFIXES
 # Graphs whose triples are content (not load records, snapshots or findings).
 CONTENT = f"FILTER(?g NOT IN (<{GRAPH_META}>, <{GRAPH_ARCHIVE}>, <{GRAPH_RECONCILIATION}>))"
 REGISTERS_OR_REFERENCE = (
@@ -69,7 +65,7 @@ def kind_and_slug(iri: str) -> tuple[str, str] | None:
     if not iri.startswith(BASE + "id/"):
         return None
     kind, _, slug = iri[len(BASE) + 3 :].partition("/")
-    if kind in TYPES and SLUG.match(slug):
+    if kind in TYPES and is_slug(slug):
         return kind, slug
     return None
 

@@ -7,7 +7,6 @@ and kept: they change only with a new release of the service.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 from rdflib import Graph, URIRef
@@ -16,7 +15,6 @@ from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import BNode, Node
 
 from s22a import namespaces as ns
-from s22a import resources
 from s22a.namespaces import GRAPH_ONTOLOGY, S22A, SHAPE
 from s22a.store import Store
 
@@ -50,16 +48,6 @@ PARAMETERS = (
 def ontology_graph(store: Store) -> Graph:
     """The ontology, as its graph in the store holds it."""
     graph = store.graph_triples(GRAPH_ONTOLOGY)
-    ns.bind_prefixes(graph)
-    return graph
-
-
-@cache
-def shapes_graph() -> Graph:
-    """The SHACL shapes of the register, parsed once from the packaged files."""
-    graph = Graph()
-    for path in resources.shapes_paths():
-        graph.parse(path, format="turtle")
     ns.bind_prefixes(graph)
     return graph
 

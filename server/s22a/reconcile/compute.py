@@ -11,7 +11,7 @@ from rdflib import URIRef
 from rdflib.namespace import DCTERMS, OWL, RDFS
 
 from s22a import namespaces as ns
-from s22a.namespaces import S22A
+from s22a.namespaces import S22A, SPARQL_PREFIXES
 from s22a.reconcile.findings import (
     Confirmation,
     Discrepancy,
@@ -26,12 +26,6 @@ from s22a.reconcile.findings import (
 from s22a.store import Store
 
 DUPLICATE_THRESHOLD = 0.2  # the least score at which two agreement IRIs are reported as one
-
-
-_PREFIXES = (
-    f"PREFIX s22a: <{S22A}> PREFIX rdfs: <{RDFS}> PREFIX org: <http://www.w3.org/ns/org#>"
-    " PREFIX skos: <http://www.w3.org/2004/02/skos/core#> "
-)
 
 
 _REF = ns.GRAPH_REFERENCE  # canonical records: what every register's description extends
@@ -70,7 +64,9 @@ class _Reconciliation:
 
     def __init__(self, store: Store) -> None:
         def rows(query: str) -> list[dict[str, str]]:
-            return [{k: str(v) for k, v in r.items()} for r in store.select(_PREFIXES + query)]
+            return [
+                {k: str(v) for k, v in r.items()} for r in store.select(SPARQL_PREFIXES + query)
+            ]
 
         said = rows(
             f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ VALUES ?p {{ "

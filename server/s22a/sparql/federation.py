@@ -24,15 +24,11 @@ Redirects are not followed. Blank nodes in remote results become skolem IRIs und
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import http.client
 import ipaddress
 import json
 import re
 import socket
-import ssl
-import threading
 import time
 import urllib.parse
 from collections.abc import Callable, Iterable
@@ -42,6 +38,7 @@ from typing import Any
 
 import pyoxigraph as ox
 
+from s22a import fetch
 from s22a.ingest.catalog import Source
 from s22a.sparql.errors import ServiceFailed, ServiceRefused, ServiceTimeout
 from s22a.sparql.text import Prologue, ServiceClause, has_service_keyword, service_clauses
@@ -147,67 +144,31 @@ def call_endpoint(
     target: Target, address: str, query: str, timeout: float, max_bytes: int
 ) -> dict[str, Any]:
     """POST `query` to the endpoint at `address` (checked) and return its SPARQL JSON results."""
-    parts = urllib.parse.urlsplit(target.url)
-    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    started = time.monotonic()
     try:
-        sock = socket.create_connection((address, target.port), timeout=timeout)
-    except TimeoutError:
-        raise ServiceTimeout(
-            f"SERVICE <{target.url}> did not answer within {timeout:.3g} s"
-        ) from None
-    except OSError as error:
-        raise ServiceFailed(f"SERVICE <{target.url}> cannot be reached: {error}") from None
-    connection: http.client.HTTPConnection
-    if target.scheme == "https":
-        context = ssl.create_default_context()
-        try:
-            sock = context.wrap_socket(sock, server_hostname=target.host)
-        except (OSError, ssl.SSLError) as error:
-            sock.close()
-            raise ServiceFailed(f"SERVICE <{target.url}>: TLS failed: {error}") from None
-        connection = http.client.HTTPSConnection(target.host, target.port, timeout=timeout)
-    else:
-        connection = http.client.HTTPConnection(target.host, target.port, timeout=timeout)
-    connection.sock = sock  # already connected, to the checked address
-    body = urllib.parse.urlencode({"query": query}).encode()
-    headers = {
-        "Content-Type": "application/x-www-form-urlencoded",
-        "Accept": "application/sparql-results+json",
-        "User-Agent": "s22a-register federation",
-    }
-    # The socket timeout bounds each read, not the whole answer: an endpoint that sends a
-    # byte now and then would never time out. At `timeout` the socket is shut down.
-    cut = threading.Event()
-
-    def shut_down() -> None:
-        cut.set()
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
-
-    watchdog = threading.Timer(max(timeout - (time.monotonic() - started), 0.001), shut_down)
-    watchdog.daemon = True
-    watchdog.start()
-    try:
-        connection.request("POST", path, body=body, headers=headers)
-        response = connection.getresponse()
-        data = response.read(max_bytes + 1)
-        status, media_type = response.status, response.headers.get_content_type()
-    except TimeoutError:
-        raise ServiceTimeout(
-            f"SERVICE <{target.url}> did not answer within {timeout:.3g} s"
-        ) from None
-    except (OSError, http.client.HTTPException) as error:
-        if cut.is_set():
+        answer = fetch.request(
+            target.url,
+            method="POST",
+            body=urllib.parse.urlencode({"query": query}).encode(),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "Accept": "application/sparql-results+json",
+                "User-Agent": "s22a-register federation",
+            },
+            timeout=timeout,
+            max_bytes=max_bytes,
+            address=address,  # the address that was checked, not a second lookup
+        )
+    except fetch.FetchError as error:
+        if error.kind == "timeout":
             raise ServiceTimeout(
                 f"SERVICE <{target.url}> did not answer within {timeout:.3g} s"
             ) from None
-        raise ServiceFailed(f"SERVICE <{target.url}> failed: {error}") from None
-    finally:
-        watchdog.cancel()
-        connection.close()
-    if cut.is_set():  # the answer was cut short
-        raise ServiceTimeout(f"SERVICE <{target.url}> did not answer within {timeout:.3g} s")
+        if error.kind == "too_large":
+            raise ServiceFailed(
+                f"SERVICE <{target.url}> answered more than {max_bytes} bytes"
+            ) from None
+        raise ServiceFailed(f"SERVICE <{target.url}> cannot be reached: {error}") from None
+    status, media_type, data = answer.status, answer.media_type, answer.body
     if status != 200:
         excerpt = data[:300].decode("utf-8", "replace").strip()
         raise ServiceFailed(f"SERVICE <{target.url}> answered HTTP {status}: {excerpt}")

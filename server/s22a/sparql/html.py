@@ -1,7 +1,7 @@
 """Query results as a table for the `/sparql` page: cells with text, links and notes.
 
-IRIs under the service's base (`S22A_BASE`) link to this server's pages (``/id/...`` answers
-with a 303 to the document), other http(s) IRIs link out, anything else is plain text.
+IRIs under the canonical base (`s22a.namespaces.BASE`) link to this server's pages (``/id/...``
+answers with a 303 to the document), other http(s) IRIs link out, anything else is plain text.
 """
 
 from __future__ import annotations

@@ -30,6 +30,7 @@ import weakref
 from pathlib import Path
 from typing import Any
 
+from s22a.namespaces import NO_GRAPH
 from s22a.sparql import worker as query_worker
 from s22a.sparql.engine import QueryJob, QueryResult
 from s22a.sparql.errors import (
@@ -209,7 +210,9 @@ class WorkerPool:
                 "token": token,
                 "query": job.query,
                 "dataset": job.dataset,
-                "default": list(job.default),
+                # An empty default graph is named by an IRI no graph has (pyoxigraph reads an
+                # empty list as "not given").
+                "default": list(job.default) or [NO_GRAPH],
                 "named": list(job.named),
                 "results_format": job.results_format,
                 "graph_format": job.graph_format,

@@ -12,9 +12,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from http.client import HTTPException
 
-from s22a.namespaces import GRAPH_ARCHIVE
+from s22a import fetch
+from s22a.namespaces import GRAPH_ARCHIVE, NO_GRAPH
 from s22a.sparql.engine import QueryJob, QueryResult
 from s22a.sparql.errors import (
     NotAcceptable,
@@ -51,44 +51,46 @@ class RemoteEngine:
             params += [("default-graph-uri", g) for g in graphs]
             params += [("named-graph-uri", g) for g in graphs]
         elif job.dataset == "protocol":
-            params += [("default-graph-uri", g) for g in job.default or ("urn:s22a:no-graph",)]
+            params += [("default-graph-uri", g) for g in job.default or (NO_GRAPH,)]
             params += [("named-graph-uri", g) for g in job.named]
         accept = [t for t in (job.results_format, job.graph_format) if t]
         accept = accept or ["application/sparql-results+json", "text/turtle"]
         if store.query_endpoint is None:
             raise QueryFailed("the store has no SPARQL endpoint of its own to send queries to")
-        request = urllib.request.Request(
-            store.query_endpoint,
-            data=urllib.parse.urlencode(params).encode(),
-            headers={
-                "Content-Type": "application/x-www-form-urlencoded",
-                "Accept": ", ".join(accept),
-            },
-        )
         timeout = max(deadline - time.monotonic(), 0.001)
         try:
-            with urllib.request.urlopen(request, timeout=timeout) as response:
-                body = response.read(self.max_bytes + 1)
-                media_type = response.headers.get_content_type()
-        except urllib.error.HTTPError as error:
-            with error:
-                message = error.read(64 * 1024).decode("utf-8", "replace").strip()
-            if error.code == 400:
-                raise QuerySyntaxError(message) from None
-            failure = QueryUnavailable if error.code in (502, 503, 504) else QueryFailed
-            raise failure(f"the SPARQL server answered HTTP {error.code}: {message}") from None
-        except TimeoutError:
-            raise QueryTimeout("the query did not finish within the time limit") from None
-        except (OSError, HTTPException) as error:
-            reason = getattr(error, "reason", error)
-            if isinstance(reason, TimeoutError):
+            answer = fetch.request(
+                store.query_endpoint,
+                method="POST",
+                body=urllib.parse.urlencode(params).encode(),
+                headers={
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Accept": ", ".join(accept),
+                },
+                timeout=timeout,
+                max_bytes=self.max_bytes,
+            )
+        except fetch.FetchError as error:
+            if error.kind == "timeout":
                 raise QueryTimeout("the query did not finish within the time limit") from None
-            raise QueryUnavailable(f"cannot reach the SPARQL server: {reason}") from None
+            if error.kind == "too_large":
+                kind = (
+                    "solutions" if (error.media_type or "").startswith(_RESULT_TYPES) else "graph"
+                )
+                raise ResultTooLarge(
+                    f"the result is larger than {self.max_bytes} bytes", kind
+                ) from None
+            raise QueryUnavailable(f"cannot reach the SPARQL server: {error}") from None
+        if answer.status >= 400:
+            message = answer.body[: 64 * 1024].decode("utf-8", "replace").strip()
+            if answer.status == 400:
+                raise QuerySyntaxError(message)
+            failure = QueryUnavailable if answer.status in (502, 503, 504) else QueryFailed
+            raise failure(f"the SPARQL server answered HTTP {answer.status}: {message}")
+        body, media_type = answer.body, answer.media_type
         kind = "solutions" if media_type.startswith(_RESULT_TYPES) else "graph"
         if not job.results_format and not job.graph_format or media_type not in accept:
             raise NotAcceptable(kind, kind)
-        if len(body) > self.max_bytes:
-            raise ResultTooLarge(f"the result is larger than {self.max_bytes} bytes", kind)
         return QueryResult(kind, media_type, body)
 
     def close(self) -> None:

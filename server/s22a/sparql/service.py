@@ -1,14 +1,9 @@
 """The `/sparql` service of one app: its settings, query engine, result cache and allow-list.
 
-Settings (app config, else the environment, else the default):
-
-* ``S22A_SPARQL_TIMEOUT`` (10): seconds a query may take, waiting for a worker and SERVICE
-  calls included, before it is stopped with a 503;
-* ``S22A_SPARQL_MAX_BYTES`` (50 MiB): the largest serialized result; larger ones get a 422;
-* ``S22A_SPARQL_WORKERS`` (the CPU count, 2 to 4): query worker processes of the embedded
-  store, so how many queries run at once;
-* ``S22A_SPARQL_SERVICE_TIMEOUT`` (5): seconds each SERVICE call may take;
-* ``S22A_SPARQL_CACHE_BYTES`` (64 MiB): memory for cached results (0 turns the cache off).
+Its settings are the ``S22A_SPARQL_*`` rows of `s22a.config`: the time limit (waiting for a
+worker and SERVICE calls included) after which a query is stopped with a 503, the largest result
+(larger: 422), the number of query worker processes of the embedded store (so how many queries
+run at once), the time each SERVICE call may take, and the memory of the result cache.
 
 The default dataset of `/sparql` is the union of every graph the service offers: the registers
 (each named by its register IRI), and the reference, ontology, meta and reconciliation graphs.
@@ -17,8 +12,8 @@ The archive graph (base64 snapshots of past versions) is not offered at all.
 
 from __future__ import annotations
 
-import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,24 +64,14 @@ class Settings:
     cache_bytes: int = 64 * 2**20
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Settings:
-        """Read the S22A_SPARQL_* settings from app config, then the environment."""
-
-        def get(name: str, default: Any, kind: type) -> Any:
-            raw = config.get(name, os.environ.get(name))
-            if raw is None or raw == "":
-                return default
-            try:
-                return kind(raw)
-            except ValueError:
-                raise ValueError(f"{name} must be a {kind.__name__}, not {raw!r}") from None
-
+    def from_config(cls, config: Mapping[str, Any]) -> Settings:
+        """The S22A_SPARQL_* settings of an app (see `s22a.config`)."""
         return cls(
-            timeout=get("S22A_SPARQL_TIMEOUT", cls.timeout, float),
-            max_bytes=get("S22A_SPARQL_MAX_BYTES", cls.max_bytes, int),
-            workers=get("S22A_SPARQL_WORKERS", min(4, max(2, os.cpu_count() or 2)), int),
-            service_timeout=get("S22A_SPARQL_SERVICE_TIMEOUT", cls.service_timeout, float),
-            cache_bytes=get("S22A_SPARQL_CACHE_BYTES", cls.cache_bytes, int),
+            timeout=float(config["S22A_SPARQL_TIMEOUT"]),
+            max_bytes=int(config["S22A_SPARQL_MAX_BYTES"]),
+            workers=int(config["S22A_SPARQL_WORKERS"]),
+            service_timeout=float(config["S22A_SPARQL_SERVICE_TIMEOUT"]),
+            cache_bytes=int(config["S22A_SPARQL_CACHE_BYTES"]),
         )
 
 

@@ -24,7 +24,6 @@ import pyoxigraph as ox
 
 HEADER = struct.Struct("!II")  # JSON header length, body length
 ARCHIVE_GRAPH = "https://w3id.org/s22a/graph/archive"
-_NO_GRAPH = ox.NamedNode("urn:s22a:no-graph")  # names no graph: an empty default graph
 
 
 class ResultTooLarge(Exception):
@@ -107,7 +106,7 @@ class Worker:
         if request["dataset"] == "union":
             kwargs["use_default_graph_as_union"] = True
         elif request["dataset"] == "protocol":
-            kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default"]] or [_NO_GRAPH]
+            kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default"]]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named"]]
         try:
             result = self.store.query(request["query"], **kwargs)

@@ -241,6 +241,11 @@ class Store(ABC):
         """Stream the whole dataset, staging graphs excluded, as N-Quads or TriG chunks."""
 
     @abstractmethod
+    def add_dataset(self, data: bytes, media_type: str = "application/n-quads") -> None:
+        """Add the quads of an N-Quads or TriG document (a dump) to the dataset, in one
+        transaction; what the store already holds stays."""
+
+    @abstractmethod
     def close(self) -> None:
         """Release the backend; the store cannot be used afterwards."""
 

@@ -306,6 +306,15 @@ class OxigraphStore(Store):
 
         return chunks()
 
+    def add_dataset(self, data: bytes, media_type: str = "application/n-quads") -> None:
+        """Add the quads of an N-Quads or TriG document to the dataset, in one transaction."""
+        fmt = dataset_format(media_type)
+        with self._writing() as db, _engine_errors():
+            try:
+                db.load(data, fmt)
+            except SyntaxError as error:
+                raise StoreDataError(error.msg or str(error)) from None
+
     def close(self) -> None:
         """Release the store (pyoxigraph closes the database when the last reference goes)."""
         self._store = None

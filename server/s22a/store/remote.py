@@ -29,6 +29,8 @@ import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Node, URIRef
 
+from s22a import fetch
+from s22a.namespaces import NO_GRAPH
 from s22a.store.base import (
     Graphs,
     Store,
@@ -50,8 +52,10 @@ from s22a.store.base import (
 
 _JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
-_EMPTY_GRAPH = "urn:s22a:no-graph"  # names no graph: an explicit, empty dataset
 _LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
+
+# The largest answer read whole (a graph, a query's results): far more than any register.
+MAX_ANSWER_BYTES = 2**30
 
 
 def _from_json(term: dict[str, Any]) -> Node:
@@ -119,6 +123,8 @@ class RemoteStore(Store):
         headers: dict[str, str] | None = None,
         bad_input: type[StoreError] = StoreQueryError,
     ) -> HTTPResponse:
+        """A response to stream (the dump, which has no size bound by design); every other
+        request goes through `_fetch` and the bounded client."""
         if self._closed:
             raise StoreError("the store is closed")
         request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
@@ -143,11 +149,26 @@ class RemoteStore(Store):
         headers: dict[str, str] | None = None,
         bad_input: type[StoreError] = StoreQueryError,
     ) -> tuple[bytes, str]:
-        with self._open(method, url, body, headers, bad_input) as response:
-            try:
-                return response.read(), response.headers.get("Content-Type", "")
-            except (OSError, HTTPException) as error:
-                raise StoreUnavailable(f"reading from {url}: {error}") from None
+        if self._closed:
+            raise StoreError("the store is closed")
+        try:
+            answer = fetch.request(
+                url,
+                method=method,
+                body=body,
+                headers=headers,
+                timeout=self.timeout,
+                max_bytes=MAX_ANSWER_BYTES,
+            )
+        except fetch.FetchError as error:  # refused, unresolvable, timed out...
+            raise StoreUnavailable(f"cannot reach {url}: {error}") from None
+        if answer.status >= 400:
+            message = answer.body[: 64 * 1024].decode("utf-8", "replace").strip()
+            if answer.status in (400, 406, 415):
+                raise bad_input(message or f"HTTP {answer.status}")
+            cls = StoreUnavailable if answer.status in (502, 503, 504) else StoreError
+            raise cls(f"{method} {url}: HTTP {answer.status}: {message}")
+        return answer.body, answer.headers.get("Content-Type", "")
 
     def _post_query(
         self,
@@ -172,7 +193,7 @@ class RemoteStore(Store):
         params = [("query", query)]
         if default_graph is not None or named_graphs is not None:
             defaults, named = list(default_graph or ()), list(named_graphs or ())
-            params += [("default-graph-uri", g) for g in defaults or [_EMPTY_GRAPH]]
+            params += [("default-graph-uri", g) for g in defaults or [NO_GRAPH]]
             params += [("named-graph-uri", g) for g in named]
         headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
         body = urllib.parse.urlencode(params).encode()
@@ -317,6 +338,11 @@ class RemoteStore(Store):
         generator = chunks()
         weakref.finalize(generator, response.close)  # also when it is never iterated
         return generator
+
+    def add_dataset(self, data: bytes, media_type: str = "application/n-quads") -> None:
+        """POST the quads to the server's Graph Store endpoint (the whole dataset)."""
+        dataset_format(media_type)
+        self._fetch("POST", self.store_url, data, {"Content-Type": media_type}, StoreDataError)
 
     def close(self) -> None:
         """Forget the server (each request had its own connection)."""

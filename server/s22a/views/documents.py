@@ -14,8 +14,8 @@ from collections.abc import Callable, Sequence
 from flask import Blueprint, Response, redirect, render_template, request
 from rdflib import Graph
 
-from s22a import jsonld
-from s22a.namespaces import BASE
+from s22a import jsonld, reference
+from s22a.namespaces import BASE, TYPES, is_slug
 from s22a.read import agreements, describe, pagedata, pictures, vocab
 from s22a.read import void as dataset
 from s22a.store import get_store
@@ -90,7 +90,7 @@ def _check_extension(ext: str | None, kind: str, slug: str) -> None:
 def thing(kind: str, slug: str) -> Response:
     """A thing's IRI: 303 See Other to the document about it."""
     target = OTHER_THINGS.get(f"{kind}/{slug}")
-    if kind in describe.TYPES and describe.SLUG.match(slug):
+    if kind in TYPES and is_slug(slug):
         if describe.exists(get_store(), describe.canonical(kind, slug)):
             target = f"/doc/{kind}/{slug}"
     elif _minted(kind, slug):
@@ -125,7 +125,7 @@ def other_thing(name: str) -> Response:
 def document(kind: str, name: str) -> Response:
     """The document about a thing, in the negotiated format."""
     slug, ext = split_extension(name)
-    if kind not in describe.TYPES or not describe.SLUG.match(slug):
+    if kind not in TYPES or not is_slug(slug):
         return resource(kind, slug, ext)
     _check_extension(ext, kind, slug)
     store = get_store()
@@ -143,7 +143,7 @@ def document(kind: str, name: str) -> Response:
                 data["timeline"], ident="force-timeline", subject=f"which {data['title']} is named"
             )
         return render_template(
-            f"{kind}.html",
+            f"documents/{kind}.html",
             data=data,
             labels=data["labels"],
             formats=formats,
@@ -166,7 +166,11 @@ def resource(kind: str, path: str, ext: str | None) -> Response:
     def html(formats: Sequence[Format]) -> str:
         data = pagedata.resource(store, iri)
         return render_template(
-            "resource.html", data=data, labels=data["labels"], formats=formats, base_path=base_path
+            "documents/resource.html",
+            data=data,
+            labels=data["labels"],
+            formats=formats,
+            base_path=base_path,
         )
 
     return serve(
@@ -193,16 +197,18 @@ def definition(name: str) -> Response:
             return vocab.ontology_graph(store)
 
         def html(formats: Sequence[Format]) -> str:
-            data = vocab.ontology_doc(graph(), vocab.shapes_graph())
-            return render_template("ontology.html", data=data, formats=formats, base_path=base_path)
+            data = vocab.ontology_doc(graph(), reference.shapes_graph())
+            return render_template(
+                "documents/ontology.html", data=data, formats=formats, base_path=base_path
+            )
     else:
 
         def graph() -> Graph:
-            return vocab.shapes_graph()
+            return reference.shapes_graph()
 
         def html(formats: Sequence[Format]) -> str:
             return render_template(
-                "shapes.html",
+                "documents/shapes.html",
                 shapes=vocab.shapes_doc(graph()),
                 formats=formats,
                 base_path=base_path,
@@ -232,14 +238,14 @@ def _described(name: str, ext: str | None, make: Callable[..., Graph], template:
 @bp.get("/void.<ext>")
 def void(ext: str | None = None) -> Response:
     """The VoID description of the dataset and each register graph."""
-    return _described("void", ext, dataset.void_graph, "void.html")
+    return _described("void", ext, dataset.void_graph, "documents/void.html")
 
 
 @bp.get("/catalog")
 @bp.get("/catalog.<ext>")
 def catalog(ext: str | None = None) -> Response:
     """The DCAT catalogue: the dataset, each register, the SPARQL service, the dumps."""
-    return _described("catalog", ext, dataset.catalog_graph, "catalog.html")
+    return _described("catalog", ext, dataset.catalog_graph, "documents/catalog.html")
 
 
 @bp.get("/dump.<ext>")

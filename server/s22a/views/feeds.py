@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from flask import Blueprint, Response, request, url_for
 
 from s22a.history import changes, feed, versions
-from s22a.namespaces import BASE, FORCE, register_iri
+from s22a.namespaces import BASE, FORCE, is_slug, register_iri
 from s22a.store import get_store
 from s22a.views.history import force_name, labels, local
-from s22a.views.registers import SLUG, problem, version_url
+from s22a.views.registers import problem, version_url
 
 bp = Blueprint("feeds", __name__)
 FEED_SECONDS = 300
@@ -94,7 +94,7 @@ def register_feed(force: str) -> Response:
     """The change feed of one force's register."""
     store = get_store()
     register = register_iri(force)
-    if not SLUG.match(force) or not versions.history(store, register):
+    if not is_slug(force) or not versions.history(store, register):
         return problem(404, "No such register", f"“{force}” has no register versions.")
     return _feed(
         [register],

@@ -30,10 +30,11 @@ from s22a.namespaces import (
     PREFIXES,
     S22A,
     bind_prefixes,
+    is_slug,
     register_iri,
 )
 from s22a.store import Store, get_store
-from s22a.views.registers import JSON, READ_FORMATS, SLUG, problem, version_url
+from s22a.views.registers import JSON, READ_FORMATS, problem, version_url
 from s22a.web import conneg, rdf
 from s22a.web.conneg import HTML, Format
 
@@ -126,7 +127,7 @@ def _find(
     store: Store, force: str, number: int
 ) -> tuple[list[versions.Version], versions.Version | None]:
     # Only a slug may become part of an IRI in a query (others are no register anyway).
-    history = versions.history(store, register_iri(force)) if SLUG.match(force) else []
+    history = versions.history(store, register_iri(force)) if is_slug(force) else []
     return history, next((v for v in history if v.number == number), None)
 
 
@@ -170,7 +171,7 @@ def versions_list(force: str) -> Response:
     """Every accepted version of a force's register, and the attempts that were refused."""
     store = get_store()
     register = register_iri(force)
-    history = versions.history(store, register) if SLUG.match(force) else []
+    history = versions.history(store, register) if is_slug(force) else []
     if not history:
         return problem(404, "No such register", f"“{force}” has no register versions.")
     fmt = _format(LIST_FORMATS, None)
@@ -202,7 +203,7 @@ def versions_list(force: str) -> Response:
     return _respond(
         fmt,
         render_template(
-            "register_versions.html",
+            "history/versions.html",
             force=force,
             name=force_name(store, force),
             rows=list(reversed(rows)),
@@ -235,7 +236,7 @@ def version(force: str, number: int, ext: str | None = None) -> Response:
     return _respond(
         fmt,
         render_template(
-            "register_version.html",
+            "history/version.html",
             force=force,
             name=force_name(store, force),
             version=found,
@@ -305,7 +306,7 @@ def diff(force: str, older: int, newer: int) -> Response:
     return _respond(
         fmt,
         render_template(
-            "register_diff.html",
+            "history/diff.html",
             force=force,
             name=force_name(store, force),
             first=first,
@@ -366,7 +367,7 @@ def register_day(force: str, day: date, ext: str | None = None) -> Response:
     """A force's register as it stood at the end of `day`."""
     store = get_store()
     register = register_iri(force)
-    history = versions.history(store, register) if SLUG.match(force) else []
+    history = versions.history(store, register) if is_slug(force) else []
     found = changes.standing(history, day)
     fmt = _format(READ_FORMATS, ext)
     if (
@@ -403,7 +404,7 @@ def register_day(force: str, day: date, ext: str | None = None) -> Response:
     return _respond(
         fmt,
         render_template(
-            "register_day.html",
+            "history/day.html",
             force=force,
             name=force_name(store, force),
             day=day,
@@ -423,7 +424,7 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
     agreement = AGREEMENT[slug]
     fmt = _format(READ_FORMATS, ext)
     stated: list[tuple[str, versions.Version, Graph]] = []
-    if SLUG.match(slug):
+    if is_slug(slug):
         for register in changes.registers_with_history(store):
             found = changes.standing(versions.history(store, register), day)
             if found is None:
@@ -459,7 +460,7 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
     return _respond(
         fmt,
         render_template(
-            "register_agreement_day.html",
+            "history/agreement_day.html",
             slug=slug,
             day=day,
             sections=sections,

@@ -11,11 +11,9 @@ from flask import Blueprint, Response, render_template, request
 from s22a.read import describe, listing, pictures
 from s22a.read import void as dataset
 from s22a.store import get_store
-from s22a.web import errors, filters, http
+from s22a.web import http
 
 bp = Blueprint("pages", __name__)
-filters.install(bp)
-errors.install(bp)
 
 
 def _html(body: str) -> Response:
@@ -33,7 +31,7 @@ def home() -> Response:
         timeline["undated"] = listing.undated(store)
         return _html(
             render_template(
-                "home.html",
+                "pages/home.html",
                 counts=listing.counts(store),
                 newest=listing.agreements(store, 1, 6, "newest").rows,
                 registers=registers,
@@ -63,19 +61,19 @@ def _list(
 @bp.get("/agreements")
 def agreements() -> Response:
     """Every agreement, a page at a time, sorted by title, date or how many registers list it."""
-    return _list("agreements.html", listing.agreements, listing.AGREEMENT_SORTS)
+    return _list("pages/agreements.html", listing.agreements, listing.AGREEMENT_SORTS)
 
 
 @bp.get("/forces")
 def forces() -> Response:
     """Every police force, with its region, register and how many agreements name it."""
-    return _list("forces.html", listing.forces, listing.FORCE_SORTS)
+    return _list("pages/forces.html", listing.forces, listing.FORCE_SORTS)
 
 
 @bp.get("/capabilities")
 def capabilities() -> Response:
     """The capabilities collaborations provide, with how many agreements provide each."""
-    return _list("capabilities.html", listing.capabilities, listing.CAPABILITY_SORTS)
+    return _list("pages/capabilities.html", listing.capabilities, listing.CAPABILITY_SORTS)
 
 
 @bp.get("/regions")
@@ -83,7 +81,7 @@ def regions() -> Response:
     """The policing regions."""
     return http.cached(
         http.variant_key(),
-        lambda: _html(render_template("regions.html", regions=listing.regions(get_store()))),
+        lambda: _html(render_template("pages/regions.html", regions=listing.regions(get_store()))),
     )
 
 
@@ -99,7 +97,7 @@ def search() -> Response:
         result = listing.search(get_store(), query, page, size)
         return _html(
             render_template(
-                "search.html", query=query, page=result, words=listing.search_words(query)
+                "pages/search.html", query=query, page=result, words=listing.search_words(query)
             )
         )
 

@@ -82,7 +82,7 @@ def _read_upload(upload: FileStorage) -> bytes:
 @bp.get("/publish")
 def index() -> Response:
     """How to publish a register, and the tools that help."""
-    return _page("publish_index.html")
+    return _page("publish/index.html")
 
 
 @bp.route("/publish/validate", methods=["GET", "POST"])
@@ -90,12 +90,12 @@ def validate() -> Response:
     """Check a register pasted or uploaded: its syntax, then the shapes. Nothing is stored."""
     form = Form()
     if request.method == "GET":
-        return _page("publish_validate.html", form=form)
+        return _page("publish/validate.html", form=form)
     try:
         fields, upload = _read_form()
         data = _read_upload(upload) if upload else None
     except RequestEntityTooLarge:
-        return _too_large("publish_validate.html", form)
+        return _too_large("publish/validate.html", form)
     text = fields.get("turtle", "")
     form.values["turtle"] = text
     if data is not None and text.strip():
@@ -103,15 +103,15 @@ def validate() -> Response:
     elif data is None and not text.strip():
         form.errors.append(("turtle", "Paste a register in Turtle, or choose a file."))
     if form.errors:
-        return _page("publish_validate.html", 400, form=form)
+        return _page("publish/validate.html", 400, form=form)
     name = upload.filename if upload and data is not None else "pasted.ttl"
     payload = data if data is not None else text.encode("utf-8")
     try:
         report = validation.validate_bytes(payload, name or "upload.ttl")
     except parse.RegisterUnreadable as error:
         line = _line(payload, error.line)
-        return _page("publish_validate.html", form=form, unreadable=error, line=line, name=name)
-    return _page("publish_validate.html", form=form, report=report, name=name)
+        return _page("publish/validate.html", form=form, unreadable=error, line=line, name=name)
+    return _page("publish/validate.html", form=form, report=report, name=name)
 
 
 def _line(data: bytes, number: int | None) -> str | None:
@@ -133,12 +133,12 @@ def convert_csv() -> Response:
     form = Form()
     choices = forces()
     if request.method == "GET":
-        return _page("publish_csv.html", form=form, forces=choices)
+        return _page("publish/csv.html", form=form, forces=choices)
     try:
         fields, upload = _read_form()
         data = _read_upload(upload) if upload else None
     except RequestEntityTooLarge:
-        return _too_large("publish_csv.html", form, forces=choices)
+        return _too_large("publish/csv.html", form, forces=choices)
     force = fields.get("force", "")
     form.values["force"] = force
     if force not in {slug for slug, _ in choices}:
@@ -146,7 +146,7 @@ def convert_csv() -> Response:
     if data is None:
         form.errors.append(("file", "Choose a CSV file."))
     if form.errors:
-        return _page("publish_csv.html", 400, form=form, forces=choices)
+        return _page("publish/csv.html", 400, form=form, forces=choices)
     assert upload is not None and data is not None
     store = get_store()
     previous = store.graph_triples(register_iri(force))
@@ -159,14 +159,14 @@ def convert_csv() -> Response:
         )
     except csv_import.CsvImportError as error:
         form.errors.append(("file", f"The file cannot be converted: {error}."))
-        return _page("publish_csv.html", 400, form=form, forces=choices)
+        return _page("publish/csv.html", 400, form=form, forces=choices)
     turtle = result.turtle()
     report = validation.validate_graph(result.graph, source=f"{force}.ttl")
     download = "data:text/turtle;charset=utf-8;base64," + base64.b64encode(
         turtle.encode("utf-8")
     ).decode("ascii")
     return _page(
-        "publish_csv.html",
+        "publish/csv.html",
         form=form,
         forces=choices,
         result=result,

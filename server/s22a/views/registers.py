@@ -17,7 +17,6 @@ new version (Location on 201, Content-Location always). Tokens never reach the l
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Sequence
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
@@ -25,8 +24,8 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import RDF, SH
 
 from s22a.history import versions
-from s22a.ingest import validation, writes
-from s22a.namespaces import bind_prefixes, register_iri
+from s22a.ingest import writes
+from s22a.namespaces import bind_prefixes, is_slug, register_iri
 from s22a.store import StoreError, StoreFull, StoreUnavailable, get_store
 from s22a.web import conneg, rdf
 from s22a.web.conneg import HTML, RDF_FORMATS, TURTLE, Format
@@ -43,35 +42,15 @@ WRITE_TYPES = (
     "application/ld+json",
     "application/rdf+xml",
 )
-DEFAULT_MAX_UPLOAD = 5 * 2**20
-SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 REALM = 'Bearer realm="s22a register"'
 READ_FORMATS: tuple[Format, ...] = (*RDF_FORMATS[:1], HTML, *RDF_FORMATS[1:])
 REPORT_FORMATS = (JSON, TURTLE, HTML)
 PROBLEM_FORMATS = (JSON, HTML, TEXT)
 
 
-def report_groups(result: validation.ValidationResult) -> list[dict]:
-    """A report's findings grouped by agreement, the register as a whole first."""
-    groups: dict[str | None, dict] = {}
-    for finding in result.findings:
-        group = groups.setdefault(
-            finding.agreement,
-            {"agreement": finding.agreement, "title": finding.agreement_title, "findings": []},
-        )
-        group["findings"].append(finding)
-    return sorted(
-        groups.values(),
-        key=lambda g: (g["agreement"] is not None, g["title"] or "", g["agreement"] or ""),
-    )
-
-
-bp.add_app_template_global(report_groups, "report_groups")
-
-
 def max_upload() -> int:
-    """The largest body a write may carry, in bytes (S22A_MAX_UPLOAD, default 5 MiB)."""
-    return int(current_app.config.get("S22A_MAX_UPLOAD") or DEFAULT_MAX_UPLOAD)
+    """The largest body a write may carry, in bytes (S22A_MAX_UPLOAD)."""
+    return int(current_app.config["S22A_MAX_UPLOAD"])
 
 
 def _choose(offered: Sequence[Format]) -> Format:
@@ -89,7 +68,7 @@ def problem(status: int, title: str, detail: str, **extra: object) -> Response:
     fmt = _choose(PROBLEM_FORMATS)
     if fmt is HTML:
         body = render_template(
-            "register_problem.html", status=status, title=title, detail=detail, extra=extra
+            "registers/problem.html", status=status, title=title, detail=detail, extra=extra
         )
     elif fmt is TEXT:
         lines = [f"{status} {title}", detail, *(f"{k}: {v}" for k, v in extra.items())]
@@ -228,7 +207,7 @@ def invalid(result: writes.WriteResult, force: str) -> Response:
         body: str | bytes = graph.serialize(format="turtle", encoding="utf-8")
     elif fmt is HTML:
         body = render_template(
-            "register_invalid.html", force=force, title=title, detail=detail, report=report
+            "registers/invalid.html", force=force, title=title, detail=detail, report=report
         )
     else:
         summary = (
@@ -276,7 +255,7 @@ def written(result: writes.WriteResult, force: str) -> Response:
     fmt = _choose((JSON, HTML))
     if fmt is HTML:
         body = render_template(
-            "register_written.html", force=force, result=result, summary=summary, url=url
+            "registers/written.html", force=force, result=result, summary=summary, url=url
         )
     else:
         body = json.dumps(summary, indent=2, ensure_ascii=False)
@@ -325,7 +304,7 @@ def _answer(result: writes.WriteResult, force: str, method: str, record: TokenRe
 @bp.route("/registers/<force>", methods=["GET", "HEAD", "PUT", "POST", "DELETE"])
 def graph(force: str) -> Response:
     """A force's register graph: read it, replace it, add to it, or retire it."""
-    if not SLUG.match(force):
+    if not is_slug(force):
         return unknown_register(force)
     if request.method in ("GET", "HEAD"):
         return read(force)
@@ -405,7 +384,7 @@ def read(force: str) -> Response:
     elif fmt is HTML:
         response = Response(
             render_template(
-                "register_graph.html",
+                "registers/graph.html",
                 force=force,
                 register=register,
                 latest=latest,

@@ -19,6 +19,7 @@ from typing import Any
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from s22a.namespaces import BASE
 from s22a.sparql import federation
 from s22a.sparql import service as sparql_service
 from s22a.sparql.cache import dataset_token, etag, etag_matches
@@ -55,7 +56,6 @@ from s22a.web.conneg import (
 )
 
 bp = Blueprint("sparql", __name__)
-bp.record_once(lambda state: sparql_service.init_app(state.app))
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 HTML_ROWS = 1000  # rows shown on the page; the downloads have them all
@@ -335,11 +335,10 @@ def _page(
     service = sparql_service.get_service()
     table = None
     if result is not None:
-        base = current_app.config.get("S22A_BASE", "https://w3id.org/s22a/")
-        table = results_table(result, base, request.script_root, HTML_ROWS)
+        table = results_table(result, BASE, request.script_root, HTML_ROWS)
     downloads = _downloads(request_, result.kind) if result and request_ else []
     html = render_template(
-        "sparql.html",
+        "sparql/query.html",
         query=query_text,
         examples=EXAMPLES,
         result=table,

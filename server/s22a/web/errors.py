@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Flask, Response, current_app, render_template, request
 from werkzeug.exceptions import HTTPException, InternalServerError, NotAcceptable, NotFound
 
+from s22a.namespaces import TYPES, is_slug
 from s22a.read import describe
 from s22a.store import StoreError, StoreUnavailable, get_store
 from s22a.web.conneg import Format
@@ -17,8 +18,7 @@ class ThingNotFound(NotFound):
 
     def __init__(self, kind: str, slug: str, suggestions: list[tuple[str, str]]) -> None:
         super().__init__(
-            f"There is no {describe.TYPES.get(kind, 'thing').lower()} called "
-            f"“{slug}” in the register."
+            f"There is no {TYPES.get(kind, 'thing').lower()} called “{slug}” in the register."
         )
         self.kind, self.slug, self.suggestions = kind, slug, suggestions
 
@@ -53,7 +53,7 @@ def handle_http(error: HTTPException) -> Response:
     if status == 404:
         last = request.path.rstrip("/").rsplit("/", 1)[-1].split(".")[0].lower()
         found = []
-        if describe.SLUG.match(last):
+        if is_slug(last):
             try:
                 found = describe.suggestions(get_store(), "", last)
             except StoreError:
@@ -100,8 +100,8 @@ def handle_internal(error: InternalServerError) -> Response:
     )
 
 
-def install(bp: Blueprint) -> None:
-    """Register the error handlers on the app through `bp`."""
-    bp.app_errorhandler(HTTPException)(handle_http)
-    bp.app_errorhandler(StoreUnavailable)(handle_unavailable)
-    bp.app_errorhandler(InternalServerError)(handle_internal)
+def init_app(app: Flask) -> None:
+    """Answer every error of `app` with a page: no traceback ever reaches a reader."""
+    app.register_error_handler(HTTPException, handle_http)
+    app.register_error_handler(StoreUnavailable, handle_unavailable)
+    app.register_error_handler(InternalServerError, handle_internal)

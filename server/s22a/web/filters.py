@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from flask import Blueprint, request, url_for
+from flask import Flask, request, url_for
 from markupsafe import Markup, escape
 
 from s22a import __version__
@@ -139,9 +139,9 @@ GLOBALS = {
 }
 
 
-def install(bp: Blueprint) -> None:
-    """Register the filters and globals on the app through `bp`."""
+def init_app(app: Flask) -> None:
+    """Register the template filters and globals on `app`."""
     for name, function in FILTERS.items():
-        bp.add_app_template_filter(function, name)
+        app.add_template_filter(function, name)
     for name, value in GLOBALS.items():
-        bp.add_app_template_global(value, name)
+        app.add_template_global(value, name)

@@ -9,16 +9,23 @@ from flask import Flask
 from gunicorn.app.base import BaseApplication
 from gunicorn.config import KNOWN_SETTINGS
 
+from s22a.web.memory import limit_malloc_arenas
+
 
 class _Server(BaseApplication):
     """gunicorn serving an app object built by the caller (no import string)."""
 
     def __init__(
-        self, app: Flask, options: dict[str, Any], prepare: Callable[[], None] | None
+        self,
+        app: Flask,
+        options: dict[str, Any],
+        prepare: Callable[[], None] | None,
+        malloc_arenas: int,
     ) -> None:
         self.application = app
         self.options = options
         self.prepare = prepare
+        self.malloc_arenas = malloc_arenas
         super().__init__()
 
     def load_config(self) -> None:
@@ -27,6 +34,7 @@ class _Server(BaseApplication):
 
     def load(self) -> Flask:
         # Called in each worker after the fork: what must live in the worker starts here.
+        limit_malloc_arenas(self.malloc_arenas)
         if self.prepare is not None:
             self.prepare()
         return self.application
@@ -40,8 +48,13 @@ def run(
     workers: int = 1,
     threads: int = 8,
     prepare: Callable[[], None] | None = None,
+    malloc_arenas: int = 0,
 ) -> None:
-    """Serve `app` with gunicorn until interrupted; `prepare` runs in each worker first."""
+    """Serve `app` with gunicorn until interrupted.
+
+    In each worker, before its threads start, glibc's malloc arenas are capped at
+    `malloc_arenas` (0: glibc's default; see `s22a.web.memory`) and `prepare` runs.
+    """
     options: dict[str, Any] = {
         "bind": f"{host}:{port}",
         "workers": workers,
@@ -59,4 +72,4 @@ def run(
         # gunicorn 24+ would listen on one control socket under the home directory, shared
         # by every server of the user; `s22a serve` needs none.
         options["control_socket_disable"] = True
-    _Server(app, options, prepare).run()
+    _Server(app, options, prepare, malloc_arenas).run()

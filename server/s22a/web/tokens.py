@@ -33,8 +33,9 @@ from pathlib import Path
 
 import click
 
+from s22a.namespaces import is_slug
+
 PREFIX = "s22a"
-FORCE_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _TOKEN = re.compile(r"^s22a_([0-9a-f]{12})_([A-Za-z0-9_-]{20,200})$")
 # scrypt work factors (RFC 7914): 16 MiB of memory, tens of milliseconds per check.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 2**20}
@@ -120,7 +121,7 @@ class TokenStore:
 
     def create(self, force: str, note: str = "") -> tuple[TokenRecord, str]:
         """Make a token for `force`; return its record and the token (shown only now)."""
-        if not FORCE_SLUG.match(force):
+        if not is_slug(force):
             raise ValueError(f"{force!r} is not a force identifier such as 'merseyside'")
         secret = secrets.token_urlsafe(32)
         salt = secrets.token_bytes(16)
@@ -173,7 +174,7 @@ def app_tokens() -> TokenStore:
     """The token store of the current Flask app (app.config["S22A_TOKENS"])."""
     from flask import current_app
 
-    return TokenStore(current_app.config.get("S22A_TOKENS") or "./var/tokens.json")
+    return TokenStore(current_app.config["S22A_TOKENS"])
 
 
 # ---------------------------------------------------------------------------
@@ -224,7 +225,7 @@ def _token_file_errors(command: Callable[..., None]) -> Callable[..., None]:
 @_token_file_errors
 def create_command(force: str, note: str, tokens_path: str) -> None:
     """Create a token for FORCE and print it once; only its hash is kept."""
-    if not FORCE_SLUG.match(force) or not known_force(force):
+    if not is_slug(force) or not known_force(force):
         raise click.ClickException(f"there is no force {force!r} in the reference data")
     record, token = TokenStore(tokens_path).create(force, note)
     click.echo(token)

@@ -26,7 +26,8 @@ from dataclasses import dataclass, field
 from email.message import Message
 from pathlib import Path
 
-from oxigraph_server import free_port
+from tests.support import ROOT
+from tests.support.oxigraph import free_port
 
 __all__ = [
     "Reply",
@@ -39,8 +40,6 @@ __all__ = [
     "revision",
     "seeded_store",
 ]
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def s22a_command() -> list[str]:

@@ -1,0 +1,1 @@
+"""Benchmarks against peers; run each as `python -m bench.NAME` from the repository root."""

@@ -1,0 +1,179 @@
+"""The one HTTP client of the service: every outgoing request has a deadline, a byte cap and,
+where it says so, a list of the hosts it may reach.
+
+Used to harvest registers (`s22a.ingest.harvest`), to call federated SERVICE endpoints
+(`s22a.sparql.federation`, which also pins the address it checked), and to talk to a remote
+store (`s22a.store.remote`, `s22a.sparql.remote`). A socket timeout bounds each read only, so
+a peer that sends a byte now and then would hold a request for as long as it liked: here the
+whole exchange is bounded, and at the deadline the socket is shut down.
+
+Answers of any status are returned (`Answer.status`); only what stops an answer from being
+read raises `FetchError`, whose `kind` says which: "timeout", "unreachable", "too_large" or
+"refused" (a redirect to a host not allowed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import http.client
+import socket
+import ssl
+import threading
+import time
+import urllib.parse
+from dataclasses import dataclass
+from email.message import Message
+
+MAX_REDIRECTS = 5
+
+
+class FetchError(Exception):
+    """No answer could be read; `kind` is timeout, unreachable, too_large or refused, and
+    `answering` whether the peer had begun to answer (sent its status line), `media_type` what
+    it said it was sending, if it had."""
+
+    def __init__(
+        self, kind: str, message: str, answering: bool = False, media_type: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.answering = answering
+        self.media_type = media_type
+
+
+@dataclass
+class Answer:
+    """An HTTP answer read whole: its status, headers, body and the URL that gave it."""
+
+    status: int
+    headers: Message
+    body: bytes
+    url: str
+
+    @property
+    def media_type(self) -> str:
+        """The media type of the body, without parameters, in lower case."""
+        return self.headers.get_content_type()
+
+
+def _connect(parts: urllib.parse.SplitResult, address: str | None, timeout: float) -> socket.socket:
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    sock = socket.create_connection((address or host, port), timeout=timeout)
+    if parts.scheme == "https":
+        try:
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
+        except (OSError, ssl.SSLError):
+            sock.close()
+            raise
+    return sock
+
+
+def _exchange(
+    url: str,
+    method: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    deadline: float,
+    max_bytes: int,
+    address: str | None,
+) -> Answer:
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise FetchError("refused", f"{url} is not an http(s) URL")
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError("timeout", f"{url}: no time left")
+    try:
+        sock = _connect(parts, address, remaining)
+    except TimeoutError:
+        raise FetchError("timeout", f"{url} did not answer in time") from None
+    except OSError as error:
+        raise FetchError("unreachable", f"{url} cannot be reached: {error}") from None
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(parts.hostname, parts.port, timeout=remaining)
+    connection.sock = sock  # already connected (to the pinned address, if one was given)
+    cut = threading.Event()
+
+    def shut_down() -> None:
+        cut.set()
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+    watchdog = threading.Timer(max(deadline - time.monotonic(), 0.001), shut_down)
+    watchdog.daemon = True
+    watchdog.start()
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    response = None
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        response = connection.getresponse()
+        declared = response.getheader("Content-Length")
+        if declared and declared.isdigit() and int(declared) > max_bytes:
+            raise FetchError(
+                "too_large",
+                f"{url} is {declared} bytes, over {max_bytes}",
+                True,
+                response.headers.get_content_type(),
+            )
+        data = response.read(max_bytes + 1)
+    except TimeoutError:
+        raise FetchError("timeout", f"{url} did not answer in time", response is not None) from None
+    except (OSError, http.client.HTTPException) as error:
+        if cut.is_set():
+            raise FetchError(
+                "timeout", f"{url} did not answer in time", response is not None
+            ) from None
+        raise FetchError("unreachable", f"{url} failed: {error}") from None
+    finally:
+        watchdog.cancel()
+        connection.close()
+    if cut.is_set():
+        raise FetchError("timeout", f"{url} did not finish answering in time", True)
+    if len(data) > max_bytes:
+        raise FetchError(
+            "too_large",
+            f"{url} answered more than {max_bytes} bytes",
+            True,
+            response.headers.get_content_type(),
+        )
+    return Answer(response.status, response.headers, data, url)
+
+
+def request(
+    url: str,
+    *,
+    method: str = "GET",
+    body: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float,
+    max_bytes: int,
+    allowed_hosts: set[str] | None = None,
+    follow_redirects: bool = False,
+    address: str | None = None,
+) -> Answer:
+    """Send one request and read its answer whole within `timeout` seconds in all.
+
+    `allowed_hosts` (host[:port] as URLs write them) limits where redirects may lead (and the
+    first URL too); `address` connects to that IP address instead of resolving the host.
+    """
+    deadline = time.monotonic() + timeout
+    for _ in range(MAX_REDIRECTS + 1):
+        if allowed_hosts is not None and urllib.parse.urlsplit(url).netloc not in allowed_hosts:
+            raise FetchError("refused", f"{url} is on a host that is not allowed")
+        answer = _exchange(url, method, body, dict(headers or {}), deadline, max_bytes, address)
+        location = answer.headers.get("Location")
+        if not (follow_redirects and answer.status in (301, 302, 303, 307, 308) and location):
+            return answer
+        target = urllib.parse.urljoin(url, location)
+        if allowed_hosts is not None and urllib.parse.urlsplit(target).netloc not in allowed_hosts:
+            raise FetchError(
+                "refused", f"{url} redirects to {target}, a host that is not in the catalogue"
+            )
+        url, address = target, None
+        if answer.status == 303:
+            method, body = "GET", None
+    raise FetchError("refused", f"{url}: more than {MAX_REDIRECTS} redirects")
