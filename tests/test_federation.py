@@ -135,7 +135,7 @@ def client(fed: Federation) -> FlaskClient:
     return fed.app.test_client()
 
 
-def rows(response) -> list[dict[str, str]]:  # noqa: ANN001 - a Flask test response
+def rows(response) -> list[dict[str, str]]:
     """SPARQL JSON solutions as {variable: value}."""
     assert response.status_code == 200, response.get_data(as_text=True)
     return [
@@ -143,7 +143,7 @@ def rows(response) -> list[dict[str, str]]:  # noqa: ANN001 - a Flask test respo
     ]
 
 
-def ask(client: FlaskClient, query: str):  # noqa: ANN201 - a Flask test response
+def ask(client: FlaskClient, query: str):
     return client.get("/sparql", query_string={"query": PREFIXES + query})
 
 

@@ -207,6 +207,7 @@ schema = schemathesis.openapi.from_dict(openapi.document(), config=config(covera
 @schema.exclude(
     func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in WRITES
 ).parametrize()
+@pytest.mark.slow
 @EXAMPLES
 def test_live_server_conforms(case: schemathesis.Case, live_server: LiveServer) -> None:
     case.call_and_validate(base_url=live_server.url, checks=CHECKS, timeout=30)
@@ -264,6 +265,7 @@ def aim(case: schemathesis.Case, tokens: dict[str, str]) -> dict[str, str]:
 @writes.include(
     func=lambda ctx: (ctx.operation.method.upper(), ctx.operation.path) in WRITES
 ).parametrize()
+@pytest.mark.slow
 @settings(EXAMPLES, max_examples=WRITE_EXAMPLES)
 def test_live_server_writes_conform(
     case: schemathesis.Case, tokens: dict[str, str], write_server: LiveServer

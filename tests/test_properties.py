@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rdflib import Graph
 
-from s22a.ingest import csv_import
+from s22a.ingest import csv_import, csv_table
 from s22a.read.describe import PATH
 from s22a.read.listing import MAX_PAGE, page_args
 
@@ -156,6 +156,7 @@ def parses(media: str, body: bytes) -> bool:
     return b"<html" in body[:200]
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(case=negotiations())
 def test_any_negotiation_gets_a_document_or_a_clear_refusal(web: FlaskClient, case: dict) -> None:
@@ -257,6 +258,7 @@ def query_strings(draw: st.DrawFn) -> str:
     return "&".join(f"{name}={value}" for name, value in pairs)
 
 
+@pytest.mark.slow
 @SETTINGS
 @given(
     path=st.sampled_from(QUERY_PATHS),
@@ -343,7 +345,7 @@ def tables(draw: st.DrawFn) -> bytes:
 def test_any_bytes_as_csv_give_a_register_or_a_clear_error(data: bytes) -> None:
     try:
         result = csv_import.convert(data, "merseyside")
-    except csv_import.CsvImportError as error:
+    except csv_table.CsvImportError as error:
         assert str(error)
         return
     turtle = result.turtle()

@@ -417,6 +417,7 @@ def test_delete_retires_the_register(app: Flask, tmp_path: Path) -> None:
     )
 
 
+@pytest.mark.slow
 def test_concurrent_puts_from_several_forces_are_all_kept(app: Flask, tmp_path: Path) -> None:
     forces = ["merseyside", "cheshire", "lancashire", "north-wales"]
     tokens = tokens_for(app, tmp_path / "tokens.json", *forces)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from bench import soak as soak_module
 
 # How much the worker's resident memory may grow from the first quarter of the short soak to

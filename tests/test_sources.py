@@ -39,7 +39,7 @@ class Publisher:
         publisher = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:
                 publisher.requests.append((self.path, self.headers.get("If-None-Match")))
                 if self.path in publisher.redirects:
                     self.send_response(302)
@@ -90,7 +90,7 @@ def oxigraph() -> Iterator[OxigraphServer]:
         yield server
 
 
-@pytest.fixture(params=["embedded", "remote"])
+@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.slow)])
 def store(
     request: pytest.FixtureRequest, tmp_path: Path, oxigraph: OxigraphServer
 ) -> Iterator[Store]:
@@ -144,6 +144,7 @@ def test_bundled_catalogue_lists_the_five_registers() -> None:
     assert {s.kind for s in sources} == {"file"}
 
 
+@pytest.mark.slow
 def test_file_url_and_endpoint_sources_give_the_same_union(
     store: Store, tmp_path: Path, publisher: Publisher
 ) -> None:

@@ -50,7 +50,7 @@ def shared_store(loaded_app: Flask) -> Store:
         return get_store()
 
 
-def pool_of(app: Flask):  # noqa: ANN201 - a WorkerPool
+def pool_of(app: Flask):
     """The app's worker pool (started if need be)."""
     with app.app_context():
         return sparql_service.get_service().engine(get_store())

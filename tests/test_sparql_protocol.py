@@ -36,14 +36,14 @@ REGISTER_CLASS = "<https://w3id.org/s22a/def/s22a#Register>"
 CONSTRUCT = f"CONSTRUCT WHERE {{ ?s a {REGISTER_CLASS} }}"
 
 
-def number(response) -> int:  # noqa: ANN001 - a Flask test response
+def number(response) -> int:
     """The single number a one-cell SPARQL JSON result holds."""
     assert response.status_code == 200, response.get_data(as_text=True)
     row = response.get_json()["results"]["bindings"][0]
     return int(next(iter(row.values()))["value"])
 
 
-def column(response, name: str) -> list[str]:  # noqa: ANN001
+def column(response, name: str) -> list[str]:
     """The values of one variable in a SPARQL JSON result."""
     assert response.status_code == 200, response.get_data(as_text=True)
     return [b[name]["value"] for b in response.get_json()["results"]["bindings"] if name in b]
@@ -446,7 +446,7 @@ def test_an_example_can_be_loaded_into_the_form(client: FlaskClient) -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.slug for e in EXAMPLES])
-def test_every_example_answers_with_rows(client: FlaskClient, example) -> None:  # noqa: ANN001
+def test_every_example_answers_with_rows(client: FlaskClient, example) -> None:
     response = client.get("/sparql", query_string={"query": example.query})
     assert response.status_code == 200, response.get_data(as_text=True)
     if response.mimetype == JSON_RESULTS:

@@ -47,7 +47,7 @@ def test_a_token_is_stored_only_as_a_salted_hash(tmp_path: Path) -> None:
         lambda t: t.split("_", 2)[2],  # the secret alone
     ],
 )
-def test_anything_but_the_exact_token_is_refused(tmp_path: Path, mangle) -> None:  # noqa: ANN001
+def test_anything_but_the_exact_token_is_refused(tmp_path: Path, mangle) -> None:
     tokens = TokenStore(tmp_path / "tokens.json")
     _record, token = tokens.create("cheshire")
     assert tokens.verify(mangle(token)) is None

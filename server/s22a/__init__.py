@@ -10,7 +10,9 @@ from typing import Any
 
 from flask import Flask
 
-__version__ = "0.1.0"
+from s22a.version import VERSION
+
+__version__ = VERSION
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:

@@ -4,8 +4,21 @@ from __future__ import annotations
 
 import re
 
-from rdflib import Namespace
-from rdflib.namespace import DCAT, DCTERMS, FOAF, ORG, OWL, PROV, RDF, RDFS, SH, SKOS, XSD
+from rdflib import Graph, Namespace
+from rdflib.namespace import (
+    DCAT,
+    DCTERMS,
+    FOAF,
+    ORG,
+    OWL,
+    PROV,
+    RDF,
+    RDFS,
+    SH,
+    SKOS,
+    XSD,
+    DefinedNamespace,
+)
 
 BASE = "https://w3id.org/s22a/"
 
@@ -33,7 +46,8 @@ GRAPH_META = BASE + "graph/meta"
 GRAPH_RECONCILIATION = BASE + "graph/reconciliation"
 GRAPH_ARCHIVE = BASE + "graph/archive"
 
-PREFIXES: dict[str, Namespace] = {
+# rdflib's well-known vocabularies are DefinedNamespace classes, not Namespace instances.
+PREFIXES: dict[str, Namespace | type[DefinedNamespace]] = {
     "s22a": S22A,
     "shape": SHAPE,
     "agreement": AGREEMENT,
@@ -67,7 +81,7 @@ SPARQL_PREFIXES = "".join(f"PREFIX {p}: <{n}>\n" for p, n in PREFIXES.items())
 NO_GRAPH = "urn:s22a:no-graph"
 
 
-def bind_prefixes(graph) -> None:  # noqa: ANN001 - any rdflib Graph or Dataset
+def bind_prefixes(graph: Graph) -> None:
     """Bind the project's prefixes on an rdflib graph, for readable Turtle."""
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)

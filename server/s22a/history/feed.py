@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 
 from rdflib.namespace import DCTERMS, RDFS
 
-from s22a import __version__
 from s22a.history import changes, versions
 from s22a.namespaces import AGREEMENT, BASE, S22A
 from s22a.store import Store
+from s22a.version import VERSION
 
 ATOM = "http://www.w3.org/2005/Atom"
 MEDIA_TYPE = "application/atom+xml"
@@ -155,7 +155,7 @@ def atom(
     author = _sub(feed, "author")
     _sub(author, "name", "Section 22A Collaboration Register")
     _sub(author, "uri", BASE)
-    _sub(feed, "generator", "s22a", uri=BASE, version=__version__)
+    _sub(feed, "generator", "s22a", uri=BASE, version=VERSION)
     for entry in found:
         change = entry.change
         name = names.get(entry.register, entry.force)

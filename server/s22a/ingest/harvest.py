@@ -139,6 +139,8 @@ class Harvester:
             raise SourceError(f"{source.location} failed: {error}") from None
         if isinstance(data, str):
             data = data.encode("utf-8")
+        if not isinstance(data, bytes):  # the endpoint answered in a format other than Turtle
+            raise SourceError(f"{source.location} did not answer with Turtle")
         if len(data) > self.max_bytes:
             raise SourceError(f"{source.location} returned over {self.max_bytes} bytes")
         return Fetched(data, "endpoint.ttl", "text/turtle")

@@ -36,6 +36,7 @@ def load_source(
     if fetched.not_modified:
         versions.record_attempt(store, source.register, source=source.location, outcome="Unchanged")
         return LoadOutcome(source.register, "Unchanged", "not modified since the last harvest")
+    assert fetched.data is not None  # fetched.not_modified is exactly data is None
     # A force may publish newer versions over HTTP: the catalogue's source replaces them only
     # when it has itself changed since it was last taken.
     taken = [v for v in versions.history(store, source.register) if v.source == source.location]

@@ -130,7 +130,9 @@ class Names:
         if region is None:
             return [], f"no region is called “{words}”"
         forces = sorted(
-            f for f in self.context.subjects(S22A.region, region) if str(f).startswith(str(FORCE))
+            f
+            for f in self.context.subjects(S22A.region, region)
+            if isinstance(f, URIRef) and str(f).startswith(str(FORCE))
         )
         if count is not None:
             expected = int(count) if count.isdigit() else NUMBERS.get(count.lower())

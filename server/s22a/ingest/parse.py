@@ -101,17 +101,19 @@ def _syntax_error(error: Exception, text: str) -> RegisterSyntaxError:
     """Turn a parser's exception into a RegisterSyntaxError with line and column."""
     if isinstance(error, BadSyntax):
         # BadSyntax keeps the offending offset in the text it parsed.
-        consumed = error._str[: error._i]
-        if isinstance(consumed, bytes):
-            consumed = consumed.decode("utf-8", "replace")
+        text_read: bytes | str = error._str[: error._i]
+        consumed = (
+            text_read.decode("utf-8", "replace") if isinstance(text_read, bytes) else text_read
+        )
         line = consumed.count("\n") + 1
         column = len(consumed) - (consumed.rfind("\n") + 1) + 1
         return RegisterSyntaxError(f"Turtle syntax error: {error._why}", line, column)
     if isinstance(error, SAXParseException):
+        offset = error.getColumnNumber()  # 0-based; None only if the parser did not say
         return RegisterSyntaxError(
             f"RDF/XML syntax error: {error.getMessage()}",
             error.getLineNumber(),
-            error.getColumnNumber() + 1,
+            offset + 1 if offset is not None else None,
         )
     lineno = getattr(error, "lineno", None)
     colno = getattr(error, "colno", None)

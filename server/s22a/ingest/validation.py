@@ -119,9 +119,12 @@ def _findings(report: Graph, register: Graph) -> list[Finding]:
         path = _optional(report, result, SH.resultPath)
         agreement = focus if focus in listed else value if value in listed else None
         title = register.value(agreement, DCTERMS.title) if agreement is not None else None
+        severity = _optional(report, result, SH.resultSeverity)
         findings.append(
             Finding(
-                severity=SEVERITIES.get(_optional(report, result, SH.resultSeverity), "violation"),
+                severity=SEVERITIES.get(severity, "violation")
+                if isinstance(severity, URIRef)
+                else "violation",
                 message=_message(report, result),
                 focus=str(focus),
                 path=str(path) if isinstance(path, URIRef) else None,

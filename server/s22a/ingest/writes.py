@@ -17,6 +17,7 @@ from rdflib import BNode, Graph
 
 from s22a.history import changes, versions
 from s22a.ingest import gate, parse, validation
+from s22a.ingest.validation import Finding
 from s22a.namespaces import REGISTER
 from s22a.store import Store
 
@@ -40,7 +41,8 @@ class WriteResult:
     reason: str = ""
     syntax_error: parse.RegisterUnreadable | None = None
     validation: validation.ValidationResult | None = None
-    warnings: list[validation.Finding] = field(default_factory=list)
+    # Finding, not validation.Finding: the field above hides the module in the class body.
+    warnings: list[Finding] = field(default_factory=list)
 
     @property
     def stored(self) -> bool:

@@ -17,7 +17,7 @@ from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS
 from s22a import namespaces as ns
 from s22a.namespaces import GRAPH_REFERENCE, S22A
 from s22a.read import describe as d
-from s22a.read.pagedata import P, forces, listed_by, short_keys, with_labels
+from s22a.read.facts import P, forces, listed_by, short_keys, with_labels
 from s22a.store import Store
 
 
@@ -149,7 +149,7 @@ def page(store: Store, iri: str) -> dict[str, Any]:
     """The agreement page: canonical record, each register's statement, confirmation, findings."""
     said = d.statements(store, iri)
     listing = listed_by(store, [iri])[iri]
-    canonical = None
+    canonical: dict[str, Any] | None = None
     if GRAPH_REFERENCE in said:
         ref = said[GRAPH_REFERENCE]
         canonical = {

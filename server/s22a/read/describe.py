@@ -140,7 +140,7 @@ def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
         )
         for row in rows:
             o = row["o"]
-            rank = LABEL_PREDICATES.index(row["p"])  # type: ignore[arg-type]
+            rank = LABEL_PREDICATES.index(row["p"])
             english = 0 if isinstance(o, Literal) and o.language in ("en", None) else 1
             key = (rank, english, str(o))
             s = str(row["s"])

@@ -20,7 +20,7 @@ from rdflib import Literal
 from s22a import namespaces as ns
 from s22a.namespaces import GRAPH_REFERENCE
 from s22a.read import describe as d
-from s22a.read.pagedata import FORCE_TYPES, PARTY, REG_OR_REF, agreement_facts, listed_by
+from s22a.read.facts import FORCE_TYPES, PARTY, REG_OR_REF, agreement_facts, listed_by
 from s22a.store import Store
 
 P = d.PREFIXES

@@ -12,7 +12,7 @@ from typing import Any
 from rdflib import Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
-from rdflib.term import BNode, Node
+from rdflib.term import BNode, Identifier, Node
 
 from s22a import namespaces as ns
 from s22a.namespaces import GRAPH_ONTOLOGY, S22A, SHAPE
@@ -111,7 +111,7 @@ def _constraints(graph: Graph, shape: Node) -> list[tuple[str, str]]:
     return [
         (curie(graph, p).removeprefix("sh:"), _value_text(graph, v))
         for p in PARAMETERS
-        for v in sorted(graph.objects(shape, p))
+        for v in sorted(o for o in graph.objects(shape, p) if isinstance(o, Identifier))
     ]
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from decimal import Decimal
@@ -164,7 +164,7 @@ class Report:
             f"Reconciled {counted(len(self.registers), 'register')}: "
             f"{', '.join(map(slug, self.registers)) or 'none'}"
         ]
-        for heading, findings in [
+        sections: list[tuple[str, Sequence[Finding]]] = [
             (
                 "Forces named as parties that have published no register",
                 [p for p in self.parties if p.register is None],
@@ -180,7 +180,8 @@ class Report:
                 (f"Confirmation: {status}", [c for c in self.confirmations if c.status == status])
                 for status in STATUS
             ),
-        ]:
+        ]
+        for heading, findings in sections:
             lines += [
                 "",
                 f"{heading} ({len(findings)})",

@@ -252,7 +252,7 @@ def evaluate_services(
     text: str,
     allow: AllowList,
     deadline: float,
-    settings: Settings = Settings(),  # noqa: B008 - frozen dataclass
+    settings: Settings = Settings(),
     check_syntax: Callable[[str], None] | None = None,
     resolver: Resolver = resolve_host,
 ) -> tuple[str, bool]:

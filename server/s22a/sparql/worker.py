@@ -18,7 +18,7 @@ import json
 import os
 import struct
 import sys
-from typing import Any, BinaryIO
+from typing import IO, Any, BinaryIO, cast
 
 import pyoxigraph as ox
 
@@ -112,6 +112,7 @@ class Worker:
             result = self.store.query(request["query"], **kwargs)
         except SyntaxError as error:
             return {"ok": False, "error": "syntax", "message": error.msg or str(error)}, b""
+        fmt: ox.RdfFormat | ox.QueryResultsFormat | None
         if isinstance(result, ox.QueryTriples):
             kind, wanted = "graph", request.get("graph_format")
             fmt = ox.RdfFormat.from_media_type(wanted) if wanted else None
@@ -122,8 +123,15 @@ class Worker:
         if fmt is None:
             return {"ok": False, "error": "not_acceptable", "kind": kind, "message": kind}, b""
         output = _CappedOutput(int(request["max_bytes"]))
+        # pyoxigraph writes to any object with write(); its stubs ask for a real IO[bytes].
+        sink = cast(IO[bytes], output)
         try:
-            result.serialize(output, format=fmt)
+            if isinstance(result, ox.QueryTriples):
+                assert isinstance(fmt, ox.RdfFormat)  # chosen above for a graph result
+                result.serialize(sink, format=fmt)
+            else:
+                assert isinstance(fmt, ox.QueryResultsFormat)
+                result.serialize(sink, format=fmt)
         except ResultTooLarge as error:
             return {"ok": False, "error": "too_large", "kind": kind, "message": str(error)}, b""
         return {"ok": True, "kind": kind, "media_type": fmt.media_type}, b"".join(output.parts)

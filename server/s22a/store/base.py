@@ -31,7 +31,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.term import BNode, Literal, Node, URIRef
+from rdflib.term import BNode, Identifier, Literal, URIRef
 
 # Media types: replace_graph and query_serialized (graphs); query_serialized (solutions); dump.
 GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
@@ -141,7 +141,7 @@ def make_literal(value: str, datatype: str | None = None, lang: str | None = Non
     return Literal(value, datatype=URIRef(datatype))
 
 
-def from_oxigraph(term: Any) -> Node:
+def from_oxigraph(term: Any) -> Identifier:
     """Convert a pyoxigraph term to the rdflib term."""
     if isinstance(term, ox.NamedNode):
         return URIRef(term.value)
@@ -150,6 +150,12 @@ def from_oxigraph(term: Any) -> Node:
     if isinstance(term, ox.Literal):
         return make_literal(term.value, term.datatype.value, term.language)
     raise StoreError(f"unsupported RDF term {term!r}")
+
+
+def serialized(data: bytes | None) -> bytes:
+    """The bytes a pyoxigraph ``serialize()`` returns when it is given no output to write to."""
+    assert data is not None, "pyoxigraph returns bytes when serialize() has no output"
+    return data
 
 
 def serialize_quads(quads: Iterable[ox.Quad], fmt: ox.RdfFormat) -> Iterator[bytes]:
@@ -161,10 +167,10 @@ def serialize_quads(quads: Iterable[ox.Quad], fmt: ox.RdfFormat) -> Iterator[byt
             continue
         batch.append(quad)
         if len(batch) >= _DUMP_BATCH:
-            yield ox.serialize(batch, format=fmt)
+            yield serialized(ox.serialize(batch, format=fmt))
             batch = []
     if batch:
-        yield ox.serialize(batch, format=fmt)
+        yield serialized(ox.serialize(batch, format=fmt))
 
 
 class Store(ABC):
@@ -199,7 +205,7 @@ class Store(ABC):
     @abstractmethod
     def select(
         self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
-    ) -> list[dict[str, Node]]:
+    ) -> list[dict[str, Identifier]]:
         """Run a SELECT query; rows map bound variable names to rdflib terms."""
 
     @abstractmethod

@@ -12,7 +12,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.term import Node, URIRef
+from rdflib.term import Identifier, URIRef
 
 # Media types: replace_graph and query_serialized (graphs); query_serialized (solutions); dump.
 from s22a.store.base import (
@@ -31,6 +31,7 @@ from s22a.store.base import (
     is_staging,
     output_formats,
     serialize_quads,
+    serialized,
     staging_name,
 )
 
@@ -210,7 +211,7 @@ class OxigraphStore(Store):
     def _count(self, graph: str) -> int:
         query = "SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }"
         rows = self.select(query, default_graph=[graph])
-        return int(rows[0]["n"])  # type: ignore[call-overload]
+        return int(rows[0]["n"])
 
     def drop_graph(self, graph: str) -> None:
         """Remove named graph `graph` (no error if it does not exist)."""
@@ -228,7 +229,7 @@ class OxigraphStore(Store):
 
     def select(
         self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
-    ) -> list[dict[str, Node]]:
+    ) -> list[dict[str, Identifier]]:
         """Run a SELECT query; rows map bound variable names to rdflib terms."""
         result = self._run(query, default_graph, named_graphs)
         if not isinstance(result, ox.QuerySolutions):
@@ -275,8 +276,8 @@ class OxigraphStore(Store):
         result = self._run(query, default_graph, named_graphs)
         with _engine_errors():
             if isinstance(result, ox.QueryTriples):
-                return result.serialize(format=graph_format_), graph_format_.media_type
-            return result.serialize(format=results_format), results_format.media_type
+                return serialized(result.serialize(format=graph_format_)), graph_format_.media_type
+            return serialized(result.serialize(format=results_format)), results_format.media_type
 
     def update(self, update: str) -> None:
         """Run a SPARQL 1.1 Update (in one transaction)."""

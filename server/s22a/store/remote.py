@@ -27,7 +27,7 @@ from typing import Any
 
 import pyoxigraph as ox
 import rdflib
-from rdflib.term import BNode, Node, URIRef
+from rdflib.term import BNode, Identifier, URIRef
 
 from s22a import fetch
 from s22a.namespaces import NO_GRAPH
@@ -58,7 +58,7 @@ _LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 MAX_ANSWER_BYTES = 2**30
 
 
-def _from_json(term: dict[str, Any]) -> Node:
+def _from_json(term: dict[str, Any]) -> Identifier:
     kind = term.get("type")
     if kind == "uri":
         return URIRef(term["value"])
@@ -246,7 +246,7 @@ class RemoteStore(Store):
         try:
             self._fetch("PUT", self._graph_url(staging), data, headers, StoreDataError)
             rows = self.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", default_graph=[staging])
-            count = int(rows[0]["n"])  # type: ignore[call-overload]
+            count = int(rows[0]["n"])
             move = f"MOVE GRAPH <{staging}> TO <{graph}>"
             # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
             self.update(f"{then(count)} ;\n{move}" if then is not None else move)
@@ -267,7 +267,7 @@ class RemoteStore(Store):
 
     def select(
         self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
-    ) -> list[dict[str, Node]]:
+    ) -> list[dict[str, Identifier]]:
         """Run a SELECT query; rows map bound variable names to rdflib terms."""
         doc = self._results(query, default_graph, named_graphs)
         if "results" not in doc:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Response, redirect, render_template, request
 from rdflib import Graph
+from werkzeug.wrappers import Response as BaseResponse
 
 from s22a import jsonld, reference
 from s22a.namespaces import BASE, TYPES, is_slug
@@ -20,14 +21,13 @@ from s22a.read import agreements, describe, pagedata, pictures, vocab
 from s22a.read import void as dataset
 from s22a.store import get_store
 from s22a.web import http, rdf
-from s22a.web.conneg import DOCUMENT_FORMATS, HTML, Format, by_key, negotiate
+from s22a.web.conneg import DOCUMENT_FORMATS, DUMPS, HTML, Format, by_key, negotiate
 from s22a.web.errors import NoAcceptableFormat, not_found
 
 bp = Blueprint("documents", __name__)
 
 # Things that are not under /id/{kind}/ but have documents: IRI path -> document path.
 OTHER_THINGS = {"catalog": "/catalog", "dataset": "/void", "service/sparql": "/sparql"}
-DUMPS = {"nq": "application/n-quads", "trig": "application/trig"}
 # The page data of each kind of thing.
 BUILDERS = {
     "agreement": agreements.page,
@@ -87,7 +87,7 @@ def _check_extension(ext: str | None, kind: str, slug: str) -> None:
 
 
 @bp.get("/id/<kind>/<path:slug>")
-def thing(kind: str, slug: str) -> Response:
+def thing(kind: str, slug: str) -> BaseResponse:
     """A thing's IRI: 303 See Other to the document about it."""
     target = OTHER_THINGS.get(f"{kind}/{slug}")
     if kind in TYPES and is_slug(slug):
@@ -107,7 +107,7 @@ def _minted(kind: str, path: str) -> bool:
     )
 
 
-def see_other(target: str) -> Response:
+def see_other(target: str) -> BaseResponse:
     """303 See Other to `target` on this server, keeping the query (and so `_format`)."""
     query = request.query_string.decode("latin-1")
     response = redirect(http.root() + target + (f"?{query}" if query else ""), code=303)
@@ -116,7 +116,7 @@ def see_other(target: str) -> Response:
 
 
 @bp.get("/id/<name>")
-def other_thing(name: str) -> Response:
+def other_thing(name: str) -> BaseResponse:
     """The catalogue and the dataset: 303 See Other to /catalog and /void."""
     return see_other(OTHER_THINGS[name]) if name in OTHER_THINGS else thing(name, "")
 

@@ -14,9 +14,9 @@ from flask import Blueprint, Response, request, url_for
 
 from s22a.history import changes, feed, versions
 from s22a.namespaces import BASE, FORCE, is_slug, register_iri
+from s22a.read.rows import reference_labels, register_name
 from s22a.store import get_store
-from s22a.views.history import force_name, labels, local
-from s22a.views.registers import problem, version_url
+from s22a.web.http import local, problem, version_url
 
 bp = Blueprint("feeds", __name__)
 FEED_SECONDS = 300
@@ -31,7 +31,7 @@ def _feed(registers: list[str], feed_id: str, title: str, alternate: str) -> Res
     else:
         found = feed.entries(store, registers)
         forces = sorted({e.force for e in found})
-        names = labels(store, [str(FORCE[f]) for f in forces])
+        names = reference_labels(store, [str(FORCE[f]) for f in forces])
         root = request.host_url.rstrip("/") + request.script_root
 
         def links(entry: feed.Entry) -> list[feed.Link]:
@@ -99,6 +99,6 @@ def register_feed(force: str) -> Response:
     return _feed(
         [register],
         f"{BASE}registers/{force}/feed.atom",
-        f"{force_name(store, force)}: changes",
+        f"{register_name(store, force)}: changes",
         url_for("history.versions_list", force=force, _external=True),
     )

@@ -14,34 +14,40 @@ import json
 from collections.abc import Sequence
 from datetime import date
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, render_template, request, url_for
-from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, RDFS, SKOS
+from flask.blueprints import BlueprintSetupState
+from rdflib import Graph, URIRef
 from werkzeug.routing import BaseConverter, ValidationError
 
 from s22a.history import changes, versions
 from s22a.namespaces import (
     AGREEMENT,
-    BASE,
-    FORCE,
-    GRAPH_ONTOLOGY,
-    GRAPH_REFERENCE,
-    PREFIXES,
     S22A,
     bind_prefixes,
     is_slug,
     register_iri,
 )
+from s22a.read.rows import (
+    iris_in,
+    ntriples_lines,
+    reference_labels,
+    register_name,
+    statements,
+    triple_rows,
+)
 from s22a.store import Store, get_store
-from s22a.views.registers import JSON, READ_FORMATS, problem, version_url
 from s22a.web import conneg, rdf
-from s22a.web.conneg import HTML, Format
-
-TRIG = Format("trig", "application/trig", "TriG", "trig")
-NQUADS = Format("nq", "application/n-quads", "N-Quads", "nquads")
-DIFF_FORMATS = (TRIG, HTML, JSON, NQUADS)
-LIST_FORMATS = (conneg.TURTLE, HTML, JSON)
+from s22a.web.conneg import (
+    DIFF_FORMATS,
+    HTML,
+    JSON,
+    LIST_FORMATS,
+    NQUADS,
+    READ_FORMATS,
+    TRIG,
+    Format,
+)
+from s22a.web.http import local, problem, version_url
 
 
 class DayConverter(BaseConverter):
@@ -62,65 +68,17 @@ class DayConverter(BaseConverter):
 
 
 bp = Blueprint("history", __name__)
-bp.record_once(lambda state: state.app.url_map.converters.setdefault("day", DayConverter))
+
+
+def _add_day_converter(state: BlueprintSetupState) -> None:
+    state.app.url_map.converters.setdefault("day", DayConverter)
+
+
+bp.record_once(_add_day_converter)
 
 
 # ---------------------------------------------------------------------------
 # Helpers
-
-
-def local(iri: str) -> str:
-    """Where an IRI of ours is read on this server (things link to their documents)."""
-    if not iri.startswith(BASE):
-        return iri
-    path = iri[len(BASE) :]
-    if path.startswith("id/") and path.count("/") == 2:
-        path = "doc/" + path[3:]
-    return f"{request.script_root}/{path}"
-
-
-def labels(store: Store, iris: Sequence[str]) -> dict[str, str]:
-    """English labels of `iris` from the reference data and the ontology."""
-    wanted = sorted({i for i in iris if i.startswith(("http://", "https://"))})
-    if not wanted:
-        return {}
-    values = " ".join(f"<{i}>" for i in wanted)
-    rows = store.select(
-        f"""SELECT ?s ?l WHERE {{ VALUES ?s {{ {values} }}
-            VALUES ?g {{ <{GRAPH_REFERENCE}> <{GRAPH_ONTOLOGY}> }}
-            GRAPH ?g {{ ?s <{RDFS.label}>|<{SKOS.prefLabel}> ?l }}
-            FILTER(LANGMATCHES(LANG(?l), "en") || LANG(?l) = "") }}"""
-    )
-    return {str(r["s"]): str(r["l"]) for r in rows}
-
-
-def force_name(store: Store, force: str) -> str:
-    """What to call a force's register, e.g. 'Merseyside Police register'."""
-    iri = str(FORCE[force])
-    return f"{labels(store, [iri]).get(iri, force)} register"
-
-
-def _terms(graph: Graph) -> list[str]:
-    return [str(t) for triple in graph for t in triple if isinstance(t, URIRef)]
-
-
-def describe(graph: Graph, node: URIRef, names: dict[str, str]) -> list[dict]:
-    """What `graph` says about `node`, as rows of a property and its values, for pages."""
-    rows: dict[str, dict] = {}
-    for p, o in sorted(graph.predicate_objects(node)):
-        row = rows.setdefault(
-            str(p), {"property": names.get(str(p), p.n3(graph.namespace_manager)), "terms": []}
-        )
-        if isinstance(o, URIRef):
-            row["terms"].append({"text": names.get(str(o), str(o)), "href": local(str(o))})
-        elif isinstance(o, Literal):
-            row["terms"].append({"text": str(o), "href": None})
-        else:  # a blank node: its own words, or what it says
-            text = graph.value(o, DCTERMS.description) or graph.value(o, RDFS.label)
-            if text is None:
-                text = "; ".join(names.get(str(v), str(v)) for _, v in graph.predicate_objects(o))
-            row["terms"].append({"text": str(text), "href": None})
-    return list(rows.values())
 
 
 def _find(
@@ -205,7 +163,7 @@ def versions_list(force: str) -> Response:
         render_template(
             "history/versions.html",
             force=force,
-            name=force_name(store, force),
+            name=register_name(store, force),
             rows=list(reversed(rows)),
             refused=refused,
             current=register in store.graphs(),
@@ -238,7 +196,7 @@ def version(force: str, number: int, ext: str | None = None) -> Response:
         render_template(
             "history/version.html",
             force=force,
-            name=force_name(store, force),
+            name=register_name(store, force),
             version=found,
             previous=previous,
             changes=found_changes,
@@ -274,7 +232,7 @@ def diff(force: str, older: int, newer: int) -> Response:
     if fmt in (TRIG, NQUADS):
         return _respond(
             fmt,
-            _quads(
+            rdf.serialize_dataset(
                 {
                     f"{register}/diff/{older}/{newer}#added": added,
                     f"{register}/diff/{older}/{newer}#removed": removed,
@@ -288,8 +246,8 @@ def diff(force: str, older: int, newer: int) -> Response:
             "register": register,
             "from": first.iri,
             "to": second.iri,
-            "added": sorted(t.strip() for t in _lines(added)),
-            "removed": sorted(t.strip() for t in _lines(removed)),
+            "added": sorted(t.strip() for t in ntriples_lines(added)),
+            "removed": sorted(t.strip() for t in ntriples_lines(removed)),
             "agreements": [
                 {
                     "agreement": c.agreement,
@@ -302,59 +260,21 @@ def diff(force: str, older: int, newer: int) -> Response:
             ],
         }
         return _respond(fmt, json.dumps(body, indent=2, ensure_ascii=False))
-    names = labels(store, _terms(added) + _terms(removed))
+    names = reference_labels(store, iris_in(added) + iris_in(removed))
     return _respond(
         fmt,
         render_template(
             "history/diff.html",
             force=force,
-            name=force_name(store, force),
+            name=register_name(store, force),
             first=first,
             second=second,
             changes=agreement_changes,
-            added=_rows(added, names),
-            removed=_rows(removed, names),
+            added=triple_rows(added, names),
+            removed=triple_rows(removed, names),
             formats=DIFF_FORMATS,
         ),
     )
-
-
-def _quads(graphs: dict[str, Graph], fmt: Format) -> bytes:
-    """Named graphs as TriG or N-Quads (written by Oxigraph: rdflib's TriG writer is deprecated)."""
-    lines = []
-    for index, (name, graph) in enumerate(graphs.items()):
-        own = Graph()  # blank node labels are per document: keep each graph's apart
-        for triple in graph:
-            own.add(
-                tuple(
-                    BNode(f"g{index}{t}") if isinstance(t, BNode) else t  # type: ignore
-                    for t in triple
-                )
-            )
-        lines += [f"{line[:-1].rstrip()} <{name}> ." for line in _lines(own)]
-    quads = ox.parse("\n".join(lines), format=ox.RdfFormat.N_QUADS)
-    if fmt is NQUADS:
-        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
-    prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
-    return ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=prefixes)
-
-
-def _lines(graph: Graph) -> list[str]:
-    text = graph.serialize(format="nt", encoding="utf-8").decode("utf-8")
-    return [line for line in text.splitlines() if line.strip()]
-
-
-def _rows(graph: Graph, names: dict[str, str]) -> list[tuple[str, str, str]]:
-    bind_prefixes(graph)
-    manager = graph.namespace_manager
-
-    def show(term: object) -> str:
-        """A term as people read it: a label, a prefixed name, or a literal."""
-        if isinstance(term, URIRef):
-            return names.get(str(term)) or term.n3(manager)
-        return term.n3(manager) if hasattr(term, "n3") else str(term)  # type: ignore[union-attr]
-
-    return sorted((show(s), show(p), show(o)) for s, p, o in graph)
 
 
 # ---------------------------------------------------------------------------
@@ -387,7 +307,7 @@ def register_day(force: str, day: date, ext: str | None = None) -> Response:
         copy = Graph()
         copy += content
         return _rdf(copy, fmt)
-    names = labels(store, _terms(content))
+    names = reference_labels(store, iris_in(content))
     agreements = [
         {
             "title": changes.title(content, a),
@@ -406,7 +326,7 @@ def register_day(force: str, day: date, ext: str | None = None) -> Response:
         render_template(
             "history/day.html",
             force=force,
-            name=force_name(store, force),
+            name=register_name(store, force),
             day=day,
             version=found,
             agreements=agreements,
@@ -446,14 +366,14 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
         union += changes.closure(content, agreement)
     if fmt is not HTML:
         return _rdf(union, fmt)
-    names = labels(store, _terms(union))
+    names = reference_labels(store, iris_in(union))
     sections = [
         {
             "register": register,
             "force": register.rsplit("/", 1)[-1],
             "title": changes.title(content, agreement),
             "version": found,
-            "rows": describe(content, agreement, names),
+            "rows": statements(content, agreement, names, local),
         }
         for register, found, content in stated
     ]

@@ -19,11 +19,11 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from s22a import reference
-from s22a.ingest import csv_import, parse, validation
+from s22a.ingest import csv_import, csv_table, parse, validation
 from s22a.ingest.names import police_forces
 from s22a.namespaces import register_iri
 from s22a.store import get_store
-from s22a.views.registers import max_upload
+from s22a.web.http import max_upload
 
 bp = Blueprint("publish", __name__)
 MULTIPART_OVERHEAD = 64 * 1024
@@ -157,7 +157,7 @@ def convert_csv() -> Response:
             previous=previous if len(previous) else None,
             source=upload.filename or "table.csv",
         )
-    except csv_import.CsvImportError as error:
+    except csv_table.CsvImportError as error:
         form.errors.append(("file", f"The file cannot be converted: {error}."))
         return _page("publish/csv.html", 400, form=form, forces=choices)
     turtle = result.turtle()

@@ -17,7 +17,6 @@ new version (Location on 201, Content-Location always). Tokens never reach the l
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 from rdflib import BNode, Graph, Literal, URIRef
@@ -28,60 +27,21 @@ from s22a.ingest import writes
 from s22a.namespaces import bind_prefixes, is_slug, register_iri
 from s22a.store import StoreError, StoreFull, StoreUnavailable, get_store
 from s22a.web import conneg, rdf
-from s22a.web.conneg import HTML, RDF_FORMATS, TURTLE, Format
+from s22a.web.conneg import (
+    HTML,
+    JSON,
+    READ_FORMATS,
+    REPORT_FORMATS,
+    TURTLE,
+    WRITE_TYPES,
+)
+from s22a.web.http import max_upload, preferred, problem, version_url
 from s22a.web.tokens import TokenRecord, app_tokens
 
 bp = Blueprint("registers", __name__)
 
-JSON = Format("json", "application/json", "JSON")
-TEXT = Format("txt", "text/plain", "Plain text")
-WRITE_TYPES = (
-    "text/turtle",
-    "application/x-turtle",
-    "application/n-triples",
-    "application/ld+json",
-    "application/rdf+xml",
-)
+
 REALM = 'Bearer realm="s22a register"'
-READ_FORMATS: tuple[Format, ...] = (*RDF_FORMATS[:1], HTML, *RDF_FORMATS[1:])
-REPORT_FORMATS = (JSON, TURTLE, HTML)
-PROBLEM_FORMATS = (JSON, HTML, TEXT)
-
-
-def max_upload() -> int:
-    """The largest body a write may carry, in bytes (S22A_MAX_UPLOAD)."""
-    return int(current_app.config["S22A_MAX_UPLOAD"])
-
-
-def _choose(offered: Sequence[Format]) -> Format:
-    """The format the client prefers among `offered`; the first when it accepts none."""
-    chosen = conneg.negotiate(
-        format_param=request.args.get("_format"),
-        accept=request.headers.get("Accept"),
-        offered=offered,
-    )
-    return chosen or offered[0]
-
-
-def problem(status: int, title: str, detail: str, **extra: object) -> Response:
-    """An error answer as JSON, HTML or text, whichever the client prefers."""
-    fmt = _choose(PROBLEM_FORMATS)
-    if fmt is HTML:
-        body = render_template(
-            "registers/problem.html", status=status, title=title, detail=detail, extra=extra
-        )
-    elif fmt is TEXT:
-        lines = [f"{status} {title}", detail, *(f"{k}: {v}" for k, v in extra.items())]
-        body = "\n".join(lines) + "\n"
-    else:
-        body = json.dumps(
-            {"status": status, "title": title, "detail": detail, **extra},
-            indent=2,
-            ensure_ascii=False,
-        )
-    response = Response(body, status=status, content_type=fmt.content_type)
-    response.vary.add("Accept")
-    return response
 
 
 def unknown_register(force: str) -> Response:
@@ -176,11 +136,6 @@ def read_body() -> tuple[bytes, str] | Response:
 # Answers to writes
 
 
-def version_url(force: str, number: int) -> str:
-    """The absolute URL of one version of a force's register."""
-    return url_for("history.version", force=force, number=number, _external=True)
-
-
 def _refusal_report(register: str, reason: str) -> Graph:
     """A SHACL validation report with one violation, for refusals the shapes do not make."""
     report = Graph()
@@ -198,7 +153,7 @@ def _refusal_report(register: str, reason: str) -> Graph:
 
 def invalid(result: writes.WriteResult, force: str) -> Response:
     """422 with the validation report, as JSON, Turtle or HTML."""
-    fmt = _choose(REPORT_FORMATS)
+    fmt = preferred(REPORT_FORMATS)
     title = "The register is not valid"
     detail = f"Nothing was changed: {result.reason}"
     report = result.validation
@@ -252,7 +207,7 @@ def written(result: writes.WriteResult, force: str) -> Response:
         ],
         "warnings": [w.message for w in result.warnings],
     }
-    fmt = _choose((JSON, HTML))
+    fmt = preferred((JSON, HTML))
     if fmt is HTML:
         body = render_template(
             "registers/written.html", force=force, result=result, summary=summary, url=url

@@ -149,6 +149,7 @@ def _description(formats: tuple[str, ...], accept: str | None) -> Response:
         return _error(503, f"the store is unavailable: {error}")
     service = sparql_service.get_service()
     graph = sparql_service.service_description(request.base_url, graphs, service.settings)
+    assert fmt.rdflib_format is not None  # every one of conneg.RDF_FORMATS has one
     body = graph.serialize(format=fmt.rdflib_format, encoding="utf-8")
     return Response(body, content_type=fmt.content_type)
 

@@ -40,6 +40,30 @@ DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSONLD, RDFXML, NTRIPLES)
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
 
 
+# Other representations: JSON for summaries and reports, plain text for problems, and the
+# dataset formats of dumps and diffs.
+JSON = Format("json", "application/json", "JSON")
+TEXT = Format("txt", "text/plain", "Plain text")
+TRIG = Format("trig", "application/trig", "TriG", "trig")
+NQUADS = Format("nq", "application/n-quads", "N-Quads", "nquads")
+DUMPS = {NQUADS.key: NQUADS.media_type, TRIG.key: TRIG.media_type}
+
+# What each kind of resource is offered as, in the server's order of preference.
+READ_FORMATS: tuple[Format, ...] = (TURTLE, HTML, *RDF_FORMATS[1:])  # a register graph
+REPORT_FORMATS: tuple[Format, ...] = (JSON, TURTLE, HTML)  # a refused write's report
+PROBLEM_FORMATS: tuple[Format, ...] = (JSON, HTML, TEXT)  # an HTTP problem
+DIFF_FORMATS: tuple[Format, ...] = (TRIG, HTML, JSON, NQUADS)  # the changes between versions
+LIST_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON)  # a list of versions
+# The media types a register may be written in.
+WRITE_TYPES = (
+    "text/turtle",
+    "application/x-turtle",
+    "application/n-triples",
+    "application/ld+json",
+    "application/rdf+xml",
+)
+
+
 def by_key(key: str, offered: Sequence[Format] = DOCUMENT_FORMATS) -> Format | None:
     """The offered format whose key, media type or alias is `key`, if any."""
     key = key.strip().lower()

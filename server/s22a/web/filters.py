@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from typing import Any
 
 from flask import Flask, request, url_for
 from markupsafe import Markup, escape
 
-from s22a import __version__
-from s22a.namespaces import BASE, PREFIXES
-from s22a.read.describe import TYPES, fallback_label, legislation_label, legislation_page
+from s22a.namespaces import BASE, PREFIXES, TYPES
+from s22a.read.describe import fallback_label, legislation_label, legislation_page
+from s22a.version import VERSION
 from s22a.web import http
 
 MONTHS = (
@@ -105,7 +106,8 @@ def link_curies(text: str, labels: dict[str, str] | None = None) -> Markup:
 
 def page_url(**changes: Any) -> str:
     """The current page's URL with some query parameters changed (None removes one)."""
-    args = request.args.to_dict()
+    # Any, not str: mypy matches **args against url_for's own keywords (_external: bool...).
+    args: dict[str, Any] = request.args.to_dict()
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
@@ -120,7 +122,7 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
     return f"{count} {singular if count == 1 else many or singular + 's'}"
 
 
-FILTERS = {
+FILTERS: dict[str, Callable[..., Any]] = {
     "date_text": date_text,
     "money": money,
     "local": local_url,
@@ -130,12 +132,12 @@ FILTERS = {
     "kind_of": kind_of,
     "link_curies": link_curies,
 }
-GLOBALS = {
+GLOBALS: dict[str, Any] = {  # Jinja globals may be any value, not only functions
     "page_url": page_url,
     "plural": plural,
     "TYPES": TYPES,
     "BASE": BASE,
-    "VERSION": __version__,
+    "VERSION": VERSION,
 }
 
 

@@ -8,17 +8,18 @@ conditional GET is answered 304 before any page is built (RFC 9110 sections 8.8 
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from flask import Response, g, request
+from flask import Response, current_app, g, render_template, request, url_for
 
-from s22a import __version__
 from s22a.history.versions import DatasetState, dataset_state
-from s22a.namespaces import BASE
-from s22a.read.describe import TYPES
+from s22a.namespaces import BASE, TYPES
 from s22a.store import get_store
-from s22a.web.conneg import Format
+from s22a.version import VERSION
+from s22a.web import conneg
+from s22a.web.conneg import HTML, PROBLEM_FORMATS, TEXT, Format
 
 CACHE_SECONDS = 300
 
@@ -45,7 +46,7 @@ def last_modified() -> datetime | None:
 
 def etag(variant: str) -> str:
     """The (weak) entity tag of one representation of the current dataset."""
-    token = f"{state()}|{__version__}|{request.host}|{variant}"
+    token = f"{state()}|{VERSION}|{request.host}|{variant}"
     return hashlib.sha256(token.encode("utf-8")).hexdigest()[:32]
 
 
@@ -91,12 +92,13 @@ def root() -> str:
 def local(iri: str) -> str:
     """Where a canonical IRI is read on this server; other IRIs are returned as they are.
 
-    Things (`/id/...`) link straight to their documents (`/doc/...`), saving the 303.
+    Things (`/id/{kind}/{slug}`) link straight to their documents (`/doc/...`), saving the
+    303; other IRIs under /id/ (versions, register items) keep their paths.
     """
     if not iri.startswith(BASE):
         return iri
     path = iri[len(BASE) :]
-    if path.startswith("id/") and path.split("/")[1] in TYPES:
+    if path.startswith("id/") and path.count("/") == 2 and path.split("/")[1] in TYPES:
         return f"{root()}/doc/{path[3:]}"
     return f"{root()}/{path}"
 
@@ -109,3 +111,44 @@ def link_header(base_path: str, formats: Sequence[Format], canonical: str | None
     if canonical:
         links.append(f'<{canonical}>; rel="canonical"')
     return ", ".join(links)
+
+
+def max_upload() -> int:
+    """The largest body a write may carry, in bytes (S22A_MAX_UPLOAD)."""
+    return int(current_app.config["S22A_MAX_UPLOAD"])
+
+
+def preferred(offered: Sequence[Format]) -> Format:
+    """The format the client prefers among `offered`; the first when it accepts none."""
+    chosen = conneg.negotiate(
+        format_param=request.args.get("_format"),
+        accept=request.headers.get("Accept"),
+        offered=offered,
+    )
+    return chosen or offered[0]
+
+
+def problem(status: int, title: str, detail: str, **extra: object) -> Response:
+    """An error answer as JSON, HTML or text, whichever the client prefers."""
+    fmt = preferred(PROBLEM_FORMATS)
+    if fmt is HTML:
+        body = render_template(
+            "registers/problem.html", status=status, title=title, detail=detail, extra=extra
+        )
+    elif fmt is TEXT:
+        lines = [f"{status} {title}", detail, *(f"{k}: {v}" for k, v in extra.items())]
+        body = "\n".join(lines) + "\n"
+    else:
+        body = json.dumps(
+            {"status": status, "title": title, "detail": detail, **extra},
+            indent=2,
+            ensure_ascii=False,
+        )
+    response = Response(body, status=status, content_type=fmt.content_type)
+    response.vary.add("Accept")
+    return response
+
+
+def version_url(force: str, number: int) -> str:
+    """The absolute URL of one version of a force's register."""
+    return url_for("history.version", force=force, number=number, _external=True)

@@ -48,4 +48,28 @@ def serialize(graph: Graph, fmt: Format) -> bytes:
         for s, p, o in sorted(graph, key=lambda t: (isinstance(t[0], BNode), t))
     ]
     prefixes = _OX_PREFIXES if fmt.key != "nt" else None
-    return ox.serialize(triples, format=_OXIGRAPH_FORMATS[fmt.key], prefixes=prefixes)
+    data = ox.serialize(triples, format=_OXIGRAPH_FORMATS[fmt.key], prefixes=prefixes)
+    assert data is not None  # pyoxigraph returns the bytes when given no output
+    return data
+
+
+def serialize_dataset(graphs: dict[str, Graph], fmt: Format) -> bytes:
+    """Named graphs (name: graph) as TriG or N-Quads, written by Oxigraph (rdflib's TriG writer
+    is deprecated); each graph's blank nodes are kept apart from the others'."""
+    quads = []
+    for index, (name, graph) in enumerate(graphs.items()):
+        graph_name = ox.NamedNode(name)
+
+        def term(node: Node, index: int = index) -> ox.NamedNode | ox.BlankNode | ox.Literal:
+            return ox.BlankNode(f"g{index}{node}") if isinstance(node, BNode) else to_oxigraph(node)
+
+        quads += [
+            ox.Quad(term(s), term(p), term(o), graph_name)  # type: ignore[arg-type]
+            for s, p, o in graph
+        ]
+    if fmt.key == "nq":
+        data = ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+    else:
+        data = ox.serialize(quads, format=ox.RdfFormat.TRIG, prefixes=_OX_PREFIXES)
+    assert data is not None  # pyoxigraph returns the bytes when given no output
+    return data

@@ -9,8 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from s22a.views.registers import PROBLEM_FORMATS
-from s22a.web.conneg import Format
+from s22a.web.conneg import PROBLEM_FORMATS, Format
 
 SLUG_PATTERN = "^[a-z0-9]+(-[a-z0-9]+)*$"
 JSON_TYPE = "application/json"
@@ -277,14 +276,17 @@ def ext_param(formats: Sequence[Format]) -> Schema:
     )
 
 
-FORCE = path(
+# Operations name the shared parameters by reference.
+FORCE, DAY = ref("parameters", "Force"), ref("parameters", "Day")
+
+FORCE_PARAMETER = path(
     "force",
     "A force's identifier",
     {"type": "string", "pattern": SLUG_PATTERN},
     "merseyside",
     "cheshire",
 )
-DAY = path(
+DAY_PARAMETER = path(
     "day",
     "A day, yyyy-mm-dd: what stood at its end (UTC)",
     {"type": "string", "format": "date"},
@@ -300,8 +302,8 @@ PARAMETERS: dict[str, Schema] = {
     },
     "Page": query("page", "The page number, from 1 (others: 1)", {"type": "integer"}),
     "Size": query("size", "Rows a page, 1 to 50 (others: 50)", {"type": "integer"}),
-    "Force": FORCE,
-    "Day": DAY,
+    "Force": FORCE_PARAMETER,
+    "Day": DAY_PARAMETER,
 }
 CONDITIONAL = ref("parameters", "IfNoneMatch")
 
