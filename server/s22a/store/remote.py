@@ -115,28 +115,28 @@ class RemoteStore(Store):
 
     # -- HTTP ---------------------------------------------------------------------------------
 
-    def _open(
-        self,
-        method: str,
-        url: str,
-        body: bytes | None = None,
-        headers: dict[str, str] | None = None,
-        bad_input: type[StoreError] = StoreQueryError,
-    ) -> HTTPResponse:
-        """A response to stream (the dump, which has no size bound by design); every other
-        request goes through `_fetch` and the bounded client."""
+    @staticmethod
+    def _failed(
+        method: str, url: str, status: int, message: str, bad_input: type[StoreError]
+    ) -> StoreError:
+        """The store error for an HTTP error status (a bad request is the caller's)."""
+        if status in (400, 406, 415):
+            return bad_input(message or f"HTTP {status}")
+        cls = StoreUnavailable if status in (502, 503, 504) else StoreError
+        return cls(f"{method} {url}: HTTP {status}: {message}")
+
+    def _stream(self, url: str, accept: str) -> HTTPResponse:
+        """A GET to read as a stream (the dump, which has no size bound by design); every
+        other request goes through `_fetch` and the bounded client."""
         if self._closed:
             raise StoreError("the store is closed")
-        request = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
+        request = urllib.request.Request(url, headers={"Accept": accept})
         try:
             return urllib.request.urlopen(request, timeout=self.timeout)
         except urllib.error.HTTPError as error:
             with error:
                 message = error.read().decode("utf-8", "replace").strip() or str(error.reason)
-            if error.code in (400, 406, 415):
-                raise bad_input(message) from None
-            cls = StoreUnavailable if error.code in (502, 503, 504) else StoreError
-            raise cls(f"{method} {url}: HTTP {error.code}: {message}") from None
+            raise self._failed("GET", url, error.code, message, StoreError) from None
         except (OSError, HTTPException) as error:  # refused, unresolvable, timed out...
             reason = getattr(error, "reason", error)
             raise StoreUnavailable(f"cannot reach {url}: {reason}") from None
@@ -164,10 +164,7 @@ class RemoteStore(Store):
             raise StoreUnavailable(f"cannot reach {url}: {error}") from None
         if answer.status >= 400:
             message = answer.body[: 64 * 1024].decode("utf-8", "replace").strip()
-            if answer.status in (400, 406, 415):
-                raise bad_input(message or f"HTTP {answer.status}")
-            cls = StoreUnavailable if answer.status in (502, 503, 504) else StoreError
-            raise cls(f"{method} {url}: HTTP {answer.status}: {message}")
+            raise self._failed(method, url, answer.status, message, bad_input)
         return answer.body, answer.headers.get("Content-Type", "")
 
     def _post_query(
@@ -323,7 +320,7 @@ class RemoteStore(Store):
         """Stream the whole dataset, staging graphs excluded, as N-Quads or TriG chunks."""
         fmt = dataset_format(media_type)
         url = self.store_url
-        response = self._open("GET", url, headers={"Accept": "application/n-quads"})
+        response = self._stream(url, "application/n-quads")
 
         def chunks() -> Iterator[bytes]:
             with response:
