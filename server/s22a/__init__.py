@@ -19,7 +19,18 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from s22a import config, store
     from s22a.sparql import service
-    from s22a.views import api, documents, feeds, history, pages, publish, registers, sparql
+    from s22a.views import (
+        api,
+        cover,
+        documents,
+        feeds,
+        health,
+        history,
+        pages,
+        publish,
+        registers,
+        sparql,
+    )
     from s22a.web import errors, filters, security
 
     app = Flask(__name__)
@@ -38,5 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(history.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(publish.bp)
+    app.register_blueprint(cover.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     return app
