@@ -26,6 +26,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         feeds,
         health,
         history,
+        lists,
         pages,
         publish,
         registers,
@@ -43,6 +44,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     security.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(lists.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(registers.bp)
