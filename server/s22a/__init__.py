@@ -27,6 +27,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         health,
         history,
         lists,
+        memento,
         pages,
         publish,
         registers,
@@ -51,6 +52,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(history.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(publish.bp)
+    app.register_blueprint(memento.bp)
     app.register_blueprint(cover.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)

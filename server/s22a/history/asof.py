@@ -9,6 +9,7 @@ carry no history of their own.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections import OrderedDict
 from datetime import UTC, date, datetime, time
@@ -51,6 +52,14 @@ def versions_at(store: Store, instant: datetime) -> dict[str, versions.Version]:
         if version is not None and version.iri not in changes.retired_versions(store, register):
             standing[register] = version
     return standing
+
+
+def dataset_key(store: Store, instant: datetime) -> str:
+    """A short token naming the dataset that stood at `instant` (the same for two instants
+    between the same versions)."""
+    standing = versions_at(store, instant)
+    key = "\n".join(sorted(v.iri + "|" + v.content_hash for v in standing.values()))
+    return "asof-" + hashlib.sha256(key.encode()).hexdigest()[:20]
 
 
 def dataset_at(store: Store, instant: datetime) -> Store:

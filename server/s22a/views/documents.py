@@ -21,7 +21,7 @@ from s22a.namespaces import BASE, TYPES, is_slug
 from s22a.read import agreements, describe, pagedata, pictures, vocab
 from s22a.read import void as dataset
 from s22a.sparql.examples import EXAMPLES, Example, examples_graph
-from s22a.store import get_store
+from s22a.store import Store, get_store
 from s22a.web import http, rdf
 from s22a.web.conneg import DOCUMENT_FORMATS, DUMPS, HTML, Format, by_key, negotiate
 from s22a.web.errors import NoAcceptableFormat, not_found
@@ -130,11 +130,17 @@ def document(kind: str, name: str) -> Response:
     if kind not in TYPES or not is_slug(slug):
         return resource(kind, slug, ext)
     _check_extension(ext, kind, slug)
-    store = get_store()
+    return render_document(get_store(), kind, slug, ext, f"/doc/{kind}/{slug}")
+
+
+def render_document(
+    store: Store, kind: str, slug: str, ext: str | None, base_path: str
+) -> Response:
+    """The document about the thing of `kind` `slug` as `store` has it (the store now, or the
+    registers as they stood at an instant), negotiated; `base_path` is where it is read."""
     iri = describe.canonical(kind, slug)
     if not describe.exists(store, iri):
         raise not_found(kind, slug)
-    base_path = f"/doc/{kind}/{slug}"
 
     def html(formats: Sequence[Format]) -> str:
         data = BUILDERS[kind](store, iri)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from s22a.version import VERSION
 from s22a.web.openapi.components import Schema, components
 from s22a.web.openapi.listings import listings_paths
-from s22a.web.openapi.questions import questions_paths
+from s22a.web.openapi.questions import memento_paths, questions_paths
 from s22a.web.openapi.reading import documents_paths, pages_paths, sparql_paths
 from s22a.web.openapi.writing import (
     api_paths,
@@ -27,6 +27,7 @@ from s22a.web.openapi.writing import (
 OPENAPI_VERSION = "3.1.0"
 PARTS = (
     questions_paths,
+    memento_paths,
     listings_paths,
     pages_paths,
     documents_paths,

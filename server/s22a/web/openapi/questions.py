@@ -12,6 +12,7 @@ from s22a.web.openapi.components import (
     answers,
     ext_param,
     format_param,
+    path,
     query,
     representations,
     response,
@@ -142,3 +143,46 @@ def operation_(summary: str, responses: Schema, *parameters: Schema, op: str) ->
     from s22a.web.openapi.components import operation
 
     return operation(summary, responses, *parameters, tag="national", op=op)
+
+
+def memento_paths() -> Schema:
+    """Paths of the mementos and TimeMaps (Memento, RFC 7089)."""
+    moment = path(
+        "moment",
+        "The memento's instant, yyyymmddhhmmss (UTC); another instant redirects (302) to the "
+        "memento that stood then",
+        {"type": "string", "pattern": "^[0-9]{14}$"},
+        "20261201120000",
+    )
+    kind = path("kind", "The kind of thing", {"type": "string", "pattern": "^[a-z]+$"}, "agreement")
+    slug = path(
+        "slug", "Its identifier", {"type": "string", "pattern": "^[a-z0-9-]+$"}, "north-west-rocu"
+    )
+    memento = representations(
+        DOCUMENT_FORMATS, "The document as it stood (Memento-Datetime says when)", "Link"
+    )
+    redirect = {"302": response("To the memento that stood at that instant")}
+    timemaps = response("The TimeMap (link format, RFC 7089 section 5) or a page of it",
+                        ["application/link-format", "text/html"])  # fmt: skip
+    target = path(
+        "path",
+        "The original's path: doc/{kind}/{slug} or registers/{force}, with an extension "
+        "(.link, .html) if wanted",
+        {"type": "string"},
+        "registers/merseyside",
+    )
+    return {
+        "/doc/{kind}/{slug}/{moment}": {"get": operation_(
+            "A memento of a document: as the registers stood at an instant",
+            answers(memento, "304", problems=("404", "406"), extra=redirect),
+            kind, slug, moment, format_param(DOCUMENT_FORMATS), CONDITIONAL, op="documentMemento")},
+        "/doc/{kind}/{slug}/{moment}.{ext}": {"get": operation_(
+            "A memento of a document, in the format its extension names",
+            answers(memento, "304", problems=("404", "406"), extra=redirect),
+            kind, slug, moment, ext_param(DOCUMENT_FORMATS), CONDITIONAL,
+            op="documentMementoByExtension")},
+        "/timemap/{path}": {"get": operation_(
+            "The TimeMap of a document or a register: every memento with its datetime",
+            answers(timemaps, "304", problems=("404", "406")), target, CONDITIONAL,
+            op="timemap")},
+    }  # fmt: skip

@@ -209,6 +209,19 @@ def sparql_paths() -> Schema:
             explode=True,
         ),
         query("named-graph-uri", "The named graphs the query may use", graphs, explode=True),
+        query(
+            "asOf",
+            "Answer over the registers as they stood at this instant (an xsd:dateTime in UTC, "
+            "or a date, meaning its end), with the reference data and the ontology",
+            {"type": "string", "examples": ["2026-12-01T12:00:00Z", "2026-12-01"]},
+        ),
+        {
+            "name": "Accept-Datetime",
+            "in": "header",
+            "required": False,
+            "schema": STRING,
+            "description": "As asOf, as an HTTP date (Memento, RFC 7089); asOf wins",
+        },
     ]
     formats = [
         query(name, "The result format, by key or media type (wins over Accept)", keys)
@@ -222,6 +235,7 @@ def sparql_paths() -> Schema:
             "default-graph-uri": graphs,
             "named-graph-uri": graphs,
             "format": STRING,
+            "asOf": STRING,
         },
     }
     body = {
