@@ -144,7 +144,7 @@ def test_accept_datetime_between_versions_reaches_the_one_that_stood(
 
 
 def test_a_register_s_versions_are_its_mementos(history: History) -> None:
-    app, published = history.app, history.published
+    app = history.app
     client = app.test_client()
     found = mementos(client, "/registers/merseyside")
     assert [u.rsplit("/", 1)[-1] for u, _ in found] == ["1", "2", "3"]
