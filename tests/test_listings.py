@@ -169,3 +169,12 @@ def test_csv_by_accept(client: FlaskClient) -> None:
     response = client.get("/forces", headers={"Accept": "text/csv"})
     assert response.mimetype == "text/csv"
     assert response.headers["Content-Location"].startswith("/forces.csv")
+
+
+def test_a_force_page_leads_to_its_agreements_as_a_listing(client: FlaskClient) -> None:
+    page = client.get("/doc/force/cheshire", headers=HTML).data.decode()
+    named = re.search(r"Named in (\d+) agreements", page)
+    assert named and 'href="/agreements.csv?force=cheshire"' in page
+    assert 'href="/agreements?force=cheshire"' in page and 'href="/health/cheshire"' in page
+    rows = as_json(client, "/agreements?force=cheshire&size=50")["rows"]
+    assert len(rows) == int(named.group(1))
