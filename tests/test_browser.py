@@ -148,3 +148,47 @@ def test_pages_need_no_javascript(browser: Browser, live_server: LiveServer) -> 
     SHOTS.mkdir(exist_ok=True)
     tab.screenshot(path=str(SHOTS / "07-home-narrow-no-javascript.png"), full_page=True)
     context.close()
+
+
+def test_walk_the_national_picture(page: Page, live_server: LiveServer) -> None:
+    page.goto(live_server.url + "/")
+    page.get_by_role("contentinfo").get_by_role("link", name="Is there cover?").click()
+    expect(page.locator("h1")).to_have_text("Is there cover?")
+    page.get_by_label("Forces").select_option(["cheshire", "north-wales"])
+    page.get_by_label("Capability").select_option("armed-policing")
+    page.get_by_role("button", name="Find agreements").click()
+    expect(page.locator("#answer-heading")).to_contain_text("agreements with all of")
+    expect(
+        page.get_by_role("link", name="Cheshire and North Wales Firearms Alliance")
+    ).to_be_visible()
+    audit(page, "08-cover")
+
+    page.get_by_role("contentinfo").get_by_role("link", name="Publication health").click()
+    expect(page.locator("h1")).to_have_text("Publication health")
+    audit(page, "09-health")
+    page.get_by_role("link", name="Cheshire Constabulary").click()
+    expect(page.locator("h1")).to_have_text("Cheshire Constabulary: publication health")
+    audit(page, "10-health-force")
+
+    page.goto(live_server.url + "/agreements")
+    page.get_by_label("Capability (narrower ones count)").select_option("forensics")
+    page.get_by_role("button", name="Apply the filters").click()
+    assert "capability=forensics" in page.url
+    expect(page.get_by_role("link", name="North West Forensics Collaboration")).to_be_visible()
+    audit(page, "11-agreements-filtered")
+
+    page.goto(live_server.url + "/timemap/doc/agreement/north-west-rocu")
+    expect(page.locator("h1")).to_contain_text("Versions of")
+    page.locator("table").get_by_role("link").first.click()
+    expect(page.get_by_role("note")).to_contain_text("This is how the document stood")
+    audit(page, "12-memento")
+
+    page.goto(live_server.url + "/sparql/examples")
+    expect(page.locator("h1")).to_have_text("Example queries")
+    audit(page, "13-examples")
+
+    page.set_viewport_size({"width": 390, "height": 844})
+    for path, name in (("/cover?force=cheshire&force=north-wales", "14-cover-narrow"),
+                       ("/agreements?force=merseyside", "15-agreements-narrow")):  # fmt: skip
+        page.goto(live_server.url + path)
+        audit(page, name)

@@ -19,7 +19,20 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from s22a import config, store
     from s22a.sparql import service
-    from s22a.views import api, documents, feeds, history, pages, publish, registers, sparql
+    from s22a.views import (
+        api,
+        cover,
+        documents,
+        feeds,
+        health,
+        history,
+        lists,
+        memento,
+        pages,
+        publish,
+        registers,
+        sparql,
+    )
     from s22a.web import errors, filters, security
 
     app = Flask(__name__)
@@ -32,11 +45,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     security.init_app(app)
     app.register_blueprint(pages.bp)
+    app.register_blueprint(lists.bp)
     app.register_blueprint(documents.bp)
     app.register_blueprint(sparql.bp)
     app.register_blueprint(registers.bp)
     app.register_blueprint(history.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(publish.bp)
+    app.register_blueprint(memento.bp)
+    app.register_blueprint(cover.bp)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     return app

@@ -169,3 +169,54 @@ def atom(
         _sub(element, "category", term=change.kind, scheme=CATEGORY_SCHEME, label=change.label)
         _sub(element, "summary", summary(entry, name), type="text")
     return ET.tostring(feed, encoding="utf-8", xml_declaration=True)
+
+
+@dataclass(frozen=True)
+class ToConfirm:
+    """An agreement another register names a force in, which the force's register does not
+    list: when it was last stated, and what to call it."""
+
+    agreement: str
+    title: str
+    stated: datetime
+    link: str
+
+
+def confirm_atom(
+    items: list[ToConfirm],
+    *,
+    feed_id: str,
+    title: str,
+    self_url: str,
+    alternate_url: str,
+    updated: datetime,
+) -> bytes:
+    """The Atom document of a force's list to confirm: one entry per agreement, dated when a
+    register naming the force in it last published a version."""
+    ET.register_namespace("", ATOM)
+    feed = ET.Element(f"{{{ATOM}}}feed")
+    _sub(feed, "id", feed_id)
+    _sub(feed, "title", title)
+    _sub(feed, "subtitle", "Agreements other registers name the force in, not in its register.")
+    _sub(feed, "updated", _stamp(max([updated, *(i.stated for i in items)])))
+    _sub(feed, "link", rel="self", type=MEDIA_TYPE, href=self_url)
+    _sub(feed, "link", rel="alternate", type="text/html", href=alternate_url)
+    author = _sub(feed, "author")
+    _sub(author, "name", "Section 22A Collaboration Register")
+    _sub(author, "uri", BASE)
+    _sub(feed, "generator", "s22a", uri=BASE, version=VERSION)
+    for item in sorted(items, key=lambda i: (i.stated, i.agreement), reverse=True):
+        element = _sub(feed, "entry")
+        digest = hashlib.sha256(f"{feed_id}|{item.agreement}".encode()).hexdigest()[:16]
+        _sub(element, "id", f"{feed_id}/{digest}")
+        _sub(element, "title", f"To confirm: {item.title}")
+        _sub(element, "updated", _stamp(item.stated))
+        _sub(element, "link", rel="alternate", type="text/html", href=item.link)
+        _sub(
+            element,
+            "summary",
+            f"Another register names this force as a party to “{item.title}”, "
+            "which its own register does not list.",
+            type="text",
+        )
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

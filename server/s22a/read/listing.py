@@ -52,7 +52,7 @@ CAPABILITY_SORTS = {
 class Page:
     """One page of a list: its rows, where it is, and how it is sorted."""
 
-    rows: list[dict[str, Any]]
+    rows: list[Any]  # dicts of facts, or `tables.Row`s
     number: int
     size: int
     total: int

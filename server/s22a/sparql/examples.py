@@ -8,7 +8,13 @@ example and checks that it answers with rows.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH
+
+from s22a.namespaces import SCHEMA
 
 PREFIXES = """PREFIX s22a: <https://w3id.org/s22a/def/s22a#>
 PREFIX force: <https://w3id.org/s22a/id/force/>
@@ -236,3 +242,37 @@ CONSTRUCT {
 def by_slug(slug: str | None) -> Example | None:
     """The example named `slug`, if any."""
     return next((e for e in EXAMPLES if e.slug == slug), None)
+
+
+def _form(query: str) -> str:
+    """SELECT, ASK, CONSTRUCT or DESCRIBE: the query's form, after its prologue."""
+    for line in query.splitlines():
+        words = line.split()
+        if words and words[0].upper() not in ("PREFIX", "BASE"):
+            return words[0].upper()
+    return "SELECT"
+
+
+def examples_graph(document: str, endpoint: str, permalink: Callable[[Example], str]) -> Graph:
+    """The examples as RDF: each a SHACL SPARQL executable (sh:select, sh:ask...) with
+    schema:target the endpoint that runs it, as public SPARQL endpoints publish their examples.
+    Each is `document#slug`; `permalink` gives the address that runs it."""
+    graph = Graph()
+    graph.bind("sh", SH)
+    graph.bind("schema", SCHEMA)
+    graph.bind("dcterms", DCTERMS)
+    catalogue = URIRef(document)
+    graph.add((catalogue, DCTERMS.title, Literal("Example queries of the register", lang="en")))
+    for example in EXAMPLES:
+        node = URIRef(f"{document}#{example.slug}")
+        form = _form(example.body)
+        graph.add((node, RDF.type, SH.SPARQLExecutable))
+        # SHACL-AF's executables: sh:select, sh:ask, sh:construct (and by their convention
+        # sh:describe, which rdflib's closed SH namespace lacks, hence the plain IRIs).
+        graph.add((node, RDF.type, URIRef(f"{SH}SPARQL{form.capitalize()}Executable")))
+        graph.add((node, RDFS.label, Literal(example.question, lang="en")))
+        graph.add((node, URIRef(f"{SH}{form.lower()}"), Literal(example.query)))
+        graph.add((node, SCHEMA.target, URIRef(endpoint)))
+        graph.add((node, SCHEMA.url, URIRef(permalink(example))))
+        graph.add((catalogue, DCTERMS.hasPart, node))
+    return graph

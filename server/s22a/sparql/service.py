@@ -85,6 +85,7 @@ class SparqlService:
         self.cache = ResultCache(settings.cache_bytes)
         self.federation = federation.Settings(timeout=settings.service_timeout)
         self._engine: Engine | None = None
+        self._copies: WorkerPool | None = None  # for in-memory copies on a remote-store app
         self._allow: tuple[tuple[str, float], federation.AllowList] | None = None
         self._lock = threading.Lock()
 
@@ -96,6 +97,12 @@ class SparqlService:
                     self._engine = RemoteEngine(self.settings.max_bytes)
                 else:
                     self._engine = WorkerPool(self.settings.workers, self.settings.max_bytes)
+            if store.query_endpoint is None and not isinstance(self._engine, WorkerPool):
+                # A copy in memory (the registers as they stood at an instant) on an app whose
+                # store is remote: its queries need worker processes of their own.
+                if self._copies is None:
+                    self._copies = WorkerPool(1, self.settings.max_bytes)
+                return self._copies
             return self._engine
 
     def allow_list(self) -> federation.AllowList:
@@ -117,9 +124,10 @@ class SparqlService:
     def close(self) -> None:
         """Stop the worker processes."""
         with self._lock:
-            if self._engine is not None:
-                self._engine.close()
-                self._engine = None
+            for engine in (self._engine, self._copies):
+                if engine is not None:
+                    engine.close()
+            self._engine = self._copies = None
 
 
 def init_app(app: Flask) -> None:

@@ -10,8 +10,9 @@ and Last-Modified; RDF is always written with canonical IRIs.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from urllib.parse import urlencode
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, redirect, render_template, request, url_for
 from rdflib import Graph
 from werkzeug.wrappers import Response as BaseResponse
 
@@ -19,7 +20,8 @@ from s22a import jsonld, reference
 from s22a.namespaces import BASE, TYPES, is_slug
 from s22a.read import agreements, describe, pagedata, pictures, vocab
 from s22a.read import void as dataset
-from s22a.store import get_store
+from s22a.sparql.examples import EXAMPLES, Example, examples_graph
+from s22a.store import Store, get_store
 from s22a.web import http, rdf
 from s22a.web.conneg import DOCUMENT_FORMATS, DUMPS, HTML, Format, by_key, negotiate
 from s22a.web.errors import NoAcceptableFormat, not_found
@@ -128,11 +130,17 @@ def document(kind: str, name: str) -> Response:
     if kind not in TYPES or not is_slug(slug):
         return resource(kind, slug, ext)
     _check_extension(ext, kind, slug)
-    store = get_store()
+    return render_document(get_store(), kind, slug, ext, f"/doc/{kind}/{slug}")
+
+
+def render_document(
+    store: Store, kind: str, slug: str, ext: str | None, base_path: str
+) -> Response:
+    """The document about the thing of `kind` `slug` as `store` has it (the store now, or the
+    registers as they stood at an instant), negotiated; `base_path` is where it is read."""
     iri = describe.canonical(kind, slug)
     if not describe.exists(store, iri):
         raise not_found(kind, slug)
-    base_path = f"/doc/{kind}/{slug}"
 
     def html(formats: Sequence[Format]) -> str:
         data = BUILDERS[kind](store, iri)
@@ -278,3 +286,27 @@ def context() -> Response:
         return response
 
     return http.cached("/context.jsonld", build)
+
+
+@bp.get("/sparql/examples")
+@bp.get("/sparql/examples.<ext>")
+def sparql_examples(ext: str | None = None) -> Response:
+    """The example queries of the query page as RDF (SHACL SPARQL executables), each with the
+    endpoint that runs it and a permalink that runs it there."""
+    endpoint = url_for("sparql.sparql", _external=True)
+
+    def permalink(example: Example) -> str:
+        return f"{endpoint}?{urlencode({'query': example.query})}"
+
+    def graph() -> Graph:
+        return examples_graph(BASE + "sparql/examples", endpoint, permalink)
+
+    def html(formats: Sequence[Format]) -> str:
+        return render_template(
+            "documents/examples.html",
+            examples=[(e, permalink(e)) for e in EXAMPLES],
+            formats=formats,
+            base_path="/sparql/examples",
+        )
+
+    return serve("/sparql/examples", ext, graph, html)

@@ -12,7 +12,6 @@ sessions; publishing itself needs a bearer token, which browsers never send on t
 from __future__ import annotations
 
 import base64
-from dataclasses import dataclass, field
 
 from flask import Blueprint, Response, render_template, request
 from werkzeug.datastructures import FileStorage
@@ -23,22 +22,11 @@ from s22a.ingest import csv_import, csv_table, parse, validation
 from s22a.ingest.names import police_forces
 from s22a.namespaces import register_iri
 from s22a.store import get_store
+from s22a.web.forms import Form
 from s22a.web.http import max_upload
 
 bp = Blueprint("publish", __name__)
 MULTIPART_OVERHEAD = 64 * 1024
-
-
-@dataclass
-class Form:
-    """What a form was given, what is wrong with it, and what it produced."""
-
-    values: dict[str, str] = field(default_factory=dict)
-    errors: list[tuple[str, str]] = field(default_factory=list)  # field id, message
-
-    def error(self, name: str) -> str | None:
-        """The error message for field `name`, if any."""
-        return next((message for f, message in self.errors if f == name), None)
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:

@@ -13,12 +13,14 @@ from __future__ import annotations
 import re
 import time
 from dataclasses import replace
+from datetime import datetime
 from functools import cache
 from typing import Any
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
+from s22a.history import asof
 from s22a.namespaces import BASE
 from s22a.sparql import federation
 from s22a.sparql import service as sparql_service
@@ -54,6 +56,7 @@ from s22a.web.conneg import (
     choose_formats,
     wants_html,
 )
+from s22a.web.memento import BadDatetime, parse_http_date, parse_xsd_datetime
 
 bp = Blueprint("sparql", __name__)
 
@@ -69,6 +72,7 @@ def _headers(response: Response) -> Response:
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Type, Content-Length"
     response.vary.add("Accept")
+    response.vary.add("Accept-Datetime")  # the query runs on the registers as they stood then
     return response
 
 
@@ -172,7 +176,15 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     service = sparql_service.get_service()
     store = get_store()
     try:
-        token = dataset_token(store)
+        moment = _as_of()
+    except BadDatetime as error:
+        return _error(400, str(error), query=query.query)
+    try:
+        if moment is None:
+            token = dataset_token(store)
+        else:  # the registers as they stood then, in memory
+            token = asof.dataset_key(store, moment)
+            store = asof.dataset_at(store, moment)
     except StoreError as error:
         return _error(503, f"the store is unavailable: {error}", query=query.query)
     mode, default, named = _dataset(query)
@@ -214,6 +226,16 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
         response.headers["ETag"] = tag
         response.headers["Cache-Control"] = "no-cache"
     return response
+
+
+def _as_of() -> datetime | None:
+    """The instant a query asks about: `asOf` (an xsd:dateTime, or a date meaning its end),
+    else Accept-Datetime (an HTTP date); None for now."""
+    value = request.values.get("asOf")
+    if value:
+        return parse_xsd_datetime(value)
+    header = request.headers.get("Accept-Datetime")
+    return parse_http_date(header) if header else None
 
 
 def _wanted(fmt: Format | None, for_html: Format) -> str | None:

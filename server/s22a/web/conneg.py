@@ -44,6 +44,7 @@ RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSONLD, RDFXML, NTRIPLES)
 # dataset formats of dumps and diffs.
 JSON = Format("json", "application/json", "JSON")
 TEXT = Format("txt", "text/plain", "Plain text")
+CSV = Format("csv", "text/csv", "CSV")
 TRIG = Format("trig", "application/trig", "TriG", "trig")
 NQUADS = Format("nq", "application/n-quads", "N-Quads", "nquads")
 DUMPS = {NQUADS.key: NQUADS.media_type, TRIG.key: TRIG.media_type}
@@ -54,6 +55,8 @@ REPORT_FORMATS: tuple[Format, ...] = (JSON, TURTLE, HTML)  # a refused write's r
 PROBLEM_FORMATS: tuple[Format, ...] = (JSON, HTML, TEXT)  # an HTTP problem
 DIFF_FORMATS: tuple[Format, ...] = (TRIG, HTML, JSON, NQUADS)  # the changes between versions
 LIST_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON)  # a list of versions
+ANSWER_FORMATS: tuple[Format, ...] = (JSON, HTML)  # an answer of the API (/cover, /health)
+TABLE_FORMATS: tuple[Format, ...] = (HTML, CSV, JSON)  # a listing, for people and spreadsheets
 # The media types a register may be written in.
 WRITE_TYPES = (
     "text/turtle",

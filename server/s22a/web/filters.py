@@ -107,12 +107,12 @@ def link_curies(text: str, labels: dict[str, str] | None = None) -> Markup:
 def page_url(**changes: Any) -> str:
     """The current page's URL with some query parameters changed (None removes one)."""
     # Any, not str: mypy matches **args against url_for's own keywords (_external: bool...).
-    args: dict[str, Any] = request.args.to_dict()
+    args: dict[str, Any] = request.args.to_dict(flat=False)  # repeated parameters kept
     for key, value in changes.items():
         if value is None:
             args.pop(key, None)
         else:
-            args[key] = str(value)
+            args[key] = [str(value)]
     endpoint = request.endpoint or "pages.home"
     return url_for(endpoint, **(request.view_args or {}), **args)
 

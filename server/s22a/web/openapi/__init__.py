@@ -13,6 +13,8 @@ from __future__ import annotations
 
 from s22a.version import VERSION
 from s22a.web.openapi.components import Schema, components
+from s22a.web.openapi.listings import listings_paths
+from s22a.web.openapi.questions import memento_paths, questions_paths
 from s22a.web.openapi.reading import documents_paths, pages_paths, sparql_paths
 from s22a.web.openapi.writing import (
     api_paths,
@@ -24,6 +26,9 @@ from s22a.web.openapi.writing import (
 
 OPENAPI_VERSION = "3.1.0"
 PARTS = (
+    questions_paths,
+    memento_paths,
+    listings_paths,
     pages_paths,
     documents_paths,
     sparql_paths,
@@ -38,16 +43,7 @@ PARTS = (
 def document(server: str = "/") -> Schema:
     """The OpenAPI 3.1 document, for a server whose root is at `server`."""
     paths: Schema = {}
-    for part in (
-        pages_paths,
-        documents_paths,
-        sparql_paths,
-        registers_paths,
-        history_paths,
-        feeds_paths,
-        publish_paths,
-        api_paths,
-    ):
+    for part in PARTS:
         paths.update(part())
     return {
         "openapi": OPENAPI_VERSION,
@@ -73,6 +69,7 @@ def document(server: str = "/") -> Schema:
                 "feeds",
                 "publish",
                 "api",
+                "national",
             )
         ],
         "paths": paths,

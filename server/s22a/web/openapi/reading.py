@@ -33,39 +33,9 @@ from s22a.web.openapi.components import (
 
 def pages_paths() -> Schema:
     html = response("The page", PAGE)
-    listing = (CONDITIONAL, ref("parameters", "Page"), ref("parameters", "Size"))
-    sorts = {
-        "agreements": ["title", "newest", "oldest", "registers"],
-        "forces": ["name", "agreements", "region"],
-        "capabilities": ["name", "agreements"],
-    }
     ok = answers(html, "304", "503")
     paths: Schema = {
         "/": {"get": operation("The home page", ok, CONDITIONAL, tag="pages", op="home")}
-    }
-    for name, keys in sorts.items():
-        paths[f"/{name}"] = {
-            "get": operation(
-                f"Every {name[:-1]}, a page at a time",
-                ok,
-                *listing,
-                query("sort", "The order (others: the first)", open_enum(keys)),
-                tag="pages",
-                op=name,
-            )
-        }
-    paths["/regions"] = {
-        "get": operation("The policing regions", ok, CONDITIONAL, tag="pages", op="regions")
-    }
-    paths["/search"] = {
-        "get": operation(
-            "Search titles, names, labels and purposes; every word must match",
-            ok,
-            *listing,
-            query("q", "The words (the first 100 characters, 8 words)"),
-            tag="pages",
-            op="search",
-        )
     }
     return paths
 
@@ -239,6 +209,19 @@ def sparql_paths() -> Schema:
             explode=True,
         ),
         query("named-graph-uri", "The named graphs the query may use", graphs, explode=True),
+        query(
+            "asOf",
+            "Answer over the registers as they stood at this instant (an xsd:dateTime in UTC, "
+            "or a date, meaning its end), with the reference data and the ontology",
+            {"type": "string", "examples": ["2026-12-01T12:00:00Z", "2026-12-01"]},
+        ),
+        {
+            "name": "Accept-Datetime",
+            "in": "header",
+            "required": False,
+            "schema": STRING,
+            "description": "As asOf, as an HTTP date (Memento, RFC 7089); asOf wins",
+        },
     ]
     formats = [
         query(name, "The result format, by key or media type (wins over Accept)", keys)
@@ -252,6 +235,7 @@ def sparql_paths() -> Schema:
             "default-graph-uri": graphs,
             "named-graph-uri": graphs,
             "format": STRING,
+            "asOf": STRING,
         },
     }
     body = {
