@@ -35,7 +35,7 @@ from s22a.store import Store
 # of safe characters, a % only as a whole percent-encoding (RFC 3987 pct-encoded: the SPARQL
 # parser refuses any other). Only such paths are ever written into a query as an IRI.
 _CHAR = r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})"
-PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}$")
+PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}\Z")
 
 PREFIXES = ns.SPARQL_PREFIXES
 # Graphs whose triples are content (not load records, snapshots or findings).
