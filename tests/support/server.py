@@ -73,10 +73,14 @@ def request(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 60,
+    source: str | None = None,
 ) -> Reply:
-    """One HTTP request on its own connection to `base` (http://127.0.0.1:PORT)."""
+    """One HTTP request on its own connection to `base` (http://127.0.0.1:PORT), from the
+    loopback address `source` if given (each address has its own share of the server)."""
     host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    connection = http.client.HTTPConnection(
+        host, int(port), timeout=timeout, source_address=(source, 0) if source else None
+    )
     started = time.monotonic()
     try:
         try:
