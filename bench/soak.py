@@ -5,9 +5,10 @@ Run from the repository root (loopback only):
     python -m bench.soak                                  # 20,000 requests or 180 s
     python -m bench.soak --requests 600 --seconds 25      # the short form tests/test_soak.py runs
 
-Serves the seed registers from an on-disk store with `s22a serve` (gunicorn, one gthread
-worker, 8 threads; `tests/serve_subprocess.py`), then `--clients` threads send requests, one at
-a time each, until `--requests` have been sent or `--seconds` have passed, whichever is first.
+Serves the seed registers from an on-disk store with `s22a serve` (the production server;
+`tests/support/server.py`), then `--clients` threads send requests, each from its own loopback
+address and one at a time, until `--requests` have been sent or `--seconds` have passed,
+whichever is first.
 The mix, by weight: HTML pages 40, Turtle documents 20, SPARQL queries (each with its own
 LIMIT, so the result cache does not answer them) 30, register uploads (a new version of one of
 five forces' registers, each force with its own token) 5, and the service description 5; and,
@@ -16,10 +17,16 @@ the query time limit with a 503. Every other answer must be a 2xx.
 
 Prints the command, the requests and errors by kind (only the runaway's 503 is expected), p50,
 p99 and worst latency per kind, whether each force's version listing holds exactly its first
-version plus one per upload answered 2xx, and the resident memory of the gunicorn worker (and
+version plus one per upload answered 2xx, and the resident memory of the server worker (and
 of its SPARQL query workers) sampled every half second: at the start, averaged over the first
 and the last quarter of the run, at its peak, and at every tenth of the run. Exits 1 if any
 answer was unexpected or a version is missing.
+
+With `--hostile`, the readers are attacked all along, each attack from addresses of its own:
+16 connections drip their headers and 16 their bodies (reconnecting when cut off), 8 clients
+send runaway queries back to back, one sends a memory-hungry GROUP_CONCAT every 5 s and one
+posts an 18,000-triple register to `/publish/validate` again and again. Their answers are
+counted (`hostile-*`) but not judged; the readers' p50 and p99 are the figures to read.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ import http.client
 import json
 import random
 import shlex
+import socket
 import statistics
 import sys
 import tempfile
@@ -36,6 +44,7 @@ import threading
 import time
 import urllib.parse
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -86,12 +95,19 @@ class Soak:
     unexpected: list[str] = field(default_factory=list)
     runaway: str = ""  # the runaway query's status and message
     samples: list[tuple[float, float, float]] = field(default_factory=list)  # t, worker, queries
+    hostile: dict[str, list[float]] = field(default_factory=dict)  # kind: seconds
     uploads: int = 0
     stored: Counter[str] = field(default_factory=Counter)  # force: uploads answered 2xx
     lost: list[str] = field(default_factory=list)  # forces whose versions do not add up
     logs: str = field(default="", repr=False)  # what the server logged
     secrets: list[str] = field(default_factory=list, repr=False)  # the write tokens used
     lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def record_hostile(self, kind: str, status: str, seconds: float) -> None:
+        """Count one answer to a hostile request (any answer will do; the readers' matter)."""
+        with self.lock:
+            self.hostile.setdefault(kind, []).append(seconds)
+            self.answers[(kind, status)] += 1
 
     def record(self, kind: str, status: str, seconds: float, text: str, force: str = "") -> None:
         """Count one answer; anything but a 2xx (a 503 for the runaway) is unexpected."""
@@ -146,8 +162,8 @@ class Soak:
             "",
             f"{'kind':12} {'requests':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  answers",
         ]
-        for kind in sorted(self.latencies):
-            values = [v * 1000 for v in self.latencies[kind]]
+        for kind in sorted(self.latencies) + sorted(self.hostile):
+            values = [v * 1000 for v in (self.latencies.get(kind) or self.hostile[kind])]
             answers = ", ".join(
                 f"{status} x{n}" for (k, status), n in sorted(self.answers.items()) if k == kind
             )
@@ -165,13 +181,13 @@ class Soak:
         )  # fmt: skip
         memory = self.memory()
         lines.append(
-            "gunicorn worker RSS (MiB): "
+            "server worker RSS (MiB): "
             + ", ".join(f"{k} {v:.0f}" for k, v in memory.items() if k != "query workers peak")
             + f"; growth first to last quarter {self.growth():+.0f}"
             + (f" ({self.growth() / self.uploads:+.2f} per version stored)" if self.uploads else "")
         )
         lines.append(
-            "gunicorn worker RSS over the run (MiB, every tenth): "
+            "server worker RSS over the run (MiB, every tenth): "
             + ", ".join(f"{w:.0f}" for w in self.timeline())
         )
         lines.append(f"SPARQL query workers, RSS at peak (MiB, all): "
@@ -214,15 +230,20 @@ class Client(threading.Thread):
         while self.budget.take():
             number += 1
             kind, method, path, body, headers, force = self.pick(number)
-            self.soak.record(kind, *send(self.server, method, path, body, headers), force=force)
+            # Each reader from its own loopback address, as readers on the internet are.
+            answer = send(
+                self.server, method, path, body, headers, source=f"127.0.1.{self.seed + 1}"
+            )
+            self.soak.record(kind, *answer, force=force)
 
 
 def send(server: ServerProcess, method: str, path: str, body: bytes | None,
-         headers: dict[str, str], timeout: float = 120) -> tuple[str, float, str]:  # fmt: skip
+         headers: dict[str, str], timeout: float = 120,
+         source: str | None = None) -> tuple[str, float, str]:  # fmt: skip
     """One request: its status (or the exception's name), seconds and the start of its body."""
     started = time.monotonic()
     try:
-        reply = request(server.url, method, path, body, headers, timeout)
+        reply = request(server.url, method, path, body, headers, timeout, source)
     except (OSError, http.client.HTTPException) as error:
         return type(error).__name__, time.monotonic() - started, str(error)
     return str(reply.status), reply.seconds, reply.text[:300]
@@ -245,6 +266,73 @@ class Budget:
             return True
 
 
+# The hostile mix (`--hostile`), each from loopback addresses of its own: clients that drip
+# headers and bodies, runaway queries, a memory-hungry query and big anonymous validations.
+GREEDY = (
+    "SELECT (STRLEN(GROUP_CONCAT(?x)) AS ?n) WHERE { ?s ?p ?o . FILTER(isIRI(?s) && isIRI(?o)) "
+    "BIND(CONCAT(STR(?s), STR(?p), STR(?o)) AS ?a) BIND(CONCAT(?a,?a,?a,?a,?a,?a,?a,?a) AS ?b) "
+    "BIND(CONCAT(?b,?b,?b,?b,?b,?b,?b,?b) AS ?c) BIND(CONCAT(?c,?c,?c,?c,?c,?c,?c,?c) AS ?d) "
+    "BIND(CONCAT(?d,?d,?d,?d,?d,?d,?d,?d) AS ?x) }"
+)
+
+
+def _drip(server: ServerProcess, stop: threading.Event, source: str, body: bool) -> None:
+    """Drip a request's headers (or body) a line (byte) a second; reconnect when cut off."""
+    while not stop.is_set():
+        try:
+            with socket.create_connection(
+                ("127.0.0.1", server.port), timeout=10, source_address=(source, 0)
+            ) as sock:
+                head = b"POST /publish/validate HTTP/1.1\r\nHost: x\r\nContent-Length: 99999\r\n"
+                sock.sendall(head + b"\r\nturtle=" if body else b"GET / HTTP/1.1\r\nHost: x\r\n")
+                while not stop.wait(1):
+                    sock.sendall(b"a" if body else b"X-Drip: y\r\n")
+        except OSError:
+            stop.wait(0.5)  # closed at a deadline, or refused: come back
+
+
+def _repeat(soak: Soak, server: ServerProcess, stop: threading.Event, kind: str,
+            source: str, make: Callable[[], tuple[str, str, bytes | None, dict[str, str]]],
+            pause: float) -> None:  # fmt: skip
+    """Send the same hostile request again and again until `stop`."""
+    while not stop.is_set():
+        method, path, body, headers = make()
+        status, took, _ = send(server, method, path, body, headers, 180, source)
+        soak.record_hostile(kind, status, took)
+        stop.wait(pause)
+
+
+def hostile(soak: Soak, server: ServerProcess, stop: threading.Event) -> list[threading.Thread]:
+    """Start the hostile mix; it runs until `stop` is set."""
+    from bench.synthetic import register_turtle
+
+    big = register_turtle("merseyside", 1000, prefix="hostile").encode()  # 18,000 triples
+    form = {"Content-Type": "application/x-www-form-urlencoded"}
+    threads = [
+        threading.Thread(target=_drip, args=(server, stop, "127.0.2.1", False), daemon=True)
+        for _ in range(16)
+    ] + [
+        threading.Thread(target=_drip, args=(server, stop, "127.0.2.2", True), daemon=True)
+        for _ in range(16)
+    ]
+    for n in range(8):
+        query = "/sparql?" + urllib.parse.urlencode({"query": f"{RUNAWAY} # {n}"})
+        threads.append(threading.Thread(target=_repeat, daemon=True, args=(
+            soak, server, stop, "hostile-runaway", f"127.0.3.{n + 1}",
+            lambda q=query: ("GET", q, None, {"Accept": "text/csv"}), 0.1)))  # fmt: skip
+    greedy = "/sparql?" + urllib.parse.urlencode({"query": GREEDY})
+    threads.append(threading.Thread(target=_repeat, daemon=True, args=(
+        soak, server, stop, "hostile-memory", "127.0.4.1",
+        lambda: ("GET", greedy, None, {"Accept": "text/csv"}), 5)))  # fmt: skip
+    body = b"turtle=" + urllib.parse.quote(big).encode()
+    threads.append(threading.Thread(target=_repeat, daemon=True, args=(
+        soak, server, stop, "hostile-validate", "127.0.5.1",
+        lambda: ("POST", "/publish/validate", body, form), 1)))  # fmt: skip
+    for thread in threads:
+        thread.start()
+    return threads
+
+
 def sample(soak: Soak, server: ServerProcess, stop: threading.Event, started: float) -> None:
     """Every half second, the RSS of the gunicorn worker and of its query workers."""
     while not stop.wait(0.5):
@@ -258,7 +346,7 @@ def sample(soak: Soak, server: ServerProcess, stop: threading.Event, started: fl
 def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 5,
         folder: Path | None = None, command: str = "",
         weights: dict[str, int] | None = None, env: dict[str, str] | None = None,
-        ) -> Soak:  # fmt: skip
+        attack: bool = False) -> Soak:  # fmt: skip
     """Start the server, run the soak, stop the server; return the figures."""
     from s22a.web.tokens import TokenStore
 
@@ -279,6 +367,8 @@ def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 
             workers = [Client(soak, server, tokens, budget, seed, mix) for seed in range(clients)]
             for worker in workers:
                 worker.start()
+            attacking = threading.Event()
+            attackers = hostile(soak, server, attacking) if attack else []
             time.sleep(seconds / 4)
             query = "/sparql?" + urllib.parse.urlencode({"query": RUNAWAY})
             status, took, text = send(server, "GET", query, None,
@@ -288,6 +378,9 @@ def run(requests: int, seconds: float, clients: int = 6, query_timeout: float = 
             for worker in workers:
                 worker.join(timeout=seconds + 300)
             soak.seconds = time.monotonic() - started
+            attacking.set()
+            for attacker in attackers:
+                attacker.join(timeout=200)
             stop.set()
             sampler.join(timeout=5)
             check_versions(soak, server)
@@ -316,13 +409,16 @@ def main() -> None:
                         help="the server's SPARQL time limit (S22A_SPARQL_TIMEOUT)")  # fmt: skip
     parser.add_argument("--mix", default=",".join(f"{k}={v}" for k, v in WEIGHTS.items()),
                         help="kinds of request and their weights")  # fmt: skip
+    parser.add_argument("--hostile", action="store_true",
+                        help="meanwhile: slow clients, runaway and memory-hungry queries, big "
+                        "anonymous validations (see bench/README.md)")  # fmt: skip
     parser.add_argument("--malloc-arenas", type=int, default=None,
                         help="the server's S22A_MALLOC_ARENAS (0: glibc's default)")  # fmt: skip
     args = parser.parse_args()
     env = {} if args.malloc_arenas is None else {"S22A_MALLOC_ARENAS": str(args.malloc_arenas)}
     weights = {k: int(v) for k, v in (item.split("=") for item in args.mix.split(","))}
     soak = run(args.requests, args.seconds, args.clients, args.query_timeout, weights=weights,
-               env=env)  # fmt: skip
+               env=env, attack=args.hostile)  # fmt: skip
     print(soak.report())
     sys.exit(1 if soak.unexpected or soak.lost else 0)
 

@@ -101,7 +101,7 @@ def harness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Harness]:
         listener.close()
     width = max(map(len, PEAKS), default=0)
     print(
-        f"\nThe gunicorn worker's RSS before each upload and its peak during it (MiB; "
+        f"\nThe server worker's RSS before each upload and its peak during it (MiB; "
         f"ceiling {MEMORY_CEILING_MIB}):"
     )
     for case, (start, peak) in PEAKS.items():

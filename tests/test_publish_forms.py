@@ -140,7 +140,7 @@ def test_csv_form_errors(client: FlaskClient, data: dict, field: str) -> None:
 def test_too_large_uploads_are_refused(
     loaded_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setitem(loaded_app.config, "S22A_MAX_UPLOAD", 1000)
+    monkeypatch.setitem(loaded_app.config, "S22A_ANONYMOUS_MAX_UPLOAD", 1000)
     for path, data, content_type in (
         ("/publish/validate", {"turtle": "x" * 2000}, "application/x-www-form-urlencoded"),
         ("/publish/validate", {"turtle": "x" * 2000}, "multipart/form-data"),
@@ -159,7 +159,7 @@ def test_a_pasted_register_at_the_limit_is_read(
     loaded_app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     register = (ROOT / "data" / "registers" / "north-wales.ttl").read_text()
-    monkeypatch.setitem(loaded_app.config, "S22A_MAX_UPLOAD", len(register.encode()))
+    monkeypatch.setitem(loaded_app.config, "S22A_ANONYMOUS_MAX_UPLOAD", len(register.encode()))
     response = client.post("/publish/validate", data={"turtle": register})
     assert response.status_code == 200
     assert "too large" not in response.data.decode()

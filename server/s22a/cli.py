@@ -208,7 +208,7 @@ def _in_child_process(function: Callable[..., None], *args: object) -> None:
     """Run `function(*args)` in a forked child process and wait for it; exit if it fails.
 
     The embedded store starts RocksDB's background threads when it is opened, and threads do
-    not survive a fork: a store opened here, in gunicorn's master, would leave each forked
+    not survive a fork: a store opened here, in the HTTP server's master, would leave each forked
     worker with a handle whose next flush waits forever. So the master never opens the store;
     a child that exits does the first load.
     """
@@ -239,12 +239,14 @@ def _in_child_process(function: Callable[..., None], *args: object) -> None:
 )
 @click.option(
     "--threads",
-    default=8,
+    default=32,
     show_default=True,
     type=click.IntRange(1, 256),
-    help="Threads per worker.",
+    help="Threads per worker that run the app (requests are read whole before one takes "
+    "them, so a slow client holds none). More than the /sparql queries admitted at once "
+    "(S22A_SPARQL_WORKERS + S22A_SPARQL_QUEUE), so that pages never wait behind queries.",
 )
-@click.option("--dev", is_flag=True, help="Flask's development server instead of gunicorn.")
+@click.option("--dev", is_flag=True, help="Flask's development server instead of Granian.")
 def serve(
     host: str,
     port: int,
@@ -256,7 +258,8 @@ def serve(
 ) -> None:
     """Serve the register over HTTP, loading the catalogue first if the store holds none.
 
-    Runs the production server (gunicorn, threaded workers) unless --dev is given.
+    Runs the production server (Granian: requests are read whole by its Rust side before one
+    of the worker's threads runs the app) unless --dev is given.
     """
     from s22a import create_app
 
@@ -274,6 +277,14 @@ def serve(
         app = create_app(settings)
     except ValueError as error:  # a setting in the environment that cannot be read
         raise click.ClickException(str(error)) from None
+    queries = app.config["S22A_SPARQL_WORKERS"] + app.config["S22A_SPARQL_QUEUE"]
+    if threads <= queries:
+        raise click.BadParameter(
+            f"{threads} thread(s) could all be taken by /sparql queries ({queries} may run or "
+            "wait at once: S22A_SPARQL_WORKERS + S22A_SPARQL_QUEUE): give more threads, or "
+            "lower S22A_SPARQL_QUEUE",
+            param_hint="--threads",
+        )
 
     def open_in_this_process() -> None:
         """Open the store now rather than at the first request (and so hold its lock), and
@@ -301,6 +312,7 @@ def serve(
         threads=threads,
         prepare=open_in_this_process,
         malloc_arenas=app.config["S22A_MALLOC_ARENAS"],
+        header_timeout=app.config["S22A_HEADER_TIMEOUT"],
     )
 
 

@@ -53,6 +53,13 @@ SETTINGS: tuple[Setting, ...] = (
             "the file of the forces' write tokens (salted hashes only)"),
     Setting("S22A_MAX_UPLOAD", int, 5 * 2**20,
             "the largest register a write or form accepts, in bytes"),
+    Setting("S22A_ANONYMOUS_MAX_UPLOAD", int, 2 * 2**20,
+            "the largest file the anonymous forms (`/publish/validate`, `/publish/csv`) "
+            "accept, in bytes"),
+    Setting("S22A_ANONYMOUS_TIMEOUT", float, 30.0,
+            "seconds an anonymous form's check may take before it is stopped (503)"),
+    Setting("S22A_ANONYMOUS_MEMORY", int, 1024,
+            "MiB of address space the process that runs the anonymous checks may use"),
     Setting("S22A_SPARQL_TIMEOUT", float, 10.0,
             "seconds a `/sparql` query may run before it is stopped (503)"),
     Setting("S22A_SPARQL_MAX_BYTES", int, 50 * 2**20,
@@ -63,8 +70,30 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds each federated `SERVICE` call may take"),
     Setting("S22A_SPARQL_CACHE_BYTES", int, 64 * 2**20,
             "memory for cached `/sparql` results, in bytes (0: no cache)"),
+    Setting("S22A_SPARQL_QUEUE", int, 8,
+            "`/sparql` queries that may wait for a query worker (more: 503 at once)"),
+    Setting("S22A_SPARQL_CLIENT_QUERIES", int, 4,
+            "`/sparql` queries one client address may have running or waiting (more: 503 at "
+            "once; 0: no limit of its own)"),
+    Setting("S22A_SPARQL_MEMORY", int, 512,
+            "MiB of address space one query worker may use, its copy of the data included "
+            "(more: the query is stopped with 422 and the worker replaced)"),
     Setting("S22A_MALLOC_ARENAS", int, 2,
             "glibc malloc arenas per server worker (0: glibc's default)"),
+    Setting("S22A_PUBLIC_URL", str, "",
+            "the service's own public address, e.g. `https://register.example.org/`, from "
+            "which absolute URLs are built (none: the address the server listens on; never "
+            "the request's `Host`)"),
+    Setting("S22A_TRUSTED_PROXIES", str, "",
+            "comma-separated addresses of reverse proxies whose `X-Forwarded-For`, "
+            "`-Proto` and `-Host` are honoured (none: those headers are ignored)"),
+    Setting("S22A_CLIENT_REQUESTS", int, 16,
+            "requests of one client address being read or handled at once (more: 503 at "
+            "once; 0: no limit)"),
+    Setting("S22A_HEADER_TIMEOUT", float, 5.0,
+            "seconds a client has to send a request's headers before its connection is closed"),
+    Setting("S22A_BODY_TIMEOUT", float, 60.0,
+            "seconds a client has to send a request's body, after its headers (then: 408)"),
 )  # fmt: skip
 BY_NAME: dict[str, Setting] = {setting.name: setting for setting in SETTINGS}
 

@@ -3,7 +3,7 @@
     with ServerProcess(tmp_path, store=seeded_store(cache, tmp_path / "store")) as server:
         reply = server.request("GET", "/")
 
-`ServerProcess` runs ``s22a serve`` (the command the README gives: gunicorn, one threaded
+`ServerProcess` runs ``s22a serve`` (the command the README gives: Granian, one threaded
 worker, as the embedded store belongs to one process) on a free 127.0.0.1 port, with its
 working directory, token file and log (the server's output: access log and errors) in a
 folder of the caller's, and waits until it answers. Its process group is its own, so `kill`
@@ -73,10 +73,14 @@ def request(
     body: bytes | None = None,
     headers: dict[str, str] | None = None,
     timeout: float = 60,
+    source: str | None = None,
 ) -> Reply:
-    """One HTTP request on its own connection to `base` (http://127.0.0.1:PORT)."""
+    """One HTTP request on its own connection to `base` (http://127.0.0.1:PORT), from the
+    loopback address `source` if given (each address has its own share of the server)."""
     host, port = base.removeprefix("http://").split(":")
-    connection = http.client.HTTPConnection(host, int(port), timeout=timeout)
+    connection = http.client.HTTPConnection(
+        host, int(port), timeout=timeout, source_address=(source, 0) if source else None
+    )
     started = time.monotonic()
     try:
         try:
@@ -191,7 +195,7 @@ class ServerProcess:
         *,
         store: Path | str,
         env: dict[str, str] | None = None,
-        threads: int = 8,
+        threads: int = 32,
         workers: int = 1,
         port: int | None = None,
         startup_timeout: float = 180,
@@ -282,14 +286,14 @@ class ServerProcess:
         return request(self.url, method, path, body, headers, timeout)
 
     def worker_pid(self) -> int | None:
-        """The gunicorn worker's process id (the process that runs the app)."""
+        """The HTTP server worker's process id (the process that runs the app)."""
         if self.process is None or self.process.poll() is not None:
             return None
         found = children(self.process.pid)
         return found[0] if found else None
 
     def query_worker_pids(self) -> list[int]:
-        """The SPARQL query worker processes of the gunicorn worker."""
+        """The SPARQL query worker processes of the HTTP server worker."""
         worker = self.worker_pid()
         return children(worker) if worker else []
 

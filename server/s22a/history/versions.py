@@ -50,8 +50,9 @@ def _n3(value: object) -> str:
     return (value if isinstance(value, URIRef | Literal) else Literal(value)).n3()
 
 
-def history(store: Store, register: str) -> list[Version]:
-    """Every accepted version of `register`, oldest first."""
+def history(store: Store, register: str, last: int | None = None) -> list[Version]:
+    """Every accepted version of `register` (or its `last` ones), oldest first."""
+    newest = f"ORDER BY DESC(?number) LIMIT {int(last)}" if last else "ORDER BY ?number"
     rows = store.select(
         PREFIXES
         + f"""
@@ -64,9 +65,9 @@ def history(store: Store, register: str) -> list[Version]:
             OPTIONAL {{ ?version s22a:etag ?etag }}
             OPTIONAL {{ ?version s22a:lastModified ?modified }}
           }}
-        }} ORDER BY ?number"""
+        }} {newest}"""
     )
-    return [
+    found = [
         Version(
             iri=str(row["version"]),
             register=register,
@@ -81,11 +82,12 @@ def history(store: Store, register: str) -> list[Version]:
         )
         for row in rows
     ]
+    return sorted(found, key=lambda v: v.number)
 
 
 def latest(store: Store, register: str) -> Version | None:
     """The current (newest accepted) version of `register`, if any."""
-    versions = history(store, register)
+    versions = history(store, register, last=1)
     return versions[-1] if versions else None
 
 

@@ -50,6 +50,7 @@ class ValidationResult:
     findings: list[Finding] = field(default_factory=list)
     report: Graph = field(default_factory=Graph)
     graph: Graph = field(default_factory=Graph)
+    agreements: int | None = None  # set where `graph` was left out (`s22a.ingest.sandbox`)
 
     @property
     def violations(self) -> list[Finding]:
@@ -83,6 +84,8 @@ class ValidationResult:
 
     def agreement_count(self) -> int:
         """Number of agreements the register lists."""
+        if self.agreements is not None:
+            return self.agreements
         return len(set(self.graph.objects(None, S22A.lists)))
 
     def as_dict(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import threading
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import BNode, Node
 
 from s22a import namespaces as ns
+from s22a.history import versions
 from s22a.namespaces import (
     BASE,
     GRAPH_ARCHIVE,
@@ -35,7 +37,7 @@ from s22a.store import Store
 # of safe characters, a % only as a whole percent-encoding (RFC 3987 pct-encoded: the SPARQL
 # parser refuses any other). Only such paths are ever written into a query as an IRI.
 _CHAR = r"(?:[A-Za-z0-9._~-]|%[0-9A-Fa-f]{2})"
-PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}$")
+PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}\Z")
 
 PREFIXES = ns.SPARQL_PREFIXES
 # Graphs whose triples are content (not load records, snapshots or findings).
@@ -82,12 +84,36 @@ def exists_anywhere(store: Store, iri: str) -> bool:
 
 def slugs(store: Store, kind: str) -> list[str]:
     """The slugs of every thing of `kind` the content graphs describe."""
-    prefix = f"{BASE}id/{kind}/"
+    return _slug_index(store).get(kind, [])
+
+
+# The slugs of every kind, built with one pass over the content graphs once per dataset
+# version, so that a "did you mean" on a 404 is a lookup, not a scan of every graph.
+_INDEX: dict[int, tuple[str, dict[str, list[str]]]] = {}
+_INDEX_LOCK = threading.Lock()
+
+
+def _slug_index(store: Store) -> dict[str, list[str]]:
+    token = versions.dataset_version(store)
+    with _INDEX_LOCK:
+        cached = _INDEX.get(id(store))
+        if cached and cached[0] == token:
+            return cached[1]
+    things = f"{BASE}id/"
     rows = store.select(
         f"SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {CONTENT} "
-        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{prefix}")) }}'
+        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), "{things}")) }}'
     )
-    return sorted(str(r["s"])[len(prefix) :] for r in rows)
+    index: dict[str, list[str]] = defaultdict(list)
+    for row in rows:
+        kind, _, slug = str(row["s"])[len(things) :].partition("/")
+        if kind in TYPES and slug:
+            index[kind].append(slug)
+    built = {kind: sorted(found) for kind, found in index.items()}
+    with _INDEX_LOCK:
+        _INDEX.clear()  # one store per process in production; tests make many
+        _INDEX[id(store)] = (token, built)
+    return built
 
 
 def suggestions(store: Store, kind: str, slug: str, limit: int = 5) -> list[tuple[str, str]]:

@@ -344,16 +344,20 @@ def network(store: Store, centre: str | None = None) -> dict[str, Any]:
     }
 
 
-def timeline(store: Store) -> list[dict[str, Any]]:
-    """Every agreement with a date, oldest first (the earliest date any register gives)."""
+def timeline(store: Store, titled: int = 200) -> list[dict[str, Any]]:
+    """Every agreement with a date, oldest first (the earliest date any register gives); with
+    titles when there are at most `titled` (beyond that a page shows counts by year)."""
     rows = store.select(
         P
         + f"""SELECT ?a (MIN(STR(?date)) AS ?d) WHERE {{ GRAPH ?g {{ ?a s22a:dateMade ?date }}
             {REG_OR_REF} }} GROUP BY ?a ORDER BY ?d ?a"""
     )
     iris = [str(r["a"]) for r in rows]
-    titles = d.labels(store, iris)
-    return [{"iri": str(r["a"]), "date": str(r["d"]), "title": titles[str(r["a"])]} for r in rows]
+    titles = d.labels(store, iris) if len(iris) <= titled else {}
+    return [
+        {"iri": str(r["a"]), "date": str(r["d"]), "title": titles.get(str(r["a"]), "")}
+        for r in rows
+    ]
 
 
 def undated(store: Store) -> int:

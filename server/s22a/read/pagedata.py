@@ -31,16 +31,33 @@ from s22a.read.facts import (
     short_keys,
     with_labels,
 )
+from s22a.read.listing import Page
 from s22a.store import Store
 
+# Agreements on one page of a force's or a register's page: a register may list thousands, and
+# a page that shows them all costs seconds to build and megabytes to send.
+DOC_PAGE = 100
+VERSIONS_SHOWN = 10  # the register page's latest versions; /registers/{force}/versions has all
 
-def force(store: Store, iri: str) -> dict[str, Any]:
-    """The force page: body, region, agreements by scope, which its register confirms, partners."""
+
+def _page(number: int, total: int) -> Page:
+    return Page(rows=[], number=number, size=DOC_PAGE, total=total, sort="", sorts={})
+
+
+def force(store: Store, iri: str, page: int = 1) -> dict[str, Any]:
+    """The force page: body, region, agreements by scope, which its register confirms, partners.
+
+    The agreements come `DOC_PAGE` at a time (in the order of their identifiers, each page
+    grouped by scope and sorted by title), and the timeline shows the page's agreements.
+    """
     said = d.statements(store, iri)
     ref = said.get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     register = forces(store).get(iri)
-    named = _named_agreements(store, iri)
-    facts = agreement_facts(store, sorted(named))
+    everything = _named_agreements(store, iri)
+    paging = _page(page, len(everything))
+    shown = sorted(everything)[paging.first - 1 : paging.last] if everything else []
+    named = {a: everything[a] for a in shown}
+    facts = agreement_facts(store, shown)
     confirmed = set()
     if register:
         confirmed = {
@@ -69,8 +86,9 @@ def force(store: Store, iri: str) -> dict[str, Any]:
             "comment": d.text(ref.one(RDFS.comment)),
             "register": register,
             "grouped": {g: v for g, v in grouped.items() if v},
-            "count": len(named),
-            "confirmed": len(confirmed & set(named)),
+            "count": len(everything),
+            "confirmed": len(confirmed & set(everything)),
+            "page": paging,
             "partners": partners(store, iri),
             "timeline": sorted(facts.values(), key=lambda f: (f["date"] or "9999", f["title"])),
             "findings": d.findings(store, iri, S22A.aboutForce),
@@ -241,13 +259,26 @@ def region(store: Store, iri: str) -> dict[str, Any]:
     )
 
 
-def register(store: Store, iri: str) -> dict[str, Any]:
-    """A register's page: who publishes it, what it lists (in its own words), its versions."""
+def register(store: Store, iri: str, page: int = 1) -> dict[str, Any]:
+    """A register's page: who publishes it, what it lists (in its own words, `DOC_PAGE` at a
+    time, by title), its latest versions."""
     own = d.statements(store, iri).get(iri) or d.Said(iri)
+    total = int(
+        store.select(
+            P + "SELECT (COUNT(DISTINCT ?a) AS ?n) "
+            f"WHERE {{ GRAPH <{iri}> {{ <{iri}> s22a:lists ?a }} }}"
+        )[0]["n"]
+    )
+    paging = _page(page, total)
     rows = store.select(
         P
-        + f"""SELECT ?a ?title ?date WHERE {{ GRAPH <{iri}> {{ <{iri}> s22a:lists ?a
-            OPTIONAL {{ ?a dcterms:title ?title }} OPTIONAL {{ ?a s22a:dateMade ?date }} }} }}"""
+        + f"""SELECT ?a ?title ?date WHERE {{
+            {{ SELECT ?a (SAMPLE(?t) AS ?key) WHERE {{ GRAPH <{iri}> {{ <{iri}> s22a:lists ?a
+                OPTIONAL {{ ?a dcterms:title ?t }} }} }}
+              GROUP BY ?a ORDER BY LCASE(STR(COALESCE(?key, ""))) ?a
+              LIMIT {DOC_PAGE} OFFSET {paging.first - 1 if total else 0} }}
+            GRAPH <{iri}> {{ OPTIONAL {{ ?a dcterms:title ?title }}
+                OPTIONAL {{ ?a s22a:dateMade ?date }} }} }}"""
     )
     listed: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -272,8 +303,10 @@ def register(store: Store, iri: str) -> dict[str, Any]:
             "listed_count": d.text(own.one(S22A.listedCount)),
             "source": source,
             "types": [str(t) for t in own.all(RDF.type)],
-            "agreements": sorted(listed.values(), key=lambda e: e["title"].lower()),
-            "versions": versions.history(store, iri),
+            "agreements": sorted(listed.values(), key=lambda e: (e["title"].lower(), e["iri"])),
+            "count": total,
+            "page": paging,
+            "versions": versions.history(store, iri, last=VERSIONS_SHOWN),
         },
     )
 

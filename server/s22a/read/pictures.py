@@ -51,24 +51,32 @@ def network(store: Store, *, centre: str | None = None, ident: str = "network") 
     }
 
 
+TABLE_ROWS = 200  # past this, the table beside the picture counts agreements by year
+
+
 def timeline(
     entries: list[dict[str, Any]], *, ident: str = "timeline", subject: str = "the register"
 ) -> dict[str, Any]:
-    """Agreements by year as SVG, with the dated agreements for the table beside it."""
+    """Agreements by year as SVG, with a table beside it: the dated agreements, or (past
+    `TABLE_ROWS` of them) how many each year has."""
     dated = [e for e in entries if e.get("date")]
-    years = sorted({e["date"][:4] for e in dated})
+    per_year: dict[str, int] = {}
+    for entry in dated:
+        per_year[entry["date"][:4]] = per_year.get(entry["date"][:4], 0) + 1
+    years = sorted(per_year)
     span = f"{years[0]} to {years[-1]}" if years else "no dates"
     title = f"Agreements in {subject} by year"
     desc = (
         f"A bar for each year from {span}, as tall as the number of agreements a register "
         f"dates to that year; {len(dated)} agreements are dated. The table that follows "
-        "lists them."
+        + ("lists them." if len(dated) <= TABLE_ROWS else "gives the number each year.")
     )
     return {
         "svg": svg.timeline([e["date"] for e in dated], ident=ident, title=title, desc=desc)
         if dated
         else None,
         "title": title,
-        "entries": dated,
+        "entries": dated if len(dated) <= TABLE_ROWS else [],
+        "years": [] if len(dated) <= TABLE_ROWS else sorted(per_year.items()),
         "undated": len(entries) - len(dated),
     }

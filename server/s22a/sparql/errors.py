@@ -62,6 +62,18 @@ class QueryUnavailable(QueryFailed):
     status = 503
 
 
+class QueryRefused(QueryFailed):
+    """Too many queries are running or waiting (in all, or from this client): not admitted."""
+
+    status = 503
+
+
+class QueryMemoryExceeded(QueryFailed):
+    """The query needed more memory than a query worker may use; the worker was replaced."""
+
+    status = 422
+
+
 class ResultTooLarge(QueryFailed):
     """The serialized result passed the size cap."""
 

@@ -21,6 +21,7 @@ import os
 import queue
 import select
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -36,6 +37,7 @@ from s22a.sparql.engine import QueryJob, QueryResult
 from s22a.sparql.errors import (
     NotAcceptable,
     QueryFailed,
+    QueryMemoryExceeded,
     QuerySyntaxError,
     QueryTimeout,
     ResultTooLarge,
@@ -59,13 +61,16 @@ class _Died(Exception):
 class WorkerProcess:
     """One `query_worker` child process and its pipes."""
 
-    def __init__(self) -> None:
-        """Start the process (it is ready to read requests at once)."""
+    def __init__(self, memory_mib: int = 0) -> None:
+        """Start the process (it is ready to read requests at once), within `memory_mib` MiB."""
         self.process = subprocess.Popen(
-            [sys.executable, "-P", _WORKER_SCRIPT],
+            [sys.executable, "-P", _WORKER_SCRIPT, "--memory-mib", str(memory_mib)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             close_fds=True,
+            # An allocation past the memory cap aborts the engine with one line on stderr
+            # (the server's log), not a backtrace.
+            env={**os.environ, "RUST_BACKTRACE": "0"},
         )
         self.token: str | None = None
 
@@ -108,6 +113,14 @@ class WorkerProcess:
     def kill(self) -> None:
         """Kill the process at once and reap it."""
         _kill(self.process)
+
+    def aborted(self) -> bool:
+        """Whether the process ended by itself with SIGABRT (the engine ran out of memory)."""
+        try:
+            code = self.process.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return False
+        return code == -signal.SIGABRT
 
 
 def _kill(process: subprocess.Popen[bytes]) -> None:
@@ -154,10 +167,12 @@ class _Snapshot:
 class WorkerPool:
     """A fixed number of query worker processes, started on first use."""
 
-    def __init__(self, size: int, max_bytes: int) -> None:
-        """Prepare `size` slots; results over `max_bytes` bytes are refused."""
+    def __init__(self, size: int, max_bytes: int, memory_mib: int = 0) -> None:
+        """Prepare `size` slots; results over `max_bytes` bytes are refused, and a worker may
+        use `memory_mib` MiB of address space (0: no cap)."""
         self.size = max(1, size)
         self.max_bytes = max_bytes
+        self.memory_mib = memory_mib
         self._directory = tempfile.mkdtemp(prefix="s22a-sparql-")
         self._snapshot = _Snapshot(self._directory)
         self._slots: queue.LifoQueue[_Slot] = queue.LifoQueue()
@@ -193,7 +208,7 @@ class WorkerPool:
         if slot.worker is None or slot.worker.process.poll() is not None:
             if slot.worker is not None:
                 slot.worker.kill()
-            slot.worker = WorkerProcess()
+            slot.worker = WorkerProcess(self.memory_mib)
         worker = slot.worker
         try:
             if worker.token != token:
@@ -225,9 +240,21 @@ class WorkerPool:
             raise QueryTimeout("the query did not finish within the time limit") from None
         except _Died as error:
             slot.worker = None
+            if worker.aborted():
+                worker.kill()
+                raise self._memory_exceeded() from None
             worker.kill()
             raise QueryFailed(f"the query worker stopped unexpectedly ({error})") from None
+        if reply.get("error") == "memory":
+            slot.worker = None  # its heap may be fragmented past use: start afresh
+            worker.kill()
+            raise self._memory_exceeded()
         return _result(reply, body)
+
+    def _memory_exceeded(self) -> QueryMemoryExceeded:
+        return QueryMemoryExceeded(
+            f"the query needed more than the {self.memory_mib} MiB of memory a query may use"
+        )
 
     def close(self) -> None:
         """Kill every worker and remove the dataset copies."""

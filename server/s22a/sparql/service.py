@@ -1,9 +1,11 @@
 """The `/sparql` service of one app: its settings, query engine, result cache and allow-list.
 
 Its settings are the ``S22A_SPARQL_*`` rows of `s22a.config`: the time limit (waiting for a
-worker and SERVICE calls included) after which a query is stopped with a 503, the largest result
-(larger: 422), the number of query worker processes of the embedded store (so how many queries
-run at once), the time each SERVICE call may take, and the memory of the result cache.
+worker and SERVICE calls included, counted from the request's arrival) after which a query is
+stopped with a 503, the largest result (larger: 422), the number of query worker processes of
+the embedded store (so how many queries run at once), how many more may wait and how many one
+client address may have running or waiting (`admission`), the memory of one query worker
+(more: 422), the time each SERVICE call may take, and the memory of the result cache.
 
 The default dataset of `/sparql` is the union of every graph the service offers: the registers
 (each named by its register IRI), and the reference, ontology, meta and reconciliation graphs.
@@ -25,6 +27,7 @@ from rdflib.namespace import DCTERMS, RDF, RDFS
 from s22a.ingest.catalog import read_catalog
 from s22a.namespaces import GRAPH_ARCHIVE, REGISTER
 from s22a.sparql import federation
+from s22a.sparql.admission import Admission
 from s22a.sparql.cache import ResultCache
 from s22a.sparql.engine import Engine
 from s22a.sparql.pool import WorkerPool
@@ -62,6 +65,14 @@ class Settings:
     workers: int = 2
     service_timeout: float = 5.0
     cache_bytes: int = 64 * 2**20
+    queue: int = 8
+    client_queries: int = 4
+    memory_mib: int = 512
+
+    @property
+    def capacity(self) -> int:
+        """How many queries may be admitted at once: running, and waiting for a worker."""
+        return self.workers + self.queue
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -72,6 +83,9 @@ class Settings:
             workers=int(config["S22A_SPARQL_WORKERS"]),
             service_timeout=float(config["S22A_SPARQL_SERVICE_TIMEOUT"]),
             cache_bytes=int(config["S22A_SPARQL_CACHE_BYTES"]),
+            queue=int(config["S22A_SPARQL_QUEUE"]),
+            client_queries=int(config["S22A_SPARQL_CLIENT_QUERIES"]),
+            memory_mib=int(config["S22A_SPARQL_MEMORY"]),
         )
 
 
@@ -84,6 +98,7 @@ class SparqlService:
         self.catalog = catalog
         self.cache = ResultCache(settings.cache_bytes)
         self.federation = federation.Settings(timeout=settings.service_timeout)
+        self.admission = Admission(settings.capacity, settings.client_queries)
         self._engine: Engine | None = None
         self._copies: WorkerPool | None = None  # for in-memory copies on a remote-store app
         self._allow: tuple[tuple[str, float], federation.AllowList] | None = None
@@ -96,12 +111,14 @@ class SparqlService:
                 if store.query_endpoint is not None:
                     self._engine = RemoteEngine(self.settings.max_bytes)
                 else:
-                    self._engine = WorkerPool(self.settings.workers, self.settings.max_bytes)
+                    self._engine = WorkerPool(
+                        self.settings.workers, self.settings.max_bytes, self.settings.memory_mib
+                    )
             if store.query_endpoint is None and not isinstance(self._engine, WorkerPool):
                 # A copy in memory (the registers as they stood at an instant) on an app whose
                 # store is remote: its queries need worker processes of their own.
                 if self._copies is None:
-                    self._copies = WorkerPool(1, self.settings.max_bytes)
+                    self._copies = WorkerPool(1, self.settings.max_bytes, self.settings.memory_mib)
                 return self._copies
             return self._engine
 

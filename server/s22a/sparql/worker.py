@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import os
+import resource
 import struct
 import sys
 from typing import IO, Any, BinaryIO, cast
@@ -146,12 +147,28 @@ class Worker:
             if request["op"] == "ping":
                 return {"ok": True, "pid": os.getpid()}, b""
             return {"ok": False, "error": "engine", "message": f"unknown op {request['op']}"}, b""
+        except MemoryError:
+            return {"ok": False, "error": "memory", "message": "out of memory"}, b""
         except (OSError, RuntimeError, ValueError, TypeError) as error:
             return {"ok": False, "error": "engine", "message": str(error)}, b""
 
 
+def limit_memory(mib: int) -> None:
+    """Cap this process's address space at `mib` MiB (0: no cap).
+
+    An allocation past it fails: in Python a MemoryError (answered as an error), in the engine
+    (Rust) an abort, which the parent sees as this process ending by SIGABRT. Either way the
+    memory of one query stays bounded, whatever the query.
+    """
+    if mib > 0:
+        limit = mib * 2**20
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
+
+
 def main(stdin: BinaryIO | None = None) -> None:
-    """Serve requests from stdin until it closes."""
+    """Serve requests from stdin until it closes (``--memory-mib N`` caps its memory)."""
+    if "--memory-mib" in sys.argv:
+        limit_memory(int(sys.argv[sys.argv.index("--memory-mib") + 1]))
     # Keep the protocol channel private: anything printed goes to stderr.
     channel = os.dup(1)
     os.dup2(2, 1)

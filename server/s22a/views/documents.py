@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from s22a import jsonld, reference
 from s22a.namespaces import BASE, TYPES, is_slug
-from s22a.read import agreements, describe, pagedata, pictures, vocab
+from s22a.read import agreements, describe, listing, pagedata, pictures, vocab
 from s22a.read import void as dataset
 from s22a.sparql.examples import EXAMPLES, Example, examples_graph
 from s22a.store import Store, get_store
@@ -30,6 +30,8 @@ bp = Blueprint("documents", __name__)
 
 # Things that are not under /id/{kind}/ but have documents: IRI path -> document path.
 OTHER_THINGS = {"catalog": "/catalog", "dataset": "/void", "service/sparql": "/sparql"}
+# Kinds whose HTML page lists its agreements a page at a time (`?page=`).
+PAGED = {"force": pagedata.force, "register": pagedata.register}
 # The page data of each kind of thing.
 BUILDERS = {
     "agreement": agreements.page,
@@ -55,8 +57,10 @@ def serve(
     graph: Callable[[], Graph],
     html: Callable[[Sequence[Format]], str],
     formats: Sequence[Format] = DOCUMENT_FORMATS,
+    variant: str = "",
 ) -> Response:
-    """Negotiate a document's format and answer with it (or 304, or 406)."""
+    """Negotiate a document's format and answer with it (or 304, or 406); `variant` names a
+    page of a paged HTML document (the RDF is the whole document)."""
     fmt = negotiate(
         extension=ext,
         format_param=request.args.get("_format"),
@@ -73,7 +77,7 @@ def serve(
         response.access_control_allow_origin = "*"
         return response
 
-    response = http.cached(f"{base_path}#{fmt.key}", build)
+    response = http.cached(f"{base_path}{variant if fmt is HTML else ''}#{fmt.key}", build)
     response.headers["Content-Location"] = f"{http.root()}{base_path}.{fmt.key}"
     response.headers["Link"] = http.link_header(base_path, formats, BASE + base_path[1:])
     return response
@@ -141,9 +145,11 @@ def render_document(
     iri = describe.canonical(kind, slug)
     if not describe.exists(store, iri):
         raise not_found(kind, slug)
+    paged = kind in PAGED
+    page = listing.page_args(request.args.get("page"), None, None, {"": ("", "")})[0]
 
     def html(formats: Sequence[Format]) -> str:
-        data = BUILDERS[kind](store, iri)
+        data = PAGED[kind](store, iri, page) if kind in PAGED else BUILDERS[kind](store, iri)
         extras = {}
         if kind == "force":
             extras["network"] = pictures.network(store, centre=iri, ident="force-network")
@@ -159,7 +165,8 @@ def render_document(
             **extras,
         )
 
-    return serve(base_path, ext, lambda: describe.document_graph(store, iri), html)
+    variant = f"?page={page}" if paged and page > 1 else ""
+    return serve(base_path, ext, lambda: describe.document_graph(store, iri), html, variant=variant)
 
 
 def resource(kind: str, path: str, ext: str | None) -> Response:

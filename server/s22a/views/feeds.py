@@ -85,7 +85,7 @@ def all_feed() -> Response:
         changes.registers_with_history(store),
         f"{BASE}feed.atom",
         "Section 22A collaboration agreements: changes",
-        request.host_url,
+        request.url_root,
     )
 
 

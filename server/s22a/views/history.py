@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from datetime import date
+from typing import TypeVar
 
 from flask import Blueprint, Response, render_template, request, url_for
 from flask.blueprints import BlueprintSetupState
@@ -27,6 +28,7 @@ from s22a.namespaces import (
     is_slug,
     register_iri,
 )
+from s22a.read.listing import Page, page_args
 from s22a.read.rows import (
     iris_in,
     ntriples_lines,
@@ -191,6 +193,11 @@ def version(force: str, number: int, ext: str | None = None) -> Response:
     previous = history[index - 1] if index else None
     found_changes = changes.changes_between(store, previous, found)
     listed = changes.listed(content)
+    everything = sorted(
+        ({"title": changes.title(content, a), "href": local(str(a))} for a in listed),
+        key=lambda a: a["title"].casefold(),
+    )
+    paging = _paging(max(len(everything), len(found_changes)))
     return _respond(
         fmt,
         render_template(
@@ -199,12 +206,11 @@ def version(force: str, number: int, ext: str | None = None) -> Response:
             name=register_name(store, force),
             version=found,
             previous=previous,
-            changes=found_changes,
+            changes=_slice(found_changes, paging),
             retired=found.iri in changes.retired_versions(store, register_iri(force)),
-            agreements=sorted(
-                ({"title": changes.title(content, a), "href": local(str(a))} for a in listed),
-                key=lambda a: a["title"].casefold(),
-            ),
+            agreements=_slice(everything, paging),
+            count=len(everything),
+            page=paging,
             day=found.generated.date(),
             formats=READ_FORMATS,
         ),
@@ -261,6 +267,7 @@ def diff(force: str, older: int, newer: int) -> Response:
         }
         return _respond(fmt, json.dumps(body, indent=2, ensure_ascii=False))
     names = reference_labels(store, iris_in(added) + iris_in(removed))
+    paging = _paging(max(len(added), len(removed), len(agreement_changes)))
     return _respond(
         fmt,
         render_template(
@@ -269,12 +276,30 @@ def diff(force: str, older: int, newer: int) -> Response:
             name=register_name(store, force),
             first=first,
             second=second,
-            changes=agreement_changes,
-            added=triple_rows(added, names),
-            removed=triple_rows(removed, names),
+            changes=_slice(agreement_changes, paging),
+            added=_slice(triple_rows(added, names), paging),
+            removed=_slice(triple_rows(removed, names), paging),
+            counts={"added": len(added), "removed": len(removed)},
+            page=paging,
             formats=DIFF_FORMATS,
         ),
     )
+
+
+# A page of a version or a difference shows this many of its agreements and of its triples
+# each; the data formats (TriG, N-Quads, JSON, RDF) have them all.
+HISTORY_ROWS = 500
+T = TypeVar("T")
+
+
+def _paging(total: int) -> Page:
+    """The page of `total` rows the request asks for (`?page=`)."""
+    number = page_args(request.args.get("page"), None, None, {"": ("", "")})[0]
+    return Page(rows=[], number=number, size=HISTORY_ROWS, total=total, sort="", sorts={})
+
+
+def _slice(rows: Sequence[T], page: Page) -> list[T]:
+    return list(rows[(page.number - 1) * page.size : page.number * page.size])
 
 
 # ---------------------------------------------------------------------------

@@ -26,7 +26,7 @@ def home() -> Response:
     def build() -> Response:
         store = get_store()
         registers = dataset.registers(store)
-        timeline = pictures.timeline(listing.timeline(store))
+        timeline = pictures.timeline(listing.timeline(store, titled=pictures.TABLE_ROWS))
         timeline["undated"] = listing.undated(store)
         return _html(
             render_template(

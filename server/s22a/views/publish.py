@@ -2,31 +2,52 @@
 
 `/publish/validate` takes pasted or uploaded RDF and shows the validation report (the
 same shapes and code as `s22a validate`); `/publish/csv` takes a CSV table and a force
-and shows the register in Turtle, the cells it could not match, and the report. Nothing
-is stored: the pages only compute and show, so they work without JavaScript and carry
-no CSRF token. A cross-site request could only make a browser compute a report that the
-other site cannot read (the same-origin policy), and these forms use no cookies or
-sessions; publishing itself needs a bearer token, which browsers never send on their own.
+and shows the register in Turtle, the cells it could not match, and the report. Anyone may
+post them, so they take smaller files than a force's write (S22A_ANONYMOUS_MAX_UPLOAD) and
+run in a process of their own with a time and a memory limit (`s22a.ingest.sandbox`): a
+force's write never waits behind them. Nothing is stored: the pages only compute and show,
+so they work without JavaScript and carry no CSRF token. A cross-site request could only make
+a browser compute a report that the other site cannot read (the same-origin policy), and
+these forms use no cookies or sessions; publishing itself needs a bearer token, which
+browsers never send on their own.
 """
 
 from __future__ import annotations
 
 import base64
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from s22a import reference
-from s22a.ingest import csv_import, csv_table, parse, validation
+from s22a.ingest import csv_table, parse
 from s22a.ingest.names import police_forces
+from s22a.ingest.sandbox import SandboxBusy, SandboxError, SandboxTimeout, get_sandbox
 from s22a.namespaces import register_iri
 from s22a.store import get_store
 from s22a.web.forms import Form
-from s22a.web.http import max_upload
 
 bp = Blueprint("publish", __name__)
 MULTIPART_OVERHEAD = 64 * 1024
+
+
+def max_upload() -> int:
+    """The largest file the anonymous forms accept, in bytes (S22A_ANONYMOUS_MAX_UPLOAD)."""
+    return int(current_app.config["S22A_ANONYMOUS_MAX_UPLOAD"])
+
+
+def _unavailable(template: str, form: Form, error: SandboxError, **context: object) -> Response:
+    """The form again, saying why the check could not be run now."""
+    if isinstance(error, SandboxBusy | SandboxTimeout):
+        status, hint = 503, " Try again in a minute, or run `s22a validate` on your own machine."
+    else:
+        status, hint = 422, " Try a smaller file, or run `s22a validate` on your own machine."
+    form.errors.append(("file", f"The check could not be run: {error}.{hint}"))
+    response = _page(template, status, form=form, **context)
+    if status == 503:
+        response.headers["Retry-After"] = "30"
+    return response
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:
@@ -77,7 +98,7 @@ def index() -> Response:
 def validate() -> Response:
     """Check a register pasted or uploaded: its syntax, then the shapes. Nothing is stored."""
     form = Form()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD (which Flask answers as GET without a body)
         return _page("publish/validate.html", form=form)
     try:
         fields, upload = _read_form()
@@ -95,7 +116,9 @@ def validate() -> Response:
     name = upload.filename if upload and data is not None else "pasted.ttl"
     payload = data if data is not None else text.encode("utf-8")
     try:
-        report = validation.validate_bytes(payload, name or "upload.ttl")
+        report = get_sandbox().validate(payload, name or "upload.ttl", request.remote_addr or "")
+    except SandboxError as error:
+        return _unavailable("publish/validate.html", form, error)
     except parse.RegisterUnreadable as error:
         line = _line(payload, error.line)
         return _page("publish/validate.html", form=form, unreadable=error, line=line, name=name)
@@ -120,7 +143,7 @@ def convert_csv() -> Response:
     """Turn a CSV table into a register: the Turtle, the cells not matched, the report."""
     form = Form()
     choices = forces()
-    if request.method == "GET":
+    if request.method != "POST":  # GET, and HEAD
         return _page("publish/csv.html", form=form, forces=choices)
     try:
         fields, upload = _read_form()
@@ -139,17 +162,18 @@ def convert_csv() -> Response:
     store = get_store()
     previous = store.graph_triples(register_iri(force))
     try:
-        result = csv_import.convert(
+        result, turtle, report = get_sandbox().convert_csv(
             data,
             force,
-            previous=previous if len(previous) else None,
-            source=upload.filename or "table.csv",
+            previous.serialize(format="nt", encoding="utf-8") if len(previous) else b"",
+            upload.filename or "table.csv",
+            request.remote_addr or "",
         )
+    except SandboxError as error:
+        return _unavailable("publish/csv.html", form, error, forces=choices)
     except csv_table.CsvImportError as error:
         form.errors.append(("file", f"The file cannot be converted: {error}."))
         return _page("publish/csv.html", 400, form=form, forces=choices)
-    turtle = result.turtle()
-    report = validation.validate_graph(result.graph, source=f"{force}.ttl")
     download = "data:text/turtle;charset=utf-8;base64," + base64.b64encode(
         turtle.encode("utf-8")
     ).decode("ascii")

@@ -30,6 +30,8 @@ from s22a.sparql.errors import (
     FederationError,
     ProtocolError,
     QueryFailed,
+    QueryMemoryExceeded,
+    QueryRefused,
     QuerySyntaxError,
     QueryTextError,
     QueryUnavailable,
@@ -62,6 +64,7 @@ bp = Blueprint("sparql", __name__)
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 HTML_ROWS = 1000  # rows shown on the page; the downloads have them all
+RETRY_AFTER = 2  # seconds a client refused for capacity is asked to wait
 _PLAIN = Format("txt", "text/plain", "Text")
 _POSITION = re.compile(r"at (\d+):(\d+)")
 
@@ -212,7 +215,8 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     result = service.cache.get(token, job) if cacheable else None
     if result is None:
         try:
-            result = _run(job, federated, store, token, service)
+            with service.admission.admit(request.remote_addr or ""):
+                result = _run(job, federated, store, token, service)
         except (QueryFailed, FederationError, QueryTextError) as error:
             return _failure(error, job, service)
         if cacheable:
@@ -247,7 +251,10 @@ def _wanted(fmt: Format | None, for_html: Format) -> str | None:
 def _run(
     job: QueryJob, federated: bool, store: Store, token: str, service: SparqlService
 ) -> QueryResult:
-    deadline = time.monotonic() + service.settings.timeout
+    # The time limit counts from the request's arrival (noted by s22a.web.front), not from
+    # when this thread or a worker took it up.
+    arrived = request.environ.get("s22a.arrived", time.monotonic())
+    deadline = arrived + service.settings.timeout
     if federated:
         text, _ = federation.evaluate_services(
             job.query,
@@ -299,6 +306,22 @@ def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Respons
             406,
             f"this query gives {kinds.get(error.kind or '', 'a table of solutions')}, "
             "which is available as " + ", ".join(f.media_type for f in offered),
+            query=job.query,
+        )
+    if isinstance(error, QueryRefused):
+        return _error(
+            503,
+            f"{error.message}. Try again in a few seconds, or download the data (/dump.nq) "
+            "and query it yourself.",
+            {"Retry-After": str(RETRY_AFTER)},
+            query=job.query,
+        )
+    if isinstance(error, QueryMemoryExceeded):
+        return _error(
+            422,
+            f"{error.message}: the query was stopped. Aggregate less (GROUP_CONCAT and "
+            "long strings use memory for every row), add a LIMIT, or download the data "
+            "(/dump.nq) and query it yourself.",
             query=job.query,
         )
     if isinstance(error, QueryUnavailable):

@@ -36,7 +36,7 @@ import click
 from s22a.namespaces import is_slug
 
 PREFIX = "s22a"
-_TOKEN = re.compile(r"^s22a_([0-9a-f]{12})_([A-Za-z0-9_-]{20,200})$")
+_TOKEN = re.compile(r"^s22a_([0-9a-f]{12})_([A-Za-z0-9_-]{20,200})\Z")
 # scrypt work factors (RFC 7914): 16 MiB of memory, tens of milliseconds per check.
 _SCRYPT = {"n": 2**14, "r": 8, "p": 1, "dklen": 32, "maxmem": 64 * 2**20}
 

@@ -191,9 +191,11 @@ def sparql_paths() -> Schema:
         "406": "No format you accept suits this kind of result",
         "413": "The request is over 1 MiB",
         "415": "A POST that is neither a form nor application/sparql-query",
-        "422": "The result is larger than the endpoint's cap: add a LIMIT",
+        "422": "The result is larger than the endpoint's cap, or the query needed more memory "
+        "than a query may use",
         "502": "A SERVICE endpoint failed",
-        "503": "The query ran out of time, or the store is unavailable",
+        "503": "The query ran out of time, too many queries are running or waiting (yours or "
+        "everyone's: Retry-After says when to try again), or the store is unavailable",
         "504": "A SERVICE endpoint did not answer in time",
     }
     failures = {status: {**error, "description": text} for status, text in codes.items()}
