@@ -33,13 +33,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         registers,
         sparql,
     )
-    from s22a.web import errors, filters, front, security
+    from s22a.web import errors, filters, front, routing, security
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())
     if test_config:
         app.config.from_mapping(test_config)
     front.init_app(app)
+    routing.init_app(app)
     store.init_app(app)
     service.init_app(app)
     errors.init_app(app)

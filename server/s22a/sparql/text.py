@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cache
 from urllib.parse import urljoin
 
-from s22a.sparql.errors import QueryTextError
+import pyoxigraph as ox
+
+from s22a.sparql.errors import QuerySyntaxError, QueryTextError
 
 # Section 19.8 terminals, simplified where the difference cannot hide a keyword.
 _PN_CHARS_BASE = "A-Za-z\u00c0-\u00d6\u00d8-\u00f6\u00f8-\u02ff\u0370-\u037d\u037f-\u1fff\u200c-\u200d\u2070-\u218f\u2c00-\u2fef\u3001-\ud7ff\uf900-\ufdcf\ufdf0-\ufffd\U00010000-\U000effff"  # noqa: E501
@@ -260,3 +263,34 @@ _VOLATILE = re.compile(r"\b(?:RAND|NOW|UUID|STRUUID)\s*\(", re.IGNORECASE)
 def is_volatile(text: str) -> bool:
     """Whether the query may give different results on the same data (RAND, NOW, UUID...)."""
     return _VOLATILE.search(text) is not None
+
+
+_POSITION = re.compile(r"at (\d+):(\d+)")
+
+
+@cache
+def _empty_store() -> ox.Store:
+    """An empty in-memory store, for syntax checks that must not touch data or the network."""
+    return ox.Store()
+
+
+def check_syntax(text: str) -> None:
+    """Parse `text` with the engine on an empty store (no data, no SERVICE: no work)."""
+    try:
+        _empty_store().query(text)
+    except SyntaxError as error:
+        raise QuerySyntaxError(error.msg or str(error)) from None
+
+
+def syntax_message(query: str, message: str) -> str:
+    """The parser's message, with the line it points at and a caret under the position.
+
+    Oxigraph reports the (1-based) column just after the character it stopped at.
+    """
+    text = f"syntax error in the query: {message}"
+    match = _POSITION.search(message)
+    lines = query.splitlines()
+    if match and 1 <= int(match.group(1)) <= len(lines):
+        line, column = int(match.group(1)), int(match.group(2))
+        text += f"\n\n{line:>4} | {lines[line - 1]}\n     | {' ' * max(column - 2, 0)}^"
+    return text

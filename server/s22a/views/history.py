@@ -16,9 +16,7 @@ from datetime import date
 from typing import TypeVar
 
 from flask import Blueprint, Response, render_template, request, url_for
-from flask.blueprints import BlueprintSetupState
 from rdflib import Graph, URIRef
-from werkzeug.routing import BaseConverter, ValidationError
 
 from s22a.history import changes, versions
 from s22a.namespaces import (
@@ -51,32 +49,7 @@ from s22a.web.conneg import (
 )
 from s22a.web.http import local, problem, version_url
 
-
-class DayConverter(BaseConverter):
-    """A day written yyyy-mm-dd (ISO 8601), given to views as a `datetime.date`."""
-
-    regex = r"\d{4}-\d{2}-\d{2}"
-
-    def to_python(self, value: str) -> date:
-        """Parse the day; an impossible one (2024-02-30) does not match the route."""
-        try:
-            return date.fromisoformat(value)
-        except ValueError:
-            raise ValidationError() from None
-
-    def to_url(self, value: object) -> str:
-        """Write the day back as yyyy-mm-dd."""
-        return value.isoformat() if isinstance(value, date) else str(value)
-
-
 bp = Blueprint("history", __name__)
-
-
-def _add_day_converter(state: BlueprintSetupState) -> None:
-    state.app.url_map.converters.setdefault("day", DayConverter)
-
-
-bp.record_once(_add_day_converter)
 
 
 # ---------------------------------------------------------------------------

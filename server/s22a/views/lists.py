@@ -136,7 +136,9 @@ def _paged(
 
 
 def _listing(endpoint: str, ext: str | None, make: Callable[[Format], Response]) -> Response:
-    fmt = _format(ext)
+    # A listing reads what it can of its query and ignores the rest: with no extension, a
+    # `_format` or `Accept` it cannot meet gets the HTML page (an extension it lacks: 406).
+    fmt = _format(ext) or (HTML if ext is None else None)
     if fmt is None:
         return http.problem(406, "No format you accept", "Available as HTML, CSV or JSON.")
     response = http.cached(http.variant_key(fmt), lambda: make(fmt))

@@ -19,7 +19,6 @@ import re
 from datetime import date, datetime
 
 from flask import Blueprint, Response, g, redirect, render_template, request, url_for
-from werkzeug.routing import BaseConverter, ValidationError
 from werkzeug.wrappers import Response as BaseResponse
 
 from s22a.history import asof
@@ -33,7 +32,6 @@ from s22a.web.memento import (
     LINK_FORMAT,
     BadDatetime,
     Memento,
-    from_stamp,
     http_date,
     links,
     parse_http_date,
@@ -48,30 +46,6 @@ _DOCUMENT = re.compile(r"^/doc/([a-z]+)/([a-z0-9]+(?:-[a-z0-9]+)*)(?:\.([a-z]+))
 _REGISTER = re.compile(r"^/registers/([a-z0-9]+(?:-[a-z0-9]+)*)$")
 _VERSION = re.compile(r"^/registers/([a-z0-9]+(?:-[a-z0-9]+)*)/versions/(\d+)(?:\.[a-z]+)?$")
 _DAY = re.compile(r"^/doc/(register|agreement)/([a-z0-9]+(?:-[a-z0-9]+)*)/(\d{4}-\d{2}-\d{2})")
-
-
-class StampConverter(BaseConverter):
-    """A memento's instant in its URL: yyyymmddhhmmss (UTC), given to views as a datetime."""
-
-    regex = r"\d{14}"
-
-    def to_python(self, value: str) -> datetime:
-        """Read the instant."""
-        try:
-            return from_stamp(value)
-        except ValueError:
-            raise ValidationError() from None
-
-    def to_url(self, value: object) -> str:
-        """Write the instant."""
-        return stamp(value) if isinstance(value, datetime) else str(value)
-
-
-def _add_converter(state: object) -> None:
-    state.app.url_map.converters.setdefault("stamp", StampConverter)  # type: ignore[attr-defined]
-
-
-bp.record_once(_add_converter)
 
 
 def _original(path: str) -> tuple[str, str, str | None] | None:

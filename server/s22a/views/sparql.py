@@ -10,14 +10,11 @@ them to HTTP.
 
 from __future__ import annotations
 
-import re
 import time
 from dataclasses import replace
 from datetime import datetime
-from functools import cache
 from typing import Any
 
-import pyoxigraph as ox
 from flask import Blueprint, Response, current_app, render_template, request, url_for
 
 from s22a.history import asof
@@ -41,11 +38,13 @@ from s22a.sparql.html import results_table
 from s22a.sparql.protocol import MAX_REQUEST_BYTES, Parameters, QueryRequest, parse_request
 from s22a.sparql.service import SparqlService
 from s22a.sparql.text import (
+    check_syntax,
     dataset_clauses,
     has_service_keyword,
     is_update,
     is_volatile,
     might_use_service,
+    syntax_message,
 )
 from s22a.store import Store, StoreError, get_store
 from s22a.web import conneg
@@ -66,7 +65,6 @@ ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
 HTML_ROWS = 1000  # rows shown on the page; the downloads have them all
 RETRY_AFTER = 2  # seconds a client refused for capacity is asked to wait
 _PLAIN = Format("txt", "text/plain", "Text")
-_POSITION = re.compile(r"at (\d+):(\d+)")
 
 
 @bp.after_request
@@ -261,25 +259,11 @@ def _run(
             service.allow_list(),
             deadline,
             service.federation,
-            check_syntax=_check_syntax,
+            check_syntax=check_syntax,
             resolver=federation.resolve_host,
         )
         job = replace(job, query=text)
     return service.engine(store).run(job, store, token, deadline)
-
-
-@cache
-def _empty_store() -> ox.Store:
-    """An empty in-memory store, for syntax checks that must not touch data or the network."""
-    return ox.Store()
-
-
-def _check_syntax(text: str) -> None:
-    """Parse `text` with the engine on an empty store (no data, no SERVICE: no work)."""
-    try:
-        _empty_store().query(text)
-    except SyntaxError as error:
-        raise QuerySyntaxError(error.msg or str(error)) from None
 
 
 def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Response:
@@ -297,7 +281,7 @@ def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Respons
                 "(SELECT, ASK, CONSTRUCT, DESCRIBE)"
             )
         else:
-            message = _syntax_message(job.query, error.message)
+            message = syntax_message(job.query, error.message)
         return _error(400, message, query=job.query)
     if error.status == 406:
         offered = SOLUTION_FORMATS if error.kind != "graph" else GRAPH_FORMATS
@@ -347,20 +331,6 @@ def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Respons
         )
     current_app.logger.error("SPARQL query failed: %s", error.message)
     return _error(error.status, f"the query could not be run: {error.message}", query=job.query)
-
-
-def _syntax_message(query: str, message: str) -> str:
-    """The parser's message, with the line it points at and a caret under the position.
-
-    Oxigraph reports the (1-based) column just after the character it stopped at.
-    """
-    text = f"syntax error in the query: {message}"
-    match = _POSITION.search(message)
-    lines = query.splitlines()
-    if match and 1 <= int(match.group(1)) <= len(lines):
-        line, column = int(match.group(1)), int(match.group(2))
-        text += f"\n\n{line:>4} | {lines[line - 1]}\n     | {' ' * max(column - 2, 0)}^"
-    return text
 
 
 # ---------------------------------------------------------------------------------------------

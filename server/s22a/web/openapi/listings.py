@@ -90,7 +90,7 @@ def listings_paths() -> Schema:
         paths[f"/{name}"] = {
             "get": operation(
                 f"{summary}, filtered and a page at a time",
-                answers(ok, "304", "503", problems=("406",)),
+                answers(ok, "304", "503"),
                 *params,
                 format_param(TABLE_FORMATS),
                 tag="pages",
