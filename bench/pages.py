@@ -7,11 +7,11 @@ Run from the repository root after ``python3 -m pip install -r requirements/dev.
 
 The seed registers are loaded (validated, reconciled) into an on-disk store in a temporary
 folder; then, one after the other, two servers run on 127.0.0.1 with the same production
-server settings (`s22a.production`: gunicorn, one gthread worker with 16 threads):
+server settings (`s22a.web.production`: Granian, one worker with 16 threads):
 
 * the app, ``s22a serve --threads 16`` over that store;
 * ``bench.pages:constant``, a WSGI app that returns the same short string to every request,
-  served by `s22a.production.run` (it is not the register, so not ``s22a serve``).
+  served by `s22a.web.production.run` (it is not the register, so not ``s22a serve``).
 
 Each scenario sends a fixed number of GET requests from 16 concurrent clients (4 processes
 of 4 threads, each thread one keep-alive connection) and prints requests per second and the
@@ -43,7 +43,7 @@ PAGE = "/doc/agreement/north-west-rocu"
 CLIENTS, PROCESSES = 16, 4
 THREADS = 16
 CONSTANT_SERVER = (
-    "import sys; from bench.pages import constant; from s22a.production import run; "
+    "import sys; from bench.pages import constant; from s22a.web.production import run; "
     "run(constant, host='127.0.0.1', port=int(sys.argv[1]), threads=int(sys.argv[2]))"
 )
 

@@ -334,7 +334,7 @@ def hostile(soak: Soak, server: ServerProcess, stop: threading.Event) -> list[th
 
 
 def sample(soak: Soak, server: ServerProcess, stop: threading.Event, started: float) -> None:
-    """Every half second, the RSS of the gunicorn worker and of its query workers."""
+    """Every half second, the RSS of the server worker and of its query workers."""
     while not stop.wait(0.5):
         worker = server.worker_pid()
         if worker is None:

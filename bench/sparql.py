@@ -1,4 +1,4 @@
-"""`/sparql` against its peers: this endpoint (gunicorn), a bare Oxigraph server, rdflib-endpoint.
+"""`/sparql` against its peers: this endpoint, a bare Oxigraph server, rdflib-endpoint.
 
 Run from the repository root after ``python3 -m pip install -r requirements/dev.lock -e .``:
 
@@ -9,7 +9,7 @@ For each scale the same dataset (the seed registers plus synthetic registers fro
 `bench/synthetic.py`, loaded through the catalogue, so validated like any register) is served
 by three peers on 127.0.0.1, each in its own process(es):
 
-* this endpoint: ``s22a serve`` (gunicorn, one gthread worker, 8 threads) on the on-disk
+* this endpoint: ``s22a serve`` (Granian, one worker, 8 threads) on the on-disk
   store (the app's query workers do the engine work in their own processes);
 * ``oxigraph serve --union-default-graph`` holding the same quads (archive graph left out,
   as the endpoint does);
@@ -203,7 +203,7 @@ def _wait_ready(peer: Peer, timeout: float, process: subprocess.Popen[bytes] | N
 
 
 def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
-    """This endpoint under `s22a serve`: one gthread process, its query workers, on-disk store."""
+    """This endpoint under `s22a serve`: one server process, its query workers, on-disk store."""
     from tests.support.oxigraph import free_port
 
     port = free_port()
