@@ -42,9 +42,10 @@ ROOT = Path(__file__).resolve().parent.parent
 PAGE = "/doc/agreement/north-west-rocu"
 CLIENTS, PROCESSES = 16, 4
 THREADS = 16
+# The constant string on the production server (Granian through the bridge), as bench.front
+# serves it.
 CONSTANT_SERVER = (
-    "import sys; from bench.pages import constant; from s22a.web.production import run; "
-    "run(constant, host='127.0.0.1', port=int(sys.argv[1]), threads=int(sys.argv[2]))"
+    "import sys; from bench.front import serve; serve('s22a', sys.argv[1], '', 'constant')"
 )
 
 
@@ -98,7 +99,7 @@ def s22a_serve(store: Path, port: int) -> list[str]:
 
 def constant_server(port: int) -> list[str]:
     """The constant string on the same production server."""
-    return [sys.executable, "-c", CONSTANT_SERVER, str(port), str(THREADS)]
+    return [sys.executable, "-c", CONSTANT_SERVER, str(port)]
 
 
 class Server:
