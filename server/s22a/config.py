@@ -47,7 +47,8 @@ def _bundled_catalog() -> str:
 SETTINGS: tuple[Setting, ...] = (
     Setting("S22A_STORE", str, "oxigraph:./var/store",
             "the store: `oxigraph:PATH` embedded on disk, `memory:` in memory, "
-            "`sparql:http://host:port` a SPARQL 1.1 server"),
+            "`sparql:http://host:port` a SPARQL 1.1 server, "
+            "`virtuoso:http://host:port` Virtuoso 7.2's HTTP port"),
     Setting("S22A_CATALOG", str, _bundled_catalog, "the DCAT catalogue of registers"),
     Setting("S22A_TOKENS", str, "./var/tokens.json",
             "the file of the forces' write tokens (salted hashes only)"),

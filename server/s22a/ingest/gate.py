@@ -71,6 +71,7 @@ def accept_register(
     last_modified: str | None = None,
     refresh_reconciliation: bool = True,
     graph: Graph | None = None,
+    retry_conflicts: bool = True,
 ) -> LoadOutcome:
     """The gate every new register version passes: unchanged, refused, or validated and stored.
 
@@ -78,17 +79,61 @@ def accept_register(
     data describing another register, is refused and recorded; a valid register replaces
     the graph atomically, is recorded as a new version and (unless told not to, as a
     catalogue load does until its end) the cross-register reconciliation is refreshed.
+
+    If another process stores a version of the register between this one's reading of the
+    latest version and its write (`versions.VersionConflict`), the write is made again on top
+    of it (up to `MAX_CONFLICTS` times), unless `retry_conflicts` is False (a merge, whose
+    data was computed from the version it read, must be computed again by its caller).
     """
+    digest = content_hash(data)
+    validated: list[validation.ValidationResult] = []  # validated once, stored on any retry
+    for _ in range(MAX_CONFLICTS):
+        try:
+            return _accept(
+                store, register, data, digest, name=name, source=source,
+                media_type=media_type, etag=etag, last_modified=last_modified,
+                refresh_reconciliation=refresh_reconciliation, graph=graph, validated=validated,
+            )  # fmt: skip
+        except versions.VersionConflict:
+            if not retry_conflicts:
+                raise
+    raise versions.VersionConflict(
+        f"{MAX_CONFLICTS} other writes of {register} came first; try again"
+    )
+
+
+# How many times a write is made again when another process stores a version first.
+MAX_CONFLICTS = 20
+
+
+def _accept(
+    store: Store,
+    register: str,
+    data: bytes,
+    digest: str,
+    *,
+    name: str,
+    source: str,
+    media_type: str | None,
+    etag: str | None,
+    last_modified: str | None,
+    refresh_reconciliation: bool,
+    graph: Graph | None,
+    validated: list[validation.ValidationResult],
+) -> LoadOutcome:
     with register_lock(register):
         previous = versions.latest(store, register)
-        digest = content_hash(data)
         if previous is not None and previous.content_hash == digest and register in store.graphs():
             return LoadOutcome(register, "Unchanged", "same content as the stored version")
-        try:
-            parsed = graph if graph is not None else parse.parse_register(data, name, media_type)
-        except parse.RegisterUnreadable as error:
-            return refuse(store, register, source, f"cannot be read: {error}")
-        result = validation.validate_graph(parsed, source=name)
+        if not validated:
+            try:
+                parsed = (
+                    graph if graph is not None else parse.parse_register(data, name, media_type)
+                )
+            except parse.RegisterUnreadable as error:
+                return refuse(store, register, source, f"cannot be read: {error}")
+            validated.append(validation.validate_graph(parsed, source=name))
+        result = validated[0]
         if not result.conforms:
             first = result.violations[0].message
             return refuse(
@@ -111,9 +156,10 @@ def accept_register(
         agreements = sorted(str(a) for a in result.graph.objects(URIRef(register), S22A.lists))
         recorded: list[str] = []
 
-        def record(triples: int) -> str:
-            """The version's record, stored in the same transaction as the graph."""
-            version, update = versions.accepted_update(
+        def record(triples: int) -> tuple[str, str]:
+            """The version's record, stored in the same transaction as the graph, and the
+            guard under which the graph is replaced (the record is this write's)."""
+            version, update, guard = versions.accepted_update(
                 store,
                 register,
                 content=content,
@@ -129,11 +175,12 @@ def accept_register(
                 etag=etag,
                 last_modified=last_modified,
             )
-            recorded.append(version)
-            return update
+            recorded[:] = [version, guard]
+            return update, guard
 
         triples = store.replace_graph(register, content, then=record)
-        version = recorded[0]
+        version, guard = recorded
+        versions.check_recorded(store, guard)  # else another writer took the number first
     if refresh_reconciliation:
         try:
             refresh_reconciliation_report(store)
@@ -155,10 +202,16 @@ _RECONCILIATION_LOCK = threading.Lock()
 
 
 def refresh_reconciliation_report(store: Store) -> None:
-    """Recompute and store the reconciliation report; one at a time, so the last one stored
-    was computed from the newest data."""
+    """Recompute and store the reconciliation report, so that the last one stored was computed
+    from the newest data: one at a time in this process, and, for other processes writing to
+    the same store, again whenever the data changed while it was being computed (whoever
+    stores a version refreshes the report after it, so the last refresh sees the last data)."""
     with _RECONCILIATION_LOCK:
-        store_report(store, reconcile(store))
+        for _ in range(MAX_CONFLICTS):
+            basis = versions.dataset_state(store).token
+            store_report(store, reconcile(store))
+            if versions.dataset_state(store).token == basis:
+                return
 
 
 _LOCKS: dict[str, threading.RLock] = {}

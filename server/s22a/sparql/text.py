@@ -133,6 +133,15 @@ def operation_keyword(toks: list[Token], pro: Prologue) -> str | None:
     return None
 
 
+def query_form(text: str) -> str:
+    """What the query gives: "graph" (CONSTRUCT, DESCRIBE), "boolean" (ASK) or "solutions"."""
+    toks = tokens(text)
+    keyword = operation_keyword(toks, prologue(toks))
+    return {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean"}.get(
+        keyword or "", "solutions"
+    )
+
+
 def is_update(text: str) -> bool:
     """Whether `text` reads as a SPARQL 1.1 Update rather than a query."""
     toks = tokens(text)

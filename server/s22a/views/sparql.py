@@ -183,6 +183,7 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
         named,
         _wanted(choice.solutions, RESULTS_JSON),
         _wanted(choice.graph, GRAPH_NTRIPLES),
+        base=request.base_url,
     )
     html = (choice.solutions is conneg.HTML, choice.graph is conneg.HTML)
     try:
@@ -193,7 +194,15 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     tag = None
     if cacheable and request.method != "POST":
         tag = etag(
-            token, job.query, mode, default, named, job.results_format, job.graph_format, html
+            token,
+            job.query,
+            mode,
+            default,
+            named,
+            job.results_format,
+            job.graph_format,
+            html,
+            job.base,
         )
     if tag and etag_matches(request.headers.get("If-None-Match"), tag):
         return Response(status=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
@@ -232,7 +241,7 @@ def _run(
             service.allow_list(),
             deadline,
             service.federation,
-            check_syntax=_check_syntax,
+            check_syntax=lambda text: _check_syntax(text, job.base),
             resolver=federation.resolve_host,
         )
         job = replace(job, query=text)
@@ -245,10 +254,10 @@ def _empty_store() -> ox.Store:
     return ox.Store()
 
 
-def _check_syntax(text: str) -> None:
+def _check_syntax(text: str, base: str | None = None) -> None:
     """Parse `text` with the engine on an empty store (no data, no SERVICE: no work)."""
     try:
-        _empty_store().query(text)
+        _empty_store().query(text, base_iri=base)
     except SyntaxError as error:
         raise QuerySyntaxError(error.msg or str(error)) from None
 
