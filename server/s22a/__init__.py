@@ -18,6 +18,7 @@ __version__ = VERSION
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from s22a import config, store
+    from s22a.ingest import gate
     from s22a.sparql import service
     from s22a.views import api, documents, feeds, history, pages, publish, registers, sparql
     from s22a.web import errors, filters, security
@@ -27,6 +28,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     store.init_app(app)
+    # Writes from every process on a remote store take each register's lock in one folder.
+    remote = not store.embedded(app.config["S22A_STORE"])
+    gate.share_locks(app.config["S22A_LOCKS"] if remote else None)
     service.init_app(app)
     errors.init_app(app)
     filters.init_app(app)

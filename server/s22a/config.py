@@ -52,6 +52,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("S22A_CATALOG", str, _bundled_catalog, "the DCAT catalogue of registers"),
     Setting("S22A_TOKENS", str, "./var/tokens.json",
             "the file of the forces' write tokens (salted hashes only)"),
+    Setting("S22A_LOCKS", str, "./var/locks",
+            "the folder of the register write locks every app process on one remote store "
+            "shares"),
     Setting("S22A_MAX_UPLOAD", int, 5 * 2**20,
             "the largest register a write or form accepts, in bytes"),
     Setting("S22A_SPARQL_TIMEOUT", float, 10.0,

@@ -143,8 +143,8 @@ def accepted_update(
     nothing and gets `VersionConflict`, where the store runs updates one after another. A
     store that runs them side by side on snapshots (Oxigraph's server) can let both pass:
     two `s22a serve` processes on one gave versions 2, 3 and 4 twice each. So writers of a
-    register also hold its lock (`s22a.ingest.gate.register_lock`), and this is the check
-    behind it.
+    register also hold its lock (`s22a.ingest.gate.register_lock`, shared by every process
+    through `S22A_LOCKS`), and this is the check behind it.
     """
     withheld = withheld or {}
     previous = latest(store, register)

@@ -7,10 +7,13 @@ force's previous version in place.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
@@ -214,14 +217,62 @@ def refresh_reconciliation_report(store: Store) -> None:
                 return
 
 
-_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS: dict[str, _RegisterLock] = {}
 _LOCKS_GUARD = threading.Lock()
+# The folder of the write locks shared by every process on one remote store (`share_locks`).
+_SHARED: list[Path] = []
 
 
-def register_lock(register: str) -> threading.RLock:
-    """One lock per register, so concurrent writes to it in this process are serialised.
+def share_locks(folder: str | Path | None) -> None:
+    """Take each register's write lock in `folder` too (a file per register, `flock`), so
+    that every process on one remote store writes one register at a time; None: this
+    process's lock only (an embedded store belongs to one process anyway)."""
+    _SHARED[:] = [Path(folder)] if folder else []
+
+
+class _RegisterLock:
+    """A re-entrant lock of one register: a thread lock, and, while the outermost holder holds
+    it, an exclusive `flock` on the register's file in the shared folder. (Snapshot-isolated
+    stores such as Oxigraph's server let two updates that each check "no version N yet" both
+    succeed, so the store's compare-and-set alone cannot be relied on.)"""
+
+    def __init__(self, register: str) -> None:
+        self.name = hashlib.sha256(register.encode()).hexdigest()[:32] + ".lock"
+        self.thread_lock = threading.RLock()
+        self.depth = 0
+        self.file: IO[bytes] | None = None
+
+    def __enter__(self) -> _RegisterLock:
+        self.thread_lock.acquire()
+        try:
+            if self.depth == 0 and _SHARED:
+                _SHARED[0].mkdir(parents=True, exist_ok=True)
+                self.file = open(_SHARED[0] / self.name, "ab")  # held until the outermost exit
+                fcntl.flock(self.file, fcntl.LOCK_EX)  # waits for the other processes
+        except BaseException:
+            self._release_file()
+            self.thread_lock.release()
+            raise
+        self.depth += 1
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            self._release_file()
+        self.thread_lock.release()
+
+    def _release_file(self) -> None:
+        file, self.file = self.file, None
+        if file is not None:
+            file.close()  # closing the file releases the flock
+
+
+def register_lock(register: str) -> _RegisterLock:
+    """One lock per register, so concurrent writes to it are serialised: in this process, and
+    in every process sharing the lock folder (`share_locks`).
 
     Re-entrant: a write from the API holds it across its read, merge and `accept_register`.
     """
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(register, threading.RLock())
+        return _LOCKS.setdefault(register, _RegisterLock(register))

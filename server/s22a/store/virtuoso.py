@@ -40,6 +40,7 @@ import re
 import urllib.parse
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import suppress
 from email.message import Message
 
 import pyoxigraph as ox
@@ -62,6 +63,7 @@ from s22a.store.base import (
     output_formats,
     serialize_quads,
     serialized,
+    staging_name,
 )
 from s22a.store.remote import RemoteStore
 
@@ -327,26 +329,36 @@ class VirtuosoStore(RemoteStore):
         return serialize_quads(quads(), fmt)
 
     def add_dataset(self, data: bytes, media_type: str = "application/n-quads") -> None:
-        """Add the quads of an N-Quads or TriG document in one update (one transaction):
-        Virtuoso's Graph Store endpoint takes one graph at a time, and its INSERT DATA no blank
-        nodes, so it is an INSERT with an empty WHERE (one solution: each label one node)."""
+        """Add the quads of an N-Quads or TriG document, made visible in one update (one
+        transaction). Virtuoso's Graph Store endpoint takes one graph at a time, and one
+        INSERT of a whole dump is refused ("generated SQL text has exceeded 10000 lines"), so
+        each graph is PUT to a hidden staging graph first, then one update ADDs them all.
+        (So a blank node label shared by two graphs names two nodes, one in each.)"""
         fmt = dataset_format(media_type)
-        by_graph: dict[str, list[str]] = defaultdict(list)
+        by_graph: dict[str, list[ox.Triple]] = defaultdict(list)
         try:
             for quad in ox.parse(data, format=fmt):
                 if not isinstance(quad.graph_name, ox.NamedNode):
                     raise StoreDataError("the store keeps named graphs only, not a default graph")
-                by_graph[quad.graph_name.value].append(
-                    f"{quad.subject} {quad.predicate} {quad.object} ."
-                )
+                by_graph[quad.graph_name.value].append(quad.triple)
         except SyntaxError as error:
             raise StoreDataError(str(error)) from None
-        if not by_graph:
-            return
-        body = " ".join(
-            f"GRAPH <{graph}> {{\n" + "\n".join(lines) + "\n}" for graph, lines in by_graph.items()
-        )
+        staged: dict[str, str] = {}
+        headers = {"Content-Type": _NTRIPLES}
         try:
-            self.update(f"INSERT {{ {body} }} WHERE {{ }}")
-        except StoreQueryError as error:
-            raise StoreDataError(str(error)) from None
+            for graph, triples in by_graph.items():
+                staged[graph] = staging_name(graph)
+                body = serialized(ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES))
+                self._fetch("PUT", self._graph_url(staged[graph]), body, headers, StoreDataError)
+            if staged:
+                self.update(
+                    " ;\n".join(
+                        [f"ADD GRAPH <{s}> TO <{g}>" for g, s in staged.items()]
+                        + [f"DROP SILENT GRAPH <{s}>" for s in staged.values()]
+                    )
+                )
+        except BaseException:
+            for staging in staged.values():
+                with suppress(Exception):
+                    self.update(f"DROP SILENT GRAPH <{staging}>")
+            raise
