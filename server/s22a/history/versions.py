@@ -140,9 +140,9 @@ def accepted_update(
     version N (or later) yet; every later operation, and the graph replacement, holds only
     where that record is this write's (the guard names this write's own attempt). So of two
     processes that both read N - 1 as the latest, one stores version N and the other stores
-    nothing and gets `VersionConflict`, where the store runs updates one after another. A
-    store that runs them side by side on snapshots (Oxigraph's server) can let both pass:
-    two `s22a serve` processes on one gave versions 2, 3 and 4 twice each. So writers of a
+    nothing and gets `VersionConflict`, where the store runs updates one after another. The
+    stores tested do not (Oxigraph's server runs them side by side on snapshots) and let both
+    pass: two `s22a serve` processes on either were acknowledged one number twice. So writers of a
     register also hold its lock (`s22a.ingest.gate.register_lock`, shared by every process
     through `S22A_LOCKS`), and this is the check behind it.
     """
