@@ -29,7 +29,7 @@ from tests.support.server import ServerProcess, revision
 from tests.support.writes import bearer
 
 FORCE = "merseyside"
-WRITES_PER_WRITER = 4  # bounded in count; each write also bounded in time (its timeout)
+WRITES_PER_WRITER = 3  # bounded in count; each write also bounded in time (its timeout)
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 

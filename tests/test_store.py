@@ -664,7 +664,7 @@ def test_crash_during_replace_virtuoso(virtuoso, tmp_path):
             return graph_version(store, CRASH_GRAPH)
 
     # As on Oxigraph's server, a killed client's update may still be finishing: all-A or all-B.
-    crash_replacements(virtuoso.spec, check, tmp_path, iterations=4, strict=False)
+    crash_replacements(virtuoso.spec, check, tmp_path, iterations=3, strict=False)
     deadline = time.monotonic() + 15
     while True:
         with VirtuosoStore(virtuoso.url, staging_max_age=0) as store:
