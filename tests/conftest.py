@@ -12,6 +12,7 @@ from flask.testing import FlaskClient, FlaskCliRunner
 
 from s22a.store import get_store
 from tests.support.app import LiveServer, make_app
+from tests.support.virtuoso import VirtuosoServer, virtuoso_missing
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -53,4 +54,15 @@ def runner(loaded_app: Flask) -> FlaskCliRunner:
 def live_server(loaded_app: Flask) -> Iterator[LiveServer]:
     """The shared read-only app served over real HTTP on 127.0.0.1."""
     with LiveServer(loaded_app) as server:
+        yield server
+
+
+@pytest.fixture(scope="session")
+def virtuoso() -> Iterator[VirtuosoServer]:
+    """One real Virtuoso 7.2 per test process (it takes seconds to start); tests that use it
+    drop the graphs they find first. Skipped only where Debian's `virtuoso-t` is absent."""
+    missing = virtuoso_missing()
+    if missing:
+        pytest.skip(missing)
+    with VirtuosoServer() as server:
         yield server

@@ -1,4 +1,5 @@
-"""Catalogue-driven loading: files, harvested URLs and SPARQL endpoints, on both store backends."""
+"""Catalogue-driven loading: files, harvested URLs and SPARQL endpoints, on every store backend
+(embedded, Oxigraph's server, Virtuoso)."""
 
 from __future__ import annotations
 
@@ -90,16 +91,24 @@ def oxigraph() -> Iterator[OxigraphServer]:
         yield server
 
 
-@pytest.fixture(params=["embedded", pytest.param("remote", marks=pytest.mark.slow)])
-def store(
-    request: pytest.FixtureRequest, tmp_path: Path, oxigraph: OxigraphServer
-) -> Iterator[Store]:
-    """The same tests on the embedded store and on a real Oxigraph server over HTTP."""
+@pytest.fixture(
+    params=[
+        "embedded",
+        pytest.param("remote", marks=pytest.mark.slow),
+        pytest.param("virtuoso", marks=pytest.mark.slow),
+    ]
+)
+def store(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Store]:
+    """The same tests on the embedded store, a real Oxigraph server and a real Virtuoso."""
     if request.param == "embedded":
         with open_store(f"oxigraph:{tmp_path / 'store'}") as embedded:
             yield embedded
         return
-    with open_store(f"sparql:{oxigraph.url}") as remote:
+    if request.param == "virtuoso":
+        spec = request.getfixturevalue("virtuoso").spec
+    else:
+        spec = f"sparql:{request.getfixturevalue('oxigraph').url}"
+    with open_store(spec) as remote:
         for graph in remote.graphs():
             remote.drop_graph(graph)
         yield remote

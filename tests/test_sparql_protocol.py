@@ -486,3 +486,35 @@ def test_errors_are_shown_on_the_page_for_browsers(client: FlaskClient) -> None:
     page = response.get_data(as_text=True)
     assert 'role="alert"' in page and "syntax error" in page
     assert "SELECT * {</textarea>" in page
+
+
+# -- the base IRI of a query is the request's URL (SPARQL 1.1 Query 4.1.1, RFC 3986 5.1.3) ------
+
+
+@pytest.mark.parametrize("method", ["GET", "POST form", "POST direct"])
+def test_relative_iris_in_a_query_resolve_against_the_request_url(
+    client: FlaskClient, method: str
+) -> None:
+    query = "CONSTRUCT { <s> <p> 1 . <../up> <p> 2 } WHERE {}"
+    accept = {"Accept": "application/n-triples"}
+    if method == "GET":
+        response = client.get("/sparql?" + urlencode({"query": query}), headers=accept)
+    elif method == "POST form":
+        response = client.post("/sparql", data={"query": query}, headers=accept)
+    else:
+        response = client.post(
+            "/sparql", data=query, headers={**accept, "Content-Type": "application/sparql-query"}
+        )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    graph = Graph().parse(data=response.get_data(as_text=True), format="nt")
+    assert set(graph.subjects()) == {URIRef("http://localhost/s"), URIRef("http://localhost/up")}
+
+
+def test_a_base_declared_in_the_query_still_wins(client: FlaskClient) -> None:
+    query = "BASE <http://example.org/dir/> CONSTRUCT { <s> <p> 1 } WHERE {}"
+    response = client.post(
+        "/sparql", data={"query": query}, headers={"Accept": "application/n-triples"}
+    )
+    assert response.status_code == 200, response.get_data(as_text=True)
+    graph = Graph().parse(data=response.get_data(as_text=True), format="nt")
+    assert set(graph.subjects()) == {URIRef("http://example.org/dir/s")}

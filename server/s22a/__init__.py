@@ -18,6 +18,7 @@ __version__ = VERSION
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the Flask app from the environment, overridden by `test_config`."""
     from s22a import config, store
+    from s22a.ingest import gate
     from s22a.sparql import service
     from s22a.views import (
         api,
@@ -42,6 +43,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     front.init_app(app)
     routing.init_app(app)
     store.init_app(app)
+    # Writes from every process on a remote store take each register's lock in one folder.
+    remote = not store.embedded(app.config["S22A_STORE"])
+    gate.share_locks(app.config["S22A_LOCKS"] if remote else None)
     service.init_app(app)
     errors.init_app(app)
     filters.init_app(app)

@@ -12,7 +12,7 @@ import click
 from s22a import config
 from s22a.ingest import parse, validation
 from s22a.ingest.catalog import Source, read_catalog
-from s22a.ingest.gate import LoadOutcome
+from s22a.ingest.gate import LoadOutcome, share_locks
 from s22a.ingest.load import load_catalog
 from s22a.reconcile.compute import reconcile
 from s22a.reconcile.findings import store_report
@@ -143,6 +143,8 @@ def load(store_spec: str, catalog: str | None) -> None:
     force's graph; otherwise the previous version stays. Exit status 1 if any
     register was refused.
     """
+    if not embedded(store_spec):  # as `s22a serve` does, to write beside running servers
+        share_locks(config.from_environment()["S22A_LOCKS"])
     with _open(store_spec) as store:
         outcomes = _load(store, catalog)
     refused = [o for o in outcomes if o.outcome == "Refused"]

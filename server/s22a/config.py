@@ -47,10 +47,14 @@ def _bundled_catalog() -> str:
 SETTINGS: tuple[Setting, ...] = (
     Setting("S22A_STORE", str, "oxigraph:./var/store",
             "the store: `oxigraph:PATH` embedded on disk, `memory:` in memory, "
-            "`sparql:http://host:port` a SPARQL 1.1 server"),
+            "`sparql:http://host:port` a SPARQL 1.1 server, "
+            "`virtuoso:http://host:port` Virtuoso 7.2's HTTP port"),
     Setting("S22A_CATALOG", str, _bundled_catalog, "the DCAT catalogue of registers"),
     Setting("S22A_TOKENS", str, "./var/tokens.json",
             "the file of the forces' write tokens (salted hashes only)"),
+    Setting("S22A_LOCKS", str, "./var/locks",
+            "the folder of the register write locks every app process on one remote store "
+            "shares"),
     Setting("S22A_MAX_UPLOAD", int, 5 * 2**20,
             "the largest register a write or form accepts, in bytes"),
     Setting("S22A_ANONYMOUS_MAX_UPLOAD", int, 2 * 2**20,

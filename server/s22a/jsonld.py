@@ -1,7 +1,12 @@
 """The register's JSON-LD context (served at `/context.jsonld`), and JSON-LD written with it.
 
-The writing side (documents, dumps) and the reading side (uploads, `s22a validate`) both need
-the context, so it lives below both.
+Every JSON-LD document the service writes carries the context inline, so that any JSON-LD
+processor reads it with no network (JSON-LD 1.1 section 3.1: a remote context is a request to
+its URL, and the canonical `CONTEXT_URL` may not resolve, or the client may be offline). The
+context is still published at `/context.jsonld` for documents of one's own. The writing side
+(documents, dumps) and the reading side (uploads, `s22a validate`, which reads a document
+naming `CONTEXT_URL` with this context instead of fetching it) both need it, so it lives below
+both.
 """
 
 from __future__ import annotations
@@ -179,7 +184,7 @@ def _literal(value: Literal) -> Any:
 
 
 def to_jsonld(graph: Graph) -> dict[str, Any]:
-    """`graph` as a JSON-LD document using the published context by reference."""
+    """`graph` as a JSON-LD document with the register's context inline."""
     nodes = []
     for subject in sorted(set(graph.subjects()), key=lambda n: (isinstance(n, BNode), str(n))):
         node: dict[str, Any] = {"id": _ref(subject)}
@@ -199,12 +204,4 @@ def to_jsonld(graph: Graph) -> dict[str, Any]:
         nodes.append(
             {k: v[0] if isinstance(v, list) and len(v) == 1 else v for k, v in sorted(node.items())}
         )
-    return {"@context": CONTEXT_URL, "@graph": nodes}
-
-
-def inline_context(data: bytes) -> str:
-    """A JSON-LD document of ours with the context inlined (for parsers that must not fetch)."""
-    document = json.loads(data)
-    if document.get("@context") == CONTEXT_URL:
-        document["@context"] = CONTEXT
-    return json.dumps(document)
+    return {"@context": CONTEXT, "@graph": nodes}

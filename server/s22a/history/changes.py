@@ -20,9 +20,10 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from decimal import Decimal
 from typing import Any
 
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
@@ -172,15 +173,38 @@ def _canonical_is_cheap(*graphs: Graph) -> bool:
     return all(alike_blank_nodes(g) <= MAX_ALIKE_BLANK_NODES for g in graphs)
 
 
+def _canonical_literal(term: Node) -> Node:
+    """`term`, or for a literal its canonical form: stores write some values in their own
+    lexical form (Virtuoso: ``0.50`` as ``0.5``, ``+00:00`` as ``Z``, ``en-GB`` as ``en-gb``)."""
+    if not isinstance(term, Literal):
+        return term
+    if term.language:
+        return Literal(str(term), lang=term.language.lower())
+    value = term.value
+    if isinstance(value, Decimal) and value.is_finite():
+        text = format(value.normalize(), "f")
+        return Literal(text if "." in text else f"{text}.0", datatype=term.datatype)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return Literal(value.astimezone(UTC).isoformat(), datatype=term.datatype)
+    return term
+
+
 def same_triples(first: Graph, second: Graph) -> bool:
-    """Whether two graphs are the same up to blank node labels (isomorphic).
+    """Whether two graphs are the same up to blank node labels (isomorphic), literals
+    compared in canonical form.
 
     False, without trying, for graphs whose canonical form would take too long: at worst a
     write of the same register in other bytes is then stored as a new version.
     """
     if len(first) != len(second) or not _canonical_is_cheap(first, second):
         return False
-    return isomorphic(first, second)
+    if isomorphic(first, second):
+        return True
+    canonical = [Graph(), Graph()]
+    for graph, into in zip((first, second), canonical, strict=True):
+        for s, p, o in graph:
+            into.add((s, p, _canonical_literal(o)))
+    return isomorphic(*canonical)
 
 
 def triple_diff(old: Graph, new: Graph) -> tuple[Graph, Graph]:

@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from rdflib import Graph, Literal, URIRef
-from rdflib.namespace import XSD
+from rdflib.namespace import PROV, XSD
 
 from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, SPARQL_PREFIXES
 from s22a.store import Store
@@ -91,6 +91,11 @@ def latest(store: Store, register: str) -> Version | None:
     return versions[-1] if versions else None
 
 
+class VersionConflict(Exception):
+    """Another writer (another process, perhaps on another machine) recorded the register's
+    next version first: nothing of this write was stored; read the register again and retry."""
+
+
 def record_accepted(store: Store, register: str, **details: Any) -> str:
     """Record a newly accepted version, its content and its register items; return its IRI.
 
@@ -98,11 +103,19 @@ def record_accepted(store: Store, register: str, **details: Any) -> str:
     archived (gzip, base64) in the archive graph so that history survives later versions
     without its triples joining the union. `withheld` maps agreements whose details are
     withheld to the provision (s23E): their register items say so, so that they read as
-    withheld rather than as missing data.
+    withheld rather than as missing data. Raises `VersionConflict` if another writer took
+    the version's number first.
     """
-    version, update = accepted_update(store, register, **details)
+    version, update, guard = accepted_update(store, register, **details)
     store.update(update)
+    check_recorded(store, guard)
     return version
+
+
+def check_recorded(store: Store, guard: str) -> None:
+    """Raise `VersionConflict` unless the version whose `guard` this is was recorded."""
+    if not store.ask(f"ASK {{ {guard} }}"):
+        raise VersionConflict("another writer recorded this register's next version first")
 
 
 def accepted_update(
@@ -118,15 +131,29 @@ def accepted_update(
     withheld: dict[str, str] | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
-) -> tuple[str, str]:
-    """The IRI of the next version of `register` and the SPARQL update that records it
-    (see `record_accepted`), for a caller that runs it in the same transaction as the
-    replacement of the register's graph (`Store.replace_graph`'s ``then``)."""
+) -> tuple[str, str, str]:
+    """The IRI of the next version of `register`, the SPARQL update that records it (see
+    `record_accepted`), and its guard: a graph pattern that holds once this write's record
+    is stored, for a caller that runs the update in the same transaction as the replacement
+    of the register's graph (`Store.replace_graph`'s ``then`` and ``guard``).
+
+    Writes are coordinated through the store, not a lock in one process: the update is a
+    compare-and-set. Its first operation records version N only if the register has no
+    version N (or later) yet; every later operation, and the graph replacement, holds only
+    where that record is this write's (the guard names this write's own attempt). So of two
+    processes that both read N - 1 as the latest, one stores version N and the other stores
+    nothing and gets `VersionConflict`, where the store runs updates one after another. The
+    stores tested do not (Oxigraph's server runs them side by side on snapshots) and let both
+    pass: two `s22a serve` processes on either were acknowledged one number twice. So writers of a
+    register also hold its lock (`s22a.ingest.gate.register_lock`, shared by every process
+    through `S22A_LOCKS`), and this is the check behind it.
+    """
     withheld = withheld or {}
     previous = latest(store, register)
     number = previous.number + 1 if previous else 1
     version = URIRef(f"{register}/version/{number}")
-    attempt = URIRef(f"{version}/load")
+    attempt = URIRef(f"{register}/attempt/{uuid.uuid4().hex}")
+    guard = f"GRAPH <{GRAPH_META}> {{ <{attempt}> <{PROV.generated}> <{version}> }}"
     stamp = now()
     optional = ""
     if etag:
@@ -142,41 +169,49 @@ def accepted_update(
         for a in agreements
     )
     source_term = URIRef(source) if "://" in source else Literal(source)
+    # Blank nodes (the items' definitions) go in INSERT ... WHERE, not INSERT DATA: Virtuoso
+    # takes none in INSERT DATA.
     update = (
         PREFIXES
         + f"""
+        INSERT {{
+          GRAPH <{GRAPH_META}> {{
+            {version.n3()} a s22a:RegisterVersion, prov:Entity ;
+                dcterms:isVersionOf <{register}> ; s22a:versionNumber {number} ;
+                prov:generatedAtTime {stamp.n3()} ; prov:wasDerivedFrom {source_term.n3()} ;
+                s22a:contentHash {_n3(content_hash)} ; void:triples {triples} ;
+                s22a:agreementCount {len(agreements)} ; s22a:warningCount {warnings} ;
+                reg:status reg:statusValid {optional} .
+            {attempt.n3()} a s22a:LoadAttempt, prov:Activity ; s22a:register <{register}> ;
+                prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
+                s22a:outcome s22a:Accepted ; prov:generated {version.n3()} .
+          }}
+          GRAPH <{GRAPH_ARCHIVE}> {{ {version.n3()} s22a:snapshot {_snapshot(content).n3()} . }}
+        }} WHERE {{
+          FILTER NOT EXISTS {{ GRAPH <{GRAPH_META}> {{
+            ?taken dcterms:isVersionOf <{register}> ; s22a:versionNumber ?n FILTER(?n >= {number})
+          }} }}
+        }} ;
         DELETE {{ GRAPH <{GRAPH_META}> {{ ?old reg:status reg:statusValid }} }}
         INSERT {{ GRAPH <{GRAPH_META}> {{ ?old reg:status reg:statusSuperseded }} }}
-        WHERE {{ GRAPH <{GRAPH_META}> {{
+        WHERE {{ {guard} GRAPH <{GRAPH_META}> {{
             ?old a s22a:RegisterVersion ; dcterms:isVersionOf <{register}> ;
-                 reg:status reg:statusValid }} }} ;
+                 reg:status reg:statusValid FILTER(?old != {version.n3()}) }} }} ;
         DELETE {{ GRAPH <{GRAPH_META}> {{ ?item reg:status reg:statusValid }} }}
         INSERT {{ GRAPH <{GRAPH_META}> {{ ?item reg:status reg:statusRetired }} }}
-        WHERE {{ GRAPH <{GRAPH_META}> {{
+        WHERE {{ {guard} GRAPH <{GRAPH_META}> {{
             ?item reg:register <{register}> ; reg:status reg:statusValid }} }} ;
         DELETE {{ GRAPH <{GRAPH_META}> {{ ?item ?p ?o . ?def ?dp ?do }} }}
-        WHERE {{ GRAPH <{GRAPH_META}> {{
+        WHERE {{ {guard} GRAPH <{GRAPH_META}> {{
             ?item a reg:RegisterItem ; reg:register <{register}> ; ?p ?o .
             OPTIONAL {{ ?item reg:definition ?def . ?def ?dp ?do }}
             VALUES ?item {{ {item_iris} }}
         }} }} ;
-        INSERT DATA {{ GRAPH <{GRAPH_META}> {{
-          {version.n3()} a s22a:RegisterVersion, prov:Entity ;
-              dcterms:isVersionOf <{register}> ; s22a:versionNumber {number} ;
-              prov:generatedAtTime {stamp.n3()} ; prov:wasDerivedFrom {source_term.n3()} ;
-              s22a:contentHash {_n3(content_hash)} ; void:triples {triples} ;
-              s22a:agreementCount {len(agreements)} ; s22a:warningCount {warnings} ;
-              reg:status reg:statusValid {optional} .
-          {attempt.n3()} a s22a:LoadAttempt, prov:Activity ; s22a:register <{register}> ;
-              prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
-              s22a:outcome s22a:Accepted ; prov:generated {version.n3()} .
+        INSERT {{ GRAPH <{GRAPH_META}> {{
           {items}
-        }} }} ;
-        INSERT DATA {{ GRAPH <{GRAPH_ARCHIVE}> {{
-          {version.n3()} s22a:snapshot {_snapshot(content).n3()} .
-        }} }}"""
+        }} }} WHERE {{ {guard} }}"""
     )
-    return str(version), update
+    return str(version), update, guard
 
 
 def _snapshot(content: bytes) -> Literal:
@@ -215,7 +250,7 @@ def dataset_state(store: Store) -> DatasetState:
         + f"""SELECT ?n ?latest ?reference WHERE {{ GRAPH <{GRAPH_META}> {{
               {{ SELECT (COUNT(?v) AS ?n) (MAX(?t) AS ?latest) WHERE {{
                    ?v a s22a:RegisterVersion ; prov:generatedAtTime ?t }} }}
-              {{ SELECT (GROUP_CONCAT(?h) AS ?reference) WHERE {{
+              {{ SELECT (GROUP_CONCAT(?h; separator=" ") AS ?reference) WHERE {{
                    ?graph s22a:contentHash ?h FILTER NOT EXISTS {{ ?graph a ?type }} }} }}
             }} }}"""
     )

@@ -7,10 +7,13 @@ force's previous version in place.
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import logging
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
@@ -71,6 +74,7 @@ def accept_register(
     last_modified: str | None = None,
     refresh_reconciliation: bool = True,
     graph: Graph | None = None,
+    retry_conflicts: bool = True,
 ) -> LoadOutcome:
     """The gate every new register version passes: unchanged, refused, or validated and stored.
 
@@ -78,17 +82,61 @@ def accept_register(
     data describing another register, is refused and recorded; a valid register replaces
     the graph atomically, is recorded as a new version and (unless told not to, as a
     catalogue load does until its end) the cross-register reconciliation is refreshed.
+
+    If another process stores a version of the register between this one's reading of the
+    latest version and its write (`versions.VersionConflict`), the write is made again on top
+    of it (up to `MAX_CONFLICTS` times), unless `retry_conflicts` is False (a merge, whose
+    data was computed from the version it read, must be computed again by its caller).
     """
+    digest = content_hash(data)
+    validated: list[validation.ValidationResult] = []  # validated once, stored on any retry
+    for _ in range(MAX_CONFLICTS):
+        try:
+            return _accept(
+                store, register, data, digest, name=name, source=source,
+                media_type=media_type, etag=etag, last_modified=last_modified,
+                refresh_reconciliation=refresh_reconciliation, graph=graph, validated=validated,
+            )  # fmt: skip
+        except versions.VersionConflict:
+            if not retry_conflicts:
+                raise
+    raise versions.VersionConflict(
+        f"{MAX_CONFLICTS} other writes of {register} came first; try again"
+    )
+
+
+# How many times a write is made again when another process stores a version first.
+MAX_CONFLICTS = 20
+
+
+def _accept(
+    store: Store,
+    register: str,
+    data: bytes,
+    digest: str,
+    *,
+    name: str,
+    source: str,
+    media_type: str | None,
+    etag: str | None,
+    last_modified: str | None,
+    refresh_reconciliation: bool,
+    graph: Graph | None,
+    validated: list[validation.ValidationResult],
+) -> LoadOutcome:
     with register_lock(register):
         previous = versions.latest(store, register)
-        digest = content_hash(data)
         if previous is not None and previous.content_hash == digest and register in store.graphs():
             return LoadOutcome(register, "Unchanged", "same content as the stored version")
-        try:
-            parsed = graph if graph is not None else parse.parse_register(data, name, media_type)
-        except parse.RegisterUnreadable as error:
-            return refuse(store, register, source, f"cannot be read: {error}")
-        result = validation.validate_graph(parsed, source=name)
+        if not validated:
+            try:
+                parsed = (
+                    graph if graph is not None else parse.parse_register(data, name, media_type)
+                )
+            except parse.RegisterUnreadable as error:
+                return refuse(store, register, source, f"cannot be read: {error}")
+            validated.append(validation.validate_graph(parsed, source=name))
+        result = validated[0]
         if not result.conforms:
             first = result.violations[0].message
             return refuse(
@@ -111,9 +159,10 @@ def accept_register(
         agreements = sorted(str(a) for a in result.graph.objects(URIRef(register), S22A.lists))
         recorded: list[str] = []
 
-        def record(triples: int) -> str:
-            """The version's record, stored in the same transaction as the graph."""
-            version, update = versions.accepted_update(
+        def record(triples: int) -> tuple[str, str]:
+            """The version's record, stored in the same transaction as the graph, and the
+            guard under which the graph is replaced (the record is this write's)."""
+            version, update, guard = versions.accepted_update(
                 store,
                 register,
                 content=content,
@@ -129,11 +178,12 @@ def accept_register(
                 etag=etag,
                 last_modified=last_modified,
             )
-            recorded.append(version)
-            return update
+            recorded[:] = [version, guard]
+            return update, guard
 
         triples = store.replace_graph(register, content, then=record)
-        version = recorded[0]
+        version, guard = recorded
+        versions.check_recorded(store, guard)  # else another writer took the number first
     if refresh_reconciliation:
         try:
             refresh_reconciliation_report(store)
@@ -155,20 +205,74 @@ _RECONCILIATION_LOCK = threading.Lock()
 
 
 def refresh_reconciliation_report(store: Store) -> None:
-    """Recompute and store the reconciliation report; one at a time, so the last one stored
-    was computed from the newest data."""
+    """Recompute and store the reconciliation report, so that the last one stored was computed
+    from the newest data: one at a time in this process, and, for other processes writing to
+    the same store, again whenever the data changed while it was being computed (whoever
+    stores a version refreshes the report after it, so the last refresh sees the last data)."""
     with _RECONCILIATION_LOCK:
-        store_report(store, reconcile(store))
+        for _ in range(MAX_CONFLICTS):
+            basis = versions.dataset_state(store).token
+            store_report(store, reconcile(store))
+            if versions.dataset_state(store).token == basis:
+                return
 
 
-_LOCKS: dict[str, threading.RLock] = {}
+_LOCKS: dict[str, _RegisterLock] = {}
 _LOCKS_GUARD = threading.Lock()
+# The folder of the write locks shared by every process on one remote store (`share_locks`).
+_SHARED: list[Path] = []
 
 
-def register_lock(register: str) -> threading.RLock:
-    """One lock per register, so concurrent writes to it in this process are serialised.
+def share_locks(folder: str | Path | None) -> None:
+    """Take each register's write lock in `folder` too (a file per register, `flock`), so
+    that every process on one remote store writes one register at a time; None: this
+    process's lock only (an embedded store belongs to one process anyway)."""
+    _SHARED[:] = [Path(folder)] if folder else []
+
+
+class _RegisterLock:
+    """A re-entrant lock of one register: a thread lock, and, while the outermost holder holds
+    it, an exclusive `flock` on the register's file in the shared folder. (Snapshot-isolated
+    stores such as Oxigraph's server let two updates that each check "no version N yet" both
+    succeed, so the store's compare-and-set alone cannot be relied on.)"""
+
+    def __init__(self, register: str) -> None:
+        self.name = hashlib.sha256(register.encode()).hexdigest()[:32] + ".lock"
+        self.thread_lock = threading.RLock()
+        self.depth = 0
+        self.file: IO[bytes] | None = None
+
+    def __enter__(self) -> _RegisterLock:
+        self.thread_lock.acquire()
+        try:
+            if self.depth == 0 and _SHARED:
+                _SHARED[0].mkdir(parents=True, exist_ok=True)
+                self.file = open(_SHARED[0] / self.name, "ab")  # held until the outermost exit
+                fcntl.flock(self.file, fcntl.LOCK_EX)  # waits for the other processes
+        except BaseException:
+            self._release_file()
+            self.thread_lock.release()
+            raise
+        self.depth += 1
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.depth -= 1
+        if self.depth == 0:
+            self._release_file()
+        self.thread_lock.release()
+
+    def _release_file(self) -> None:
+        file, self.file = self.file, None
+        if file is not None:
+            file.close()  # closing the file releases the flock
+
+
+def register_lock(register: str) -> _RegisterLock:
+    """One lock per register, so concurrent writes to it are serialised: in this process, and
+    in every process sharing the lock folder (`share_locks`).
 
     Re-entrant: a write from the API holds it across its read, merge and `accept_register`.
     """
     with _LOCKS_GUARD:
-        return _LOCKS.setdefault(register, threading.RLock())
+        return _LOCKS.setdefault(register, _RegisterLock(register))

@@ -20,6 +20,7 @@ from rdflib import Graph
 from rdflib.plugins.parsers.notation3 import BadSyntax
 from rdflib.store import TripleAddedEvent
 
+from s22a.jsonld import CONTEXT, CONTEXT_URL
 from s22a.namespaces import bind_prefixes
 
 # rdflib parser names by file extension; N-Triples goes through the Turtle
@@ -124,8 +125,9 @@ def _syntax_error(error: Exception, text: str) -> RegisterSyntaxError:
     return RegisterSyntaxError(f"cannot parse the file as RDF: {error}", None, None)
 
 
-# JSON-LD contexts the service knows, by URL: used instead of fetching them.
-LOCAL_CONTEXTS: dict[str, dict[str, Any]] = {}
+# JSON-LD contexts the service knows, by URL: used instead of fetching them (a document that
+# names the register's context by its canonical URL reads the same as one carrying it inline).
+LOCAL_CONTEXTS: dict[str, dict[str, Any]] = {CONTEXT_URL: CONTEXT}
 
 
 MAX_JSON_DEPTH = 64

@@ -4,9 +4,11 @@ The HTTP layer (`views.registers`) checks who is writing and how much; this
 module decides what happens to the data, and everything it stores passes the
 one gate (`gate.accept_register`): a write that cannot be read, is invalid,
 or describes another force's register changes nothing but the record of the
-attempt. Writes to one register are serialised (one lock per register), so a
-merge reads, validates and stores the same version and concurrent writers are
-never lost; writes to different registers run side by side.
+attempt. Writes to one register are serialised by its lock (`gate.register_lock`), so
+a merge reads, validates and stores the same version; and each version is recorded by a
+compare-and-set in the same update as the graph (`versions.accepted_update`), so when
+another writer stored a version first, the write is made again on top of it (a merge is
+computed again from the new version). Writes to different registers run side by side.
 """
 
 from __future__ import annotations
@@ -77,6 +79,17 @@ def write(
     store: Store, register: str, data: bytes, media_type: str, *, source: str, merge: bool = False
 ) -> WriteResult:
     """Replace (PUT) or, with `merge`, add to (POST) `register`'s graph, through the gate."""
+    for _ in range(gate.MAX_CONFLICTS):
+        try:
+            return _write(store, register, data, media_type, source=source, merge=merge)
+        except versions.VersionConflict:
+            continue  # another process stored a version first: read it and write again
+    raise versions.VersionConflict(f"{gate.MAX_CONFLICTS} other writes of {register} came first")
+
+
+def _write(
+    store: Store, register: str, data: bytes, media_type: str, *, source: str, merge: bool
+) -> WriteResult:
     with gate.register_lock(register):
         existed = register in store.graphs()
         previous = versions.latest(store, register) if existed else None
@@ -119,6 +132,7 @@ def write(
             source=source,
             media_type=payload_type,
             graph=graph,
+            retry_conflicts=not merge,
         )
         if outcome.outcome == "Unchanged":
             return WriteResult("unchanged", register, previous, reason=outcome.reason)
@@ -128,8 +142,8 @@ def write(
                     "invalid", register, reason=outcome.reason, validation=outcome.validation
                 )
             return WriteResult("refused", register, reason=outcome.reason)
-        version = versions.latest(store, register)
-        assert version is not None and version.iri == outcome.version, outcome
+        # This write's version (another process may already have stored a newer one).
+        version = _version(store, register, outcome.version)
         before = changes.snapshot(store, previous) if previous else Graph()
         found = changes.agreement_changes(before, changes.snapshot(store, version))
         warnings = [f for f in outcome.findings if f.severity == "warning"]
@@ -138,8 +152,23 @@ def write(
         )
 
 
+def _version(store: Store, register: str, iri: str | None) -> versions.Version:
+    found = [v for v in versions.history(store, register) if v.iri == iri]
+    assert found, (register, iri)
+    return found[0]
+
+
 def retire(store: Store, register: str, *, source: str) -> WriteResult | None:
     """Withdraw `register`: drop its graph, record a retiring version; None if it is not there."""
+    for _ in range(gate.MAX_CONFLICTS):
+        try:
+            return _retire(store, register, source=source)
+        except versions.VersionConflict:
+            continue
+    raise versions.VersionConflict(f"{gate.MAX_CONFLICTS} other writes of {register} came first")
+
+
+def _retire(store: Store, register: str, *, source: str) -> WriteResult | None:
     with gate.register_lock(register):
         if register not in store.graphs():
             return None
@@ -157,7 +186,7 @@ def retire(store: Store, register: str, *, source: str) -> WriteResult | None:
         )
         changes.mark_retired(store, register, iri)
         store.drop_graph(register)
-        version = versions.latest(store, register)
+        version = _version(store, register, iri)
     # As after any accepted version: the agreements it listed no longer count as confirmed.
     gate.refresh_reconciliation_report(store)
     return WriteResult("retired", register, version, changes.agreement_changes(before, Graph()))

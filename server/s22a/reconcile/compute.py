@@ -97,7 +97,7 @@ class _Reconciliation:
         self.groups = {
             r["g"]: set(r["m"].split())
             for r in rows(
-                "SELECT ?g (GROUP_CONCAT(STR(?m)) AS ?m) "
+                "SELECT ?g (GROUP_CONCAT(STR(?m); separator=' ') AS ?m) "
                 "WHERE { ?g a s22a:PartyGroup ; org:hasMember ?m } GROUP BY ?g"
             )
         }

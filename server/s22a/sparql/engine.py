@@ -20,6 +20,9 @@ class QueryJob:
     named: tuple[str, ...] = ()
     results_format: str | None = None  # media type for SELECT/ASK, None if not acceptable
     graph_format: str | None = None  # media type for CONSTRUCT/DESCRIBE, None if not acceptable
+    # The base IRI relative IRIs in the query resolve against: the request's URL (SPARQL 1.1
+    # Query section 4.1.1; RFC 3986 section 5.1.3, the URI used to retrieve the entity).
+    base: str | None = None
 
 
 @dataclass(frozen=True)

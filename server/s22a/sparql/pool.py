@@ -224,6 +224,7 @@ class WorkerPool:
                 "op": "query",
                 "token": token,
                 "query": job.query,
+                "base": job.base,
                 "dataset": job.dataset,
                 # An empty default graph is named by an IRI no graph has (pyoxigraph reads an
                 # empty list as "not given").

@@ -9,9 +9,6 @@ own limit too.
 from __future__ import annotations
 
 import time
-import urllib.error
-import urllib.parse
-import urllib.request
 
 from s22a import fetch
 from s22a.namespaces import GRAPH_ARCHIVE, NO_GRAPH
@@ -24,7 +21,9 @@ from s22a.sparql.errors import (
     QueryUnavailable,
     ResultTooLarge,
 )
-from s22a.store import Store, is_staging
+from s22a.sparql.text import query_form
+from s22a.store import Store, StoreError, is_staging
+from s22a.store.remote import TRUNCATED_HEADER
 
 _RESULT_TYPES = ("application/sparql-results", "text/csv", "text/tab-separated-values")
 
@@ -45,7 +44,11 @@ class RemoteEngine:
 
     def run(self, job: QueryJob, store: Store, token: str, deadline: float) -> QueryResult:
         """POST the query to the server, giving up (503) at `deadline`."""
-        params = [("query", job.query)]
+        # The protocol has no base IRI parameter: a BASE declaration before the query's own
+        # prologue gives it (a later BASE in the query resolves against it, as it should). On
+        # the first line, so that the server's error positions keep their line numbers.
+        query = f"BASE <{job.base}> {job.query}" if job.base else job.query
+        params = [("query", query)]
         if job.dataset == "union":
             graphs = self._visible_graphs(store, token)
             params += [("default-graph-uri", g) for g in graphs]
@@ -59,16 +62,8 @@ class RemoteEngine:
             raise QueryFailed("the store has no SPARQL endpoint of its own to send queries to")
         timeout = max(deadline - time.monotonic(), 0.001)
         try:
-            answer = fetch.request(
-                store.query_endpoint,
-                method="POST",
-                body=urllib.parse.urlencode(params).encode(),
-                headers={
-                    "Content-Type": "application/x-www-form-urlencoded",
-                    "Accept": ", ".join(accept),
-                },
-                timeout=timeout,
-                max_bytes=self.max_bytes,
+            answer = store.protocol_query(
+                params, accept, query_form(job.query), timeout, self.max_bytes
             )
         except fetch.FetchError as error:
             if error.kind == "timeout":
@@ -81,6 +76,8 @@ class RemoteEngine:
                     f"the result is larger than {self.max_bytes} bytes", kind
                 ) from None
             raise QueryUnavailable(f"cannot reach the SPARQL server: {error}") from None
+        except StoreError as error:
+            raise QueryFailed(str(error)) from None
         if answer.status >= 400:
             message = answer.body[: 64 * 1024].decode("utf-8", "replace").strip()
             if answer.status == 400:
@@ -89,6 +86,9 @@ class RemoteEngine:
             raise failure(f"the SPARQL server answered HTTP {answer.status}: {message}")
         body, media_type = answer.body, answer.media_type
         kind = "solutions" if media_type.startswith(_RESULT_TYPES) else "graph"
+        cap = answer.headers.get(TRUNCATED_HEADER)
+        if cap is not None:  # the store cut the result short: never pass a part off as whole
+            raise ResultTooLarge(f"the result is longer than the store's limit of {cap} rows", kind)
         if not job.results_format and not job.graph_format or media_type not in accept:
             raise NotAcceptable(kind, kind)
         return QueryResult(kind, media_type, body)

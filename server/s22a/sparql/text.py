@@ -136,6 +136,15 @@ def operation_keyword(toks: list[Token], pro: Prologue) -> str | None:
     return None
 
 
+def query_form(text: str) -> str:
+    """What the query gives: "graph" (CONSTRUCT, DESCRIBE), "boolean" (ASK) or "solutions"."""
+    toks = tokens(text)
+    keyword = operation_keyword(toks, prologue(toks))
+    return {"CONSTRUCT": "graph", "DESCRIBE": "graph", "ASK": "boolean"}.get(
+        keyword or "", "solutions"
+    )
+
+
 def is_update(text: str) -> bool:
     """Whether `text` reads as a SPARQL 1.1 Update rather than a query."""
     toks = tokens(text)
@@ -274,10 +283,11 @@ def _empty_store() -> ox.Store:
     return ox.Store()
 
 
-def check_syntax(text: str) -> None:
-    """Parse `text` with the engine on an empty store (no data, no SERVICE: no work)."""
+def check_syntax(text: str, base: str | None = None) -> None:
+    """Parse `text` (relative IRIs against `base`) with the engine on an empty store (no data,
+    no SERVICE: no work)."""
     try:
-        _empty_store().query(text)
+        _empty_store().query(text, base_iri=base)
     except SyntaxError as error:
         raise QuerySyntaxError(error.msg or str(error)) from None
 

@@ -109,6 +109,8 @@ class Worker:
         elif request["dataset"] == "protocol":
             kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default"]]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named"]]
+        if request.get("base"):
+            kwargs["base_iri"] = request["base"]
         try:
             result = self.store.query(request["query"], **kwargs)
         except SyntaxError as error:

@@ -7,7 +7,8 @@ names, and `get_store` is the store of the current Flask app (`init_app`):
   path is relative to the current directory and created if missing;
 * ``oxigraph:`` or ``memory:`` -- embedded store in memory;
 * ``sparql:http://host:port`` -- a SPARQL 1.1 server (`remote.RemoteStore`) with Query
-  (``/query``), Update (``/update``) and Graph Store Protocol (``/store``) endpoints.
+  (``/query``), Update (``/update``) and Graph Store Protocol (``/store``) endpoints;
+* ``virtuoso:http://host:port`` -- Virtuoso 7 (`virtuoso.VirtuosoStore`) at its HTTP port.
 
 `base` says what a query's dataset is and how a graph is replaced atomically.
 """
@@ -29,6 +30,7 @@ from s22a.store.base import (
 from s22a.store.factory import embedded, in_memory, open_store
 from s22a.store.oxigraph import OxigraphStore
 from s22a.store.remote import RemoteStore
+from s22a.store.virtuoso import VirtuosoStore
 
 __all__ = [
     "Graphs",
@@ -41,6 +43,7 @@ __all__ = [
     "StoreInUse",
     "StoreQueryError",
     "StoreUnavailable",
+    "VirtuosoStore",
     "close_store",
     "embedded",
     "get_store",

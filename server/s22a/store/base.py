@@ -15,9 +15,12 @@ against the graph IRI), then runs one ``MOVE GRAPH <staging> TO <graph>`` update
 transaction in Oxigraph: readers, and a process killed at any moment, see the old graph or the
 new one, never a mix. (Not ``MOVE SILENT``: in Oxigraph 0.5 a silent MOVE from a missing
 graph empties the target.) An update given as ``then`` runs in that same transaction, so the
-record of a new version is stored with the graph or not at all. Staging graphs are hidden from
-`Store.graphs`, `Store.dump` and union-default-graph queries, and stale ones are dropped when a
-store is opened.
+record of a new version is stored with the graph or not at all. When ``then`` also gives a
+guard (a graph pattern), the replacement is made conditional on it instead of a MOVE: a DELETE
+and an INSERT whose WHERE holds the guard, in the same update, so that a compare-and-set in
+``then`` decides whether the graph changes too (`s22a.history.versions.accepted_update`).
+Staging graphs are hidden from `Store.graphs`, `Store.dump` and union-default-graph queries,
+and stale ones are dropped when a store is opened.
 """
 
 from __future__ import annotations
@@ -89,6 +92,26 @@ def staging_age(graph: str) -> float:
     """Seconds since staging graph `graph` was created (infinite if the name has no time)."""
     match = _STAGING_RE.search(graph)
     return time.time() - int(match.group(1)) if match else float("inf")
+
+
+# What `Store.replace_graph`'s ``then`` gives, from the triple count: the update to run in the
+# same transaction, and the guard (a graph pattern) the replacement must hold under, or None.
+Then = Callable[[int], tuple[str, str | None]]
+
+
+def replacement(staging: str, graph: str, guard: str | None) -> str:
+    """The update that puts the loaded staging graph in `graph`'s place: a MOVE, or with a
+    guard a DELETE and an INSERT that happen only where the guard holds (then the staging
+    graph is dropped either way)."""
+    if guard is None:
+        return f"MOVE GRAPH <{staging}> TO <{graph}>"
+    return (
+        f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {guard} "
+        f"GRAPH <{graph}> {{ ?s ?p ?o }} }} ;\n"
+        f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {guard} "
+        f"GRAPH <{staging}> {{ ?s ?p ?o }} }} ;\n"
+        f"DROP SILENT GRAPH <{staging}>"
+    )
 
 
 def check_graph_name(graph: str) -> str:
@@ -186,12 +209,12 @@ class Store(ABC):
         graph: str,
         data: bytes,
         media_type: str = "application/n-triples",
-        then: Callable[[int], str] | None = None,
+        then: Then | None = None,
     ) -> int:
         """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
 
         `then`, given the triple count, returns a SPARQL update to run in the same
-        transaction as the replacement.
+        transaction as the replacement, and a guard the replacement holds under (or None).
         """
 
     @abstractmethod
@@ -250,6 +273,16 @@ class Store(ABC):
     def add_dataset(self, data: bytes, media_type: str = "application/n-quads") -> None:
         """Add the quads of an N-Quads or TriG document (a dump) to the dataset, in one
         transaction; what the store already holds stays."""
+
+    def protocol_query(
+        self, params: list[tuple[str, str]], accept: list[str], form: str, timeout: float,
+        max_bytes: int,
+    ) -> Any:  # fmt: skip
+        """Send a `/sparql` query (SPARQL 1.1 Protocol parameters) to the store's own endpoint
+        and return its `s22a.fetch.Answer` as it is; `form` is the query's kind of result
+        ("solutions", "boolean" or "graph") and `accept` the media types wanted for it. Only
+        a store with a `query_endpoint` has one."""
+        raise StoreError("this store has no SPARQL endpoint of its own to send queries to")
 
     @abstractmethod
     def close(self) -> None:

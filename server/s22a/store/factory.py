@@ -7,6 +7,7 @@ import os
 from s22a.store.base import Store
 from s22a.store.oxigraph import OxigraphStore
 from s22a.store.remote import RemoteStore
+from s22a.store.virtuoso import VirtuosoStore
 
 
 def in_memory(spec: str) -> bool:
@@ -20,7 +21,8 @@ def embedded(spec: str) -> bool:
 
 
 def open_store(spec: str) -> Store:
-    """Open the store `spec` names: oxigraph:PATH, oxigraph:, memory: or sparql:URL."""
+    """Open the store `spec` names: oxigraph:PATH, oxigraph:, memory:, sparql:URL or
+    virtuoso:URL."""
     scheme, sep, rest = spec.partition(":")
     if sep and scheme == "memory" and not rest:
         return OxigraphStore(None)
@@ -32,8 +34,11 @@ def open_store(spec: str) -> Store:
         return OxigraphStore(path)
     if sep and scheme == "sparql" and rest.startswith(("http://", "https://")):
         return RemoteStore(rest)
+    if sep and scheme == "virtuoso" and rest.startswith(("http://", "https://")):
+        return VirtuosoStore(rest)
     raise ValueError(
         f"unknown store {spec!r}; use 'oxigraph:PATH' (embedded, on disk), 'oxigraph:' or "
-        "'memory:' (embedded, in memory), or 'sparql:http://HOST:PORT' (SPARQL 1.1 server "
-        "with /query, /update and /store endpoints)"
+        "'memory:' (embedded, in memory), 'sparql:http://HOST:PORT' (SPARQL 1.1 server "
+        "with /query, /update and /store endpoints) or 'virtuoso:http://HOST:PORT' (Virtuoso's "
+        "HTTP port: /sparql and /sparql-graph-crud)"
     )

@@ -6,7 +6,7 @@ import errno
 import logging
 import os
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -24,12 +24,14 @@ from s22a.store.base import (
     StoreInUse,
     StoreQueryError,
     StoreUnavailable,
+    Then,
     check_graph_name,
     dataset_format,
     from_oxigraph,
     graph_format,
     is_staging,
     output_formats,
+    replacement,
     serialize_quads,
     serialized,
     staging_name,
@@ -182,7 +184,7 @@ class OxigraphStore(Store):
         graph: str,
         data: bytes,
         media_type: str = "application/n-triples",
-        then: Callable[[int], str] | None = None,
+        then: Then | None = None,
     ) -> int:
         """Atomically replace graph `graph` by the RDF in `data`; return its triple count."""
         check_graph_name(graph)
@@ -199,9 +201,10 @@ class OxigraphStore(Store):
                     except SyntaxError as error:
                         raise StoreDataError(error.msg or str(error)) from None
                     count = self._count(staging)
-                    move = f"MOVE GRAPH <{staging}> TO <{graph}>"
+                    update, guard = then(count) if then is not None else ("", None)
+                    move = replacement(staging, graph, guard)
                     # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
-                    db.update(f"{then(count)} ;\n{move}" if then is not None else move)
+                    db.update(f"{update} ;\n{move}" if update else move)
             except BaseException:
                 with suppress(Exception):
                     db.remove_graph(node)

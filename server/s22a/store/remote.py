@@ -20,7 +20,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import weakref
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import suppress
 from http.client import HTTPException, HTTPResponse
 from typing import Any
@@ -38,6 +38,7 @@ from s22a.store.base import (
     StoreError,
     StoreQueryError,
     StoreUnavailable,
+    Then,
     check_graph_name,
     dataset_format,
     from_oxigraph,
@@ -45,6 +46,7 @@ from s22a.store.base import (
     is_staging,
     make_literal,
     output_formats,
+    replacement,
     serialize_quads,
     staging_age,
     staging_name,
@@ -52,10 +54,13 @@ from s22a.store.base import (
 
 _JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
+_FORM = "application/x-www-form-urlencoded"
 _LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 
 # The largest answer read whole (a graph, a query's results): far more than any register.
 MAX_ANSWER_BYTES = 2**30
+# The header with which Virtuoso says it cut a result short (at its ResultSetMaxRows).
+TRUNCATED_HEADER = "X-SPARQL-MaxRows"
 
 
 def _from_json(term: dict[str, Any]) -> Identifier:
@@ -72,6 +77,12 @@ def _from_json(term: dict[str, Any]) -> Identifier:
 class RemoteStore(Store):
     """A SPARQL 1.1 server: Query at ``{base_url}/query``, Update at ``{base_url}/update``,
     Graph Store Protocol at ``{base_url}/store``, unless the URLs are given explicitly."""
+
+    #: Send every query without a dataset of its own with the visible graphs as its dataset,
+    #: for servers whose default graph holds more than ours (Virtuoso's system graphs).
+    explicit_union = False
+    #: How to list the named graphs (``GRAPH ?g {}`` binds nothing on Virtuoso).
+    list_graphs = _LIST_GRAPHS
 
     def __init__(
         self,
@@ -165,6 +176,12 @@ class RemoteStore(Store):
         if answer.status >= 400:
             message = answer.body[: 64 * 1024].decode("utf-8", "replace").strip()
             raise self._failed(method, url, answer.status, message, bad_input)
+        cap = answer.headers.get(TRUNCATED_HEADER)
+        if cap is not None:  # never work on part of an answer as if it were the whole
+            raise StoreError(
+                f"{url} cut its answer short at {cap} rows (its {TRUNCATED_HEADER}); raise "
+                "the server's limit (Virtuoso: ResultSetMaxRows in [SPARQL] of virtuoso.ini)"
+            )
         return answer.body, answer.headers.get("Content-Type", "")
 
     def _post_query(
@@ -176,7 +193,8 @@ class RemoteStore(Store):
     ) -> tuple[bytes, str]:
         if default_graph is None and named_graphs is None:
             names = self._graph_names()
-            if any(is_staging(n) for n in names):  # someone is loading: hide the staging graph
+            # Someone is loading (hide the staging graph), or the server's union is not ours.
+            if self.explicit_union or any(is_staging(n) for n in names):
                 default_graph = named_graphs = [n for n in names if not is_staging(n)]
         return self._raw_query(query, accept, default_graph, named_graphs)
 
@@ -192,7 +210,7 @@ class RemoteStore(Store):
             defaults, named = list(default_graph or ()), list(named_graphs or ())
             params += [("default-graph-uri", g) for g in defaults or [NO_GRAPH]]
             params += [("named-graph-uri", g) for g in named]
-        headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": accept}
+        headers = {"Content-Type": _FORM, "Accept": accept}
         body = urllib.parse.urlencode(params).encode()
         return self._fetch("POST", self.query_url, body, headers)
 
@@ -204,7 +222,7 @@ class RemoteStore(Store):
         return json.loads(body)
 
     def _graph_names(self) -> list[str]:
-        body, _ = self._raw_query(_LIST_GRAPHS, _JSON, None, None)
+        body, _ = self._raw_query(self.list_graphs, _JSON, None, None)
         rows = json.loads(body)["results"]["bindings"]
         return [row["g"]["value"] for row in rows if row["g"]["type"] == "uri"]
 
@@ -230,7 +248,7 @@ class RemoteStore(Store):
         graph: str,
         data: bytes,
         media_type: str = "application/n-triples",
-        then: Callable[[int], str] | None = None,
+        then: Then | None = None,
     ) -> int:
         """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
 
@@ -244,14 +262,20 @@ class RemoteStore(Store):
             self._fetch("PUT", self._graph_url(staging), data, headers, StoreDataError)
             rows = self.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", default_graph=[staging])
             count = int(rows[0]["n"])
-            move = f"MOVE GRAPH <{staging}> TO <{graph}>"
+            update, guard = then(count) if then is not None else ("", None)
+            move = self._replacement(staging, graph, count, guard)
             # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
-            self.update(f"{then(count)} ;\n{move}" if then is not None else move)
+            self.update(f"{update} ;\n{move}" if update else move)
         except BaseException:
             with suppress(Exception):
                 self.update(f"DROP SILENT GRAPH <{staging}>")
             raise
         return count
+
+    def _replacement(self, staging: str, graph: str, count: int, guard: str | None) -> str:
+        """The update that puts the loaded staging graph (of `count` triples) in `graph`'s
+        place, under `guard` if there is one."""
+        return replacement(staging, graph, guard)
 
     def drop_graph(self, graph: str) -> None:
         """Remove named graph `graph` (no error if it does not exist)."""
@@ -303,6 +327,22 @@ class RemoteStore(Store):
         results_format, graph_format_ = output_formats(media_type)
         accept = f"{results_format.media_type}, {graph_format_.media_type}"
         return self._post_query(query, accept, default_graph, named_graphs)
+
+    def protocol_query(
+        self, params: list[tuple[str, str]], accept: list[str], form: str, timeout: float,
+        max_bytes: int,
+    ) -> fetch.Answer:  # fmt: skip
+        """POST a `/sparql` query to the server's Query endpoint; its answer as it came."""
+        if self._closed:
+            raise StoreError("the store is closed")
+        return fetch.request(
+            self.query_url,
+            method="POST",
+            body=urllib.parse.urlencode(params).encode(),
+            headers={"Content-Type": _FORM, "Accept": ", ".join(accept)},
+            timeout=timeout,
+            max_bytes=max_bytes,
+        )
 
     def update(self, update: str) -> None:
         """Run a SPARQL 1.1 Update."""

@@ -196,6 +196,7 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
         named,
         _wanted(choice.solutions, RESULTS_JSON),
         _wanted(choice.graph, GRAPH_NTRIPLES),
+        base=request.base_url,
     )
     html = (choice.solutions is conneg.HTML, choice.graph is conneg.HTML)
     try:
@@ -206,7 +207,15 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     tag = None
     if cacheable and request.method != "POST":
         tag = etag(
-            token, job.query, mode, default, named, job.results_format, job.graph_format, html
+            token,
+            job.query,
+            mode,
+            default,
+            named,
+            job.results_format,
+            job.graph_format,
+            html,
+            job.base,
         )
     if tag and etag_matches(request.headers.get("If-None-Match"), tag):
         return Response(status=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
@@ -259,7 +268,7 @@ def _run(
             service.allow_list(),
             deadline,
             service.federation,
-            check_syntax=check_syntax,
+            check_syntax=lambda text: check_syntax(text, job.base),
             resolver=federation.resolve_host,
         )
         job = replace(job, query=text)

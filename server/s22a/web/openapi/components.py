@@ -100,7 +100,12 @@ DIFF: Schema = {
 JSONLD_DOCUMENT: Schema = {
     "type": "object",
     "required": ["@context", "@graph"],
-    "properties": {"@context": STRING, "@graph": {"type": "array"}},
+    "properties": {
+        # The register's context inline (the one served at /context.jsonld), so that clients
+        # read the document with no network.
+        "@context": {"type": "object", "required": ["@language"]},
+        "@graph": {"type": "array"},
+    },
 }
 SPARQL_JSON: Schema = {
     "description": "SPARQL 1.1 Query Results JSON Format",
