@@ -103,8 +103,8 @@ def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
         token = TokenStore(tokens).create(FORCE)[1]
         env = {"S22A_TOKENS": str(tokens), "S22A_LOCKS": str(tmp_path / "locks")}
         servers = [
-            ServerProcess(tmp_path / "a", store=spec, env=env, workers=2, threads=4),
-            ServerProcess(tmp_path / "b", store=spec, env=env, workers=1, threads=4),
+            ServerProcess(tmp_path / "a", store=spec, env=env, workers=2, threads=16),
+            ServerProcess(tmp_path / "b", store=spec, env=env, workers=1, threads=16),
         ]
         try:
             for server in servers:
