@@ -3,10 +3,11 @@
 The HTTP layer (`views.registers`) checks who is writing and how much; this
 module decides what happens to the data, and everything it stores passes the
 one gate (`gate.accept_register`): a write that cannot be read, is invalid,
-or describes another force's register changes nothing but the record of the
-attempt. Writes to one register are serialised (one lock per register), so a
-merge reads, validates and stores the same version and concurrent writers are
-never lost; writes to different registers run side by side.
+or describes anything its register may not (another register, a force, an
+agreement it does not list) changes nothing but the record of the attempt.
+Writes to one register are serialised (one lock per register), so a merge
+reads, validates and stores the same version and concurrent writers are never
+lost; writes to different registers run side by side.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from rdflib import BNode, Graph
 from s22a.history import changes, versions
 from s22a.ingest import gate, parse, validation
 from s22a.ingest.validation import Finding
-from s22a.namespaces import REGISTER
+from s22a.namespaces import FORCE
 from s22a.store import Store
 
 NAME_BY_MEDIA_TYPE = {
@@ -60,23 +61,28 @@ def _refuse(store: Store, register: str, source: str, reason: str, **extra: obje
     return WriteResult("refused", register, reason=reason, **extra)  # type: ignore[arg-type]
 
 
-def _foreign(graph: Graph, register: str) -> list[str]:
-    """Registers other than `register` that the data says something about."""
-    base = str(REGISTER)
-    return sorted(
-        {str(s) for s in graph.subjects() if str(s).startswith(base) and str(s) != register}
-    )
-
-
 def _parse(data: bytes, media_type: str) -> Graph:
     name = NAME_BY_MEDIA_TYPE.get(media_type, "register")
     return parse.parse_register(data, name, media_type)
 
 
 def write(
-    store: Store, register: str, data: bytes, media_type: str, *, source: str, merge: bool = False
+    store: Store,
+    register: str,
+    data: bytes,
+    media_type: str,
+    *,
+    source: str,
+    merge: bool = False,
+    force: str | None = None,
 ) -> WriteResult:
-    """Replace (PUT) or, with `merge`, add to (POST) `register`'s graph, through the gate."""
+    """Replace (PUT) or, with `merge`, add to (POST) `register`'s graph, through the gate.
+
+    `force` is the force the writer's token is for (by default, the register's own): the
+    gate refuses a register naming another, as it refuses statements about anything the
+    register may not describe (shapes/statements.ttl).
+    """
+    force = force or str(FORCE[register.rsplit("/", 1)[-1]])
     with gate.register_lock(register):
         existed = register in store.graphs()
         previous = versions.latest(store, register) if existed else None
@@ -86,15 +92,6 @@ def write(
             result = _refuse(store, register, source, f"cannot be read: {error}")
             result.status, result.syntax_error = "unreadable", error
             return result
-        foreign = _foreign(graph, register)
-        if foreign:
-            return _refuse(
-                store,
-                register,
-                source,
-                f"the data describes {', '.join(foreign)}; a force may write only its own "
-                f"register, {register}",
-            )
         payload, payload_type = data, media_type
         if not merge and existed and changes.same_triples(graph, store.graph_triples(register)):
             # The same register in other bytes (another format, order or blank node labels).
@@ -119,6 +116,7 @@ def write(
             source=source,
             media_type=payload_type,
             graph=graph,
+            force=force,
         )
         if outcome.outcome == "Unchanged":
             return WriteResult("unchanged", register, previous, reason=outcome.reason)
