@@ -136,7 +136,7 @@ def test_pages_need_no_javascript(browser: Browser, live_server: LiveServer) -> 
     tab = context.new_page()
     for path, heading in (
         ("/", "Collaboration agreements between UK police forces"),
-        ("/doc/agreement/north-west-rocu", "North West Regional & Organised Crime Unit"),
+        ("/doc/agreement/north-west-rocu", "TITAN"),
         ("/agreements?sort=newest", "Agreements"),
     ):
         tab.goto(live_server.url + path)

@@ -19,7 +19,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import DCAT, DCTERMS, OWL, RDF, RDFS
 
-from s22a.namespaces import GRAPH_ONTOLOGY, S22A, VOID
+from s22a.namespaces import GRAPH_ONTOLOGY, S22A, SHAPE, VOID
 from s22a.store import get_store
 from s22a.store.base import from_oxigraph
 
@@ -207,6 +207,10 @@ def test_shapes_page_shows_every_shape(client: FlaskClient) -> None:
     for shape in shapes:
         assert f'id="{str(shape).rsplit("#", 1)[-1]}"' in html
     assert "This agreement has no title" in html
+    # The rule of issue 13, in words and as shapes.
+    assert "A register speaks only for itself." in html
+    assert "Your register may not describe" in html
+    assert SHAPE.OwnStatements in shapes and SHAPE.Text in shapes
 
 
 def test_ontology_rdf_is_the_stored_ontology(loaded_app: Flask, client: FlaskClient) -> None:

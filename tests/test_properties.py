@@ -21,11 +21,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from rdflib import Graph
+from rdflib import Graph, Literal
 
 from s22a.ingest import csv_import, csv_table
 from s22a.read.describe import PATH
 from s22a.read.listing import MAX_PAGE, page_args
+from s22a.store import get_store
+from tests.support import ROOT
+from tests.support.app import make_app
+from tests.support.writes import bearer, tokens_for
 
 SETTINGS = settings(
     max_examples=60,
@@ -354,6 +358,123 @@ def test_any_bytes_as_csv_give_a_register_or_a_clear_error(data: bytes) -> None:
     assert len(Graph().parse(data=turtle, format="turtle")) == len(result.graph)
     for problem in result.problems:
         assert problem.row >= 2 and str(problem)
+
+
+# ---------------------------------------------------------------------------
+# A register speaks only for itself (issue 13)
+
+CHESHIRE = (ROOT / "data" / "registers" / "cheshire.ttl").read_bytes()
+# Agreements only Cheshire lists and no other force is named in: Cheshire's alone to change.
+CHESHIRE_ONLY = (
+    "cheshire-bluelight-collaboration",
+    "collaborative-services-agreement-2014",
+    "armed-policing-alliance-2014",
+)
+# Things that are not Cheshire's to describe: other forces, bodies, regions, capabilities, the
+# ontology, another register, agreements Cheshire does not list.
+NOT_CHESHIRES = (
+    "force:merseyside",
+    "force:greater-manchester",
+    "body:merseyside-pcc",
+    "region:north-west",
+    "cap:dna",
+    "s22a:Agreement",
+    "register:merseyside",
+    "agreement:minerva-programme",
+    "agreement:national-police-air-service",
+    "agreement:north-west-forensics",
+)
+# Other forces' pages, and pages of agreements Cheshire does not list or that others share.
+OTHERS_PAGES = [
+    *(f"/doc/force/{f}" for f in ("merseyside", "lancashire", "north-wales", "leicestershire")),
+    *(f"/doc/force/{f}" for f in ("greater-manchester", "cumbria", "kent")),
+    *(f"/doc/register/{f}" for f in ("merseyside", "lancashire", "north-wales", "leicestershire")),
+    "/doc/force/merseyside.ttl",
+    "/doc/agreement/minerva-programme",
+    "/doc/agreement/national-police-air-service",
+    "/doc/agreement/north-west-forensics",
+    "/doc/agreement/north-west-rocu",
+    "/doc/body/merseyside-pcc",
+]
+CLEAN = st.text(st.sampled_from("abcdefgh XYZ'é-"), min_size=1, max_size=12).filter(str.strip)
+# Mostly text a register may hold; sometimes an invisible or control character, or too long.
+WORDS = CLEAN | CLEAN | CLEAN | st.text(st.sampled_from("ab \u200b\u202e\u0007"), max_size=6)
+WORDS |= st.just("x" * 301)
+
+
+def _literal(text: str) -> str:
+    return Literal(text, lang="en").n3()
+
+
+@st.composite
+def cheshire_uploads(draw: st.DrawFn) -> tuple[bytes, bool]:
+    """Cheshire's register with random statements of its own (new agreements, new titles of
+    agreements only it lists) and maybe some about what is not its to describe; and whether
+    any of the latter were drawn."""
+    extra, listed = [], []
+    for n in range(draw(st.integers(0, 2))):
+        slug = f"agreement:cheshire-random-{n}"
+        listed.append(slug)
+        parties = draw(
+            st.sets(st.sampled_from(["body:cheshire-pcc", "body:cheshire-fire-authority"]))
+        )
+        extra.append(
+            f"{slug} a s22a:Agreement ; dcterms:title {_literal(draw(WORDS) or 'Unit')} ; "
+            f"s22a:party force:cheshire{''.join(', ' + p for p in sorted(parties))} ; "
+            f's22a:dateMade "{draw(st.integers(1990, 2030))}"^^xsd:gYear .'
+        )
+    for slug in draw(st.sets(st.sampled_from(CHESHIRE_ONLY), max_size=2)):
+        extra.append(f"agreement:{slug} dcterms:alternative {_literal(draw(WORDS) or 'Also')} .")
+    attack = draw(st.sampled_from([False, False, True]))  # most uploads are Cheshire's own
+    hostile = (
+        draw(st.lists(st.sampled_from(NOT_CHESHIRES), min_size=1, max_size=2)) if attack else []
+    )
+    for subject in hostile:
+        predicate = draw(st.sampled_from(["rdfs:label", "skos:prefLabel", "dcterms:title"]))
+        extra.append(f"{subject} {predicate} {_literal(draw(WORDS))} .")
+    if attack and listed and draw(st.booleans()):
+        hostile.append("sameAs")
+        extra.append(f"{listed[0]} owl:sameAs agreement:minerva-programme .")
+    data = CHESHIRE.replace(
+        b"s22a:lists agreement:cheshire-bluelight-collaboration ,",
+        f"s22a:lists {''.join(a + ' , ' for a in listed)}"
+        "agreement:cheshire-bluelight-collaboration ,".encode(),
+    )
+    prefixes = (
+        "@prefix region: <https://w3id.org/s22a/id/region/> .\n"
+        "@prefix s22a: <https://w3id.org/s22a/def/s22a#> .\n"
+    )
+    return prefixes.encode() + data + ("\n" + "\n".join(extra) + "\n").encode(), bool(hostile)
+
+
+@pytest.fixture(scope="module")
+def others_before(loaded_app: Flask) -> dict[str, bytes]:
+    """The other forces' pages over the seed registers, before any upload."""
+    client = loaded_app.test_client()
+    return {path: client.get(path, headers={"Accept": "text/html"}).data for path in OTHERS_PAGES}
+
+
+@pytest.mark.slow
+@settings(SETTINGS, max_examples=8)
+@given(upload=cheshire_uploads())
+def test_a_register_uploaded_by_one_force_leaves_other_forces_pages_as_they_were(
+    others_before: dict[str, bytes], tmp_path_factory: pytest.TempPathFactory, upload: tuple
+) -> None:
+    data, hostile = upload
+    app = make_app()
+    token = tokens_for(app, tmp_path_factory.mktemp("tokens") / "tokens.json", "cheshire")
+    client = app.test_client()
+    reply = client.put("/registers/cheshire", data=data, headers=bearer(token["cheshire"]))
+    assert reply.status_code in (200, 422), reply.get_data(as_text=True)[:2000]
+    if hostile:  # anything about what is not Cheshire's refuses the whole upload
+        assert reply.status_code == 422
+    after = {path: client.get(path, headers={"Accept": "text/html"}).data for path in OTHERS_PAGES}
+    assert [p for p in OTHERS_PAGES if after[p] != others_before[p]] == []
+    if reply.status_code == 200:  # the lists that should change do: Cheshire's own page
+        page = client.get("/doc/register/cheshire", headers={"Accept": "text/html"})
+        assert b"cheshire-random-0" in page.data or b"cheshire-random" not in data
+    with app.app_context():
+        get_store().close()
 
 
 # ---------------------------------------------------------------------------

@@ -66,7 +66,7 @@ def test_an_invalid_register_uploaded_shows_the_report(client: FlaskClient) -> N
     )
     assert response.status_code == 200
     page = main(response.data)
-    assert "Not valid" in page and "does not name its own force as a party" in page
+    assert "Not valid" in page and "names neither its own force nor its force" in page
     assert "Example Forensics Collaboration" in page
 
 

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from s22a import resources
 from s22a.ingest.gate import accept_register
 from s22a.store import get_store
+from s22a.web.filters import local_url
 
 TEMPLATES = Path(resources.__file__).parent / "templates"
 PAGES = ["/", "/agreements", "/forces", "/search?q=forensic", "/sparql", "/def/s22a"]
@@ -67,3 +68,26 @@ def test_markup_in_a_register_renders_as_text(app: Flask) -> None:
         assert "<script>" not in body and "<img src=x" not in body, path
     page = client.get("/doc/agreement/cheshire-bluelight-collaboration.html")
     assert "&lt;script&gt;alert(" in page.get_data(as_text=True)
+
+
+def test_only_http_iris_become_links(client: FlaskClient) -> None:
+    """A javascript:, data: or other non-http(s) IRI is shown as text, never as a link."""
+    app = client.application
+    macro = '{% from "_macros.html" import link %}{{ link(iri, {}) }}'
+    with app.test_request_context("/"):
+        for iri in (
+            "javascript:alert(1)",
+            "JavaScript:alert(1)",
+            "data:text/html,<script>alert(1)</script>",
+            "vbscript:msgbox(1)",
+            "file:///etc/passwd",
+        ):
+            assert local_url(iri) == "", iri
+            html = app.jinja_env.from_string(macro).render(iri=iri)
+            assert "<a " not in html and "href" not in html, html
+            assert "<script>" not in html, html
+        for iri in ("https://example.org/x", "http://example.org/x"):
+            assert local_url(iri) == iri
+            assert f'<a href="{iri}">' in app.jinja_env.from_string(macro).render(iri=iri)
+        ours = "https://w3id.org/s22a/id/force/merseyside"
+        assert local_url(ours).endswith("/doc/force/merseyside") and "w3id" not in local_url(ours)

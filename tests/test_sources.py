@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 import threading
 import time
 import urllib.request
@@ -296,8 +297,13 @@ def test_register_items_carry_a_status(store: Store, tmp_path: Path) -> None:
     assert [
         str(r["status"]).rsplit("#")[-1] for r in store.select(status % (GRAPH_META, bluelight))
     ] == ["statusValid"]
-    # A new version that no longer lists the agreement retires its item.
-    path.write_text(text.replace("agreement:cheshire-bluelight-collaboration ,", "", 1))
+    # A new version that no longer lists the agreement (nor describes it: a register may
+    # describe only what it lists) retires its item.
+    unlisted = text.replace("agreement:cheshire-bluelight-collaboration ,", "", 1)
+    unlisted = re.sub(
+        r"\nagreement:cheshire-bluelight-collaboration a .*?\n\n", "\n", unlisted, flags=re.S
+    )
+    path.write_text(unlisted)
     assert load_catalog(store, catalog)[0].outcome == "Accepted"
     assert [
         str(r["status"]).rsplit("#")[-1] for r in store.select(status % (GRAPH_META, bluelight))

@@ -31,7 +31,7 @@ BROKEN = [
     ("date-not-a-date.ttl", 1, "The date of this agreement is not a date"),
     ("date-impossible-day.ttl", 1, "The date of this agreement is not a date"),
     ("one-party.ttl", 1, "names 1 of its parties, fewer than two"),
-    ("force-not-a-party.ttl", 1, "does not name its own force as a party"),
+    ("force-not-a-party.ttl", 1, "names neither its own force nor its force's policing body"),
     ("lead-force-not-a-party.ttl", 1, "as lead force but not as a party"),
     ("budget-without-currency.ttl", 1, "it needs an amount (schema:value) and a currency"),
     ("capability-outside-scheme.ttl", 1, "is not in the capability scheme"),
@@ -41,7 +41,36 @@ BROKEN = [
     ("staff-posts-not-a-number.ttl", 1, "staff posts must be one whole number"),
     ("no-force.ttl", 1, "The register must name exactly one force"),
     ("agreement-without-iri.ttl", 1, "An agreement needs an identifier"),
-]
+    # What a register may say (issue 13): only about itself and what it lists, for its force.
+    ("describes-another-force.ttl", 1, "Your register may not describe force:merseyside: forces "
+     "are described by the reference data. Remove the 2 statements about it."),
+    ("describes-an-unlisted-agreement.ttl", 1, "may not describe agreement:minerva-programme: "
+     "your register does not list it"),
+    ("describes-the-ontology.ttl", 1, "may not describe s22a:Agreement: the ontology and the "
+     "shapes are the project's"),
+    ("same-as-an-unlisted-agreement.ttl", 1, "owl:sameAs may join only agreements your register "
+     "lists, and agreement:minerva-programme is not one of them"),
+    ("force-of-another-register.ttl", 1, "This is register:cheshire, so its force (s22a:force) "
+     "must be force:cheshire, not force:merseyside"),
+    ("publisher-of-another-force.ttl", 1, "publisher must be its force's policing body, "
+     "body:cheshire-pcc, not body:merseyside-pcc"),
+    ("lists-a-force.ttl", 1, "which is not an agreement's identifier"),
+    ("covered-by-an-unlisted-agreement.ttl", 1, "is covered by (s22a:coveredBy) "
+     "agreement:north-west-forensics, which your register does not list"),
+    ("blank-node-nothing-leads-to.ttl", 1, "1 statement(s) about blank nodes that nothing in it "
+     "leads to"),
+    ("blank-node-cycle-nothing-leads-to.ttl", 1, "2 statement(s) about blank nodes that "
+     "nothing in it leads to"),
+    ("reference-label.ttl", 1, "skos:prefLabel names things in the reference data"),
+    # Text a reader can trust: the character and its position, and length limits.
+    ("zero-width-space-in-title.ttl", 1, "The dcterms:title of agreement:example-forensics has a "
+     "zero-width space (U+200B) at character 9"),
+    ("bidi-override-in-purpose.ttl", 1, "The s22a:purpose of agreement:example-forensics has a "
+     "right-to-left override (U+202E) at character 1"),
+    ("control-character-in-title.ttl", 1, "has a control character (U+0007) at character 8"),
+    ("title-too-long.ttl", 1, "is 301 characters long; at most 300 are allowed"),
+    ("invisible-title.ttl", 1, "has no letter or digit"),
+]  # fmt: skip
 
 VALID = ["valid.ttl", "valid.rdf", "valid.jsonld", "valid.nt", "valid-rdfxml-no-extension"]
 

@@ -122,6 +122,8 @@ def _report(source: Source, outcome: LoadOutcome) -> None:
     else:
         detail = f"REFUSED, previous version kept: {outcome.reason}"
     click.echo(f"  {source.label}: {detail}")
+    for finding in outcome.validation.violations if outcome.validation else []:
+        click.echo(f"    violation: {finding.message}")  # every one, so all can be fixed at once
 
 
 def _load(store: Store, catalog: str | None) -> list[LoadOutcome]:

@@ -23,9 +23,25 @@ def context_graph() -> Graph:
 
 @cache
 def shapes_graph() -> Graph:
-    """The SHACL shapes (loaded once)."""
+    """Every SHACL shape, for the shapes' own document /def/shapes (loaded once)."""
     graph = Graph()
     for path in resources.shapes_paths():
         graph.parse(path, format="turtle")
-    bind_prefixes(graph)  # for the shapes' own document, /def/shapes
+    bind_prefixes(graph)
     return graph
+
+
+@cache
+def register_shapes() -> Graph:
+    """The shapes a register is checked with together with the ontology and reference data."""
+    graph = Graph()
+    for path in resources.shapes_paths():
+        if path != resources.statement_shapes_path():
+            graph.parse(path, format="turtle")
+    return graph
+
+
+@cache
+def statement_shapes() -> Graph:
+    """The shapes a register is checked with on its own: whose statements it makes."""
+    return Graph().parse(resources.statement_shapes_path(), format="turtle")

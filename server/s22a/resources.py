@@ -32,6 +32,11 @@ def shapes_paths() -> list[Path]:
     return sorted((resource_root() / "shapes").glob("*.ttl"))
 
 
+def statement_shapes_path() -> Path:
+    """Return the shapes checked against a register alone: what a register may say."""
+    return resource_root() / "shapes" / "statements.ttl"
+
+
 def reference_paths() -> list[Path]:
     """Return the reference data files (forces, bodies, regions, capabilities...), sorted."""
     return sorted((resource_root() / "data" / "reference").glob("*.ttl"))

@@ -3,7 +3,9 @@
 The records live in the store's metadata graph, so `/sparql` can query them:
 each accepted version is an ``s22a:RegisterVersion`` (``prov:Entity``) and each
 attempt an ``s22a:LoadAttempt`` (``prov:Activity``). Each listed agreement is a
-UKGovLD register item (``reg:RegisterItem``) with a ``reg:status``.
+UKGovLD register item (``reg:RegisterItem``) with a ``reg:status`` and the time the register
+first listed it (``dcterms:dateSubmitted``, kept through later versions): which register
+published an agreement first decides whose title and date lead (`read.attribution`).
 """
 
 from __future__ import annotations
@@ -204,9 +206,13 @@ def accepted_update(
         DELETE {{ GRAPH <{GRAPH_META}> {{ ?item ?p ?o . ?def ?dp ?do }} }}
         WHERE {{ {guard} GRAPH <{GRAPH_META}> {{
             ?item a reg:RegisterItem ; reg:register <{register}> ; ?p ?o .
+            FILTER(?p != dcterms:dateSubmitted)
             OPTIONAL {{ ?item reg:definition ?def . ?def ?dp ?do }}
             VALUES ?item {{ {item_iris} }}
         }} }} ;
+        INSERT {{ GRAPH <{GRAPH_META}> {{ ?item dcterms:dateSubmitted {stamp.n3()} }} }}
+        WHERE {{ {guard} VALUES ?item {{ {item_iris} }}
+            FILTER NOT EXISTS {{ GRAPH <{GRAPH_META}> {{ ?item dcterms:dateSubmitted ?t }} }} }} ;
         INSERT {{ GRAPH <{GRAPH_META}> {{
           {items}
         }} }} WHERE {{ {guard} }}"""

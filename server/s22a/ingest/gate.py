@@ -20,7 +20,7 @@ from rdflib.namespace import RDF
 
 from s22a.history import versions
 from s22a.ingest import parse, validation
-from s22a.namespaces import S22A
+from s22a.namespaces import FORCE, S22A
 from s22a.reconcile.compute import reconcile
 from s22a.reconcile.findings import store_report
 from s22a.store import Store, StoreError
@@ -75,13 +75,15 @@ def accept_register(
     refresh_reconciliation: bool = True,
     graph: Graph | None = None,
     retry_conflicts: bool = True,
+    force: str | None = None,
 ) -> LoadOutcome:
     """The gate every new register version passes: unchanged, refused, or validated and stored.
 
-    Identical bytes to the stored version change nothing; unreadable or invalid data, or
-    data describing another register, is refused and recorded; a valid register replaces
-    the graph atomically, is recorded as a new version and (unless told not to, as a
-    catalogue load does until its end) the cross-register reconciliation is refreshed.
+    Identical bytes to the stored version change nothing; unreadable or invalid data, data
+    describing another register, or a register naming another force than `force` (the force
+    of its catalogue entry, or of the token that uploads it) is refused and recorded; a valid
+    register replaces the graph atomically, is recorded as a new version and (unless told not
+    to, as a catalogue load does until its end) the cross-register reconciliation is refreshed.
 
     If another process stores a version of the register between this one's reading of the
     latest version and its write (`versions.VersionConflict`), the write is made again on top
@@ -96,6 +98,7 @@ def accept_register(
                 store, register, data, digest, name=name, source=source,
                 media_type=media_type, etag=etag, last_modified=last_modified,
                 refresh_reconciliation=refresh_reconciliation, graph=graph, validated=validated,
+                force=force,
             )  # fmt: skip
         except versions.VersionConflict:
             if not retry_conflicts:
@@ -123,6 +126,7 @@ def _accept(
     refresh_reconciliation: bool,
     graph: Graph | None,
     validated: list[validation.ValidationResult],
+    force: str | None,
 ) -> LoadOutcome:
     with register_lock(register):
         previous = versions.latest(store, register)
@@ -135,7 +139,10 @@ def _accept(
                 )
             except parse.RegisterUnreadable as error:
                 return refuse(store, register, source, f"cannot be read: {error}")
-            validated.append(validation.validate_graph(parsed, source=name))
+            checked = validation.validate_graph(parsed, source=name)
+            if force is not None:
+                _check_force(checked, register, force)
+            validated.append(checked)
         result = validated[0]
         if not result.conforms:
             first = result.violations[0].message
@@ -153,7 +160,8 @@ def _accept(
                 store,
                 register,
                 source,
-                f"the data describes {', '.join(sorted(described))}, but this is {register}",
+                f"the data describes {', '.join(sorted(described))}, but this is {register}: "
+                "a force may write only its own register",
             )
         content = result.graph.serialize(format="nt", encoding="utf-8")
         agreements = sorted(str(a) for a in result.graph.objects(URIRef(register), S22A.lists))
@@ -199,6 +207,24 @@ def _accept(
         findings=result.findings,
         validation=result,
     )
+
+
+def _short(iri: str) -> str:
+    """'force:merseyside' for a force's IRI, else the IRI in angle brackets."""
+    return f"force:{iri[len(FORCE) :]}" if iri.startswith(str(FORCE)) else f"<{iri}>"
+
+
+def _check_force(result: validation.ValidationResult, register: str, force: str) -> None:
+    """A violation when the register names another force than the one it is loaded for."""
+    for stated in result.graph.objects(URIRef(register), S22A.force):
+        if str(stated) != force:
+            result.add_violation(
+                f"This register is loaded for {_short(force)} (its catalogue entry, or the "
+                f"token that uploads it), but it names {_short(str(stated))} as its force "
+                "(s22a:force): a register speaks only for its own force.",
+                register,
+                S22A.force,
+            )
 
 
 _RECONCILIATION_LOCK = threading.Lock()

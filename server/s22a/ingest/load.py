@@ -57,6 +57,7 @@ def load_source(
         etag=fetched.etag,
         last_modified=fetched.last_modified,
         refresh_reconciliation=refresh_reconciliation,
+        force=source.force,
     )
 
 

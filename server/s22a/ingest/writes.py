@@ -3,8 +3,9 @@
 The HTTP layer (`views.registers`) checks who is writing and how much; this
 module decides what happens to the data, and everything it stores passes the
 one gate (`gate.accept_register`): a write that cannot be read, is invalid,
-or describes another force's register changes nothing but the record of the
-attempt. Writes to one register are serialised by its lock (`gate.register_lock`), so
+or describes anything its register may not (another register, a force, an
+agreement it does not list) changes nothing but the record of the attempt.
+Writes to one register are serialised by its lock (`gate.register_lock`), so
 a merge reads, validates and stores the same version; and each version is recorded by a
 compare-and-set in the same update as the graph (`versions.accepted_update`), so when
 another writer stored a version first, the write is made again on top of it (a merge is
@@ -20,7 +21,7 @@ from rdflib import BNode, Graph
 from s22a.history import changes, versions
 from s22a.ingest import gate, parse, validation
 from s22a.ingest.validation import Finding
-from s22a.namespaces import REGISTER
+from s22a.namespaces import FORCE
 from s22a.store import Store
 
 NAME_BY_MEDIA_TYPE = {
@@ -62,33 +63,47 @@ def _refuse(store: Store, register: str, source: str, reason: str, **extra: obje
     return WriteResult("refused", register, reason=reason, **extra)  # type: ignore[arg-type]
 
 
-def _foreign(graph: Graph, register: str) -> list[str]:
-    """Registers other than `register` that the data says something about."""
-    base = str(REGISTER)
-    return sorted(
-        {str(s) for s in graph.subjects() if str(s).startswith(base) and str(s) != register}
-    )
-
-
 def _parse(data: bytes, media_type: str) -> Graph:
     name = NAME_BY_MEDIA_TYPE.get(media_type, "register")
     return parse.parse_register(data, name, media_type)
 
 
 def write(
-    store: Store, register: str, data: bytes, media_type: str, *, source: str, merge: bool = False
+    store: Store,
+    register: str,
+    data: bytes,
+    media_type: str,
+    *,
+    source: str,
+    merge: bool = False,
+    force: str | None = None,
 ) -> WriteResult:
-    """Replace (PUT) or, with `merge`, add to (POST) `register`'s graph, through the gate."""
+    """Replace (PUT) or, with `merge`, add to (POST) `register`'s graph, through the gate.
+
+    `force` is the force the writer's token is for (by default, the register's own): the
+    gate refuses a register naming another, as it refuses statements about anything the
+    register may not describe (shapes/statements.ttl).
+    """
+    force = force or str(FORCE[register.rsplit("/", 1)[-1]])
     for _ in range(gate.MAX_CONFLICTS):
         try:
-            return _write(store, register, data, media_type, source=source, merge=merge)
+            return _write(
+                store, register, data, media_type, source=source, merge=merge, force=force
+            )
         except versions.VersionConflict:
             continue  # another process stored a version first: read it and write again
     raise versions.VersionConflict(f"{gate.MAX_CONFLICTS} other writes of {register} came first")
 
 
 def _write(
-    store: Store, register: str, data: bytes, media_type: str, *, source: str, merge: bool
+    store: Store,
+    register: str,
+    data: bytes,
+    media_type: str,
+    *,
+    source: str,
+    merge: bool,
+    force: str,
 ) -> WriteResult:
     with gate.register_lock(register):
         existed = register in store.graphs()
@@ -99,15 +114,6 @@ def _write(
             result = _refuse(store, register, source, f"cannot be read: {error}")
             result.status, result.syntax_error = "unreadable", error
             return result
-        foreign = _foreign(graph, register)
-        if foreign:
-            return _refuse(
-                store,
-                register,
-                source,
-                f"the data describes {', '.join(foreign)}; a force may write only its own "
-                f"register, {register}",
-            )
         payload, payload_type = data, media_type
         if not merge and existed and changes.same_triples(graph, store.graph_triples(register)):
             # The same register in other bytes (another format, order or blank node labels).
@@ -133,6 +139,7 @@ def _write(
             media_type=payload_type,
             graph=graph,
             retry_conflicts=not merge,
+            force=force,
         )
         if outcome.outcome == "Unchanged":
             return WriteResult("unchanged", register, previous, reason=outcome.reason)

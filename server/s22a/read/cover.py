@@ -18,7 +18,7 @@ from s22a import namespaces as ns
 from s22a.history import asof
 from s22a.namespaces import CAPABILITY, FORCE, REGISTER
 from s22a.read import describe as d
-from s22a.read.facts import FORCE_TYPES, PARTY, REG_OR_REF
+from s22a.read.facts import FORCE_TYPES, PARTY, SAID_OF_A
 from s22a.store import Store
 
 P = d.PREFIXES
@@ -38,15 +38,15 @@ class Cover:
 def _names_force(force: str) -> str:
     """A SPARQL condition: agreement ?a names `force` as a party, directly or by its group."""
     return (
-        f"FILTER(EXISTS {{ GRAPH ?g {{ ?a {PARTY} <{force}> }} {REG_OR_REF} }} || "
-        f"EXISTS {{ GRAPH ?g {{ ?a s22a:partyGroup ?group }} {REG_OR_REF} "
+        f"FILTER(EXISTS {{ GRAPH ?g {{ ?a {PARTY} <{force}> }} {SAID_OF_A} }} || "
+        f"EXISTS {{ GRAPH ?g {{ ?a s22a:partyGroup ?group }} {SAID_OF_A} "
         f"GRAPH ?k {{ ?group org:hasMember <{force}> }} }})"
     )
 
 
 def _provides(capability: str) -> str:
     return (
-        f"FILTER EXISTS {{ GRAPH ?g {{ ?a s22a:capability ?c }} {REG_OR_REF} "
+        f"FILTER EXISTS {{ GRAPH ?g {{ ?a s22a:capability ?c }} {SAID_OF_A} "
         f"GRAPH ?k {{ ?c skos:broader* <{capability}> }} }}"
     )
 
@@ -84,18 +84,18 @@ def cover(store: Store, forces: list[str], capability: str | None, day: date | N
         P
         + f"""SELECT ?a ?p ?o ?g WHERE {{ VALUES ?a {{ {values} }}
         VALUES ?p {{ s22a:dateMade s22a:party s22a:leadForce s22a:hostForce }}
-        GRAPH ?g {{ ?a ?p ?o }} {REG_OR_REF} }}"""
+        GRAPH ?g {{ ?a ?p ?o }} {SAID_OF_A} }}"""
     )
     ended = source.select(
         P
         + f"""SELECT ?a ?when WHERE {{ VALUES ?a {{ {values} }} GRAPH ?g {{
-        ?a s22a:lifecycleEvent ?e . ?e a s22a:Termination ; dcterms:date ?when }} {REG_OR_REF} }}"""
+        ?a s22a:lifecycleEvent ?e . ?e a s22a:Termination ; dcterms:date ?when }} {SAID_OF_A} }}"""
     )
     members = source.select(
         P
         + f"""SELECT ?a ?m WHERE {{ VALUES ?a {{ {values} }}
         GRAPH ?g {{ ?a s22a:partyGroup ?group }}
-        {REG_OR_REF} GRAPH ?k {{ ?group org:hasMember ?m }} }}"""
+        {SAID_OF_A} GRAPH ?k {{ ?group org:hasMember ?m }} }}"""
     )
     listing = source.select(
         P + f"SELECT ?a ?r WHERE {{ VALUES ?a {{ {values} }} GRAPH ?r {{ ?r s22a:lists ?a }} }}"

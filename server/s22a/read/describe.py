@@ -31,6 +31,7 @@ from s22a.namespaces import (
     TYPES,
     is_slug,
 )
+from s22a.read import attribution
 from s22a.store import Store
 
 # Other IRIs the service mints under /id/ (register versions and items, findings): any path
@@ -42,10 +43,6 @@ PATH = re.compile(rf"^[A-Za-z0-9]{_CHAR}*(/{_CHAR}+){{0,8}}\Z")
 PREFIXES = ns.SPARQL_PREFIXES
 # Graphs whose triples are content (not load records, snapshots or findings).
 CONTENT = f"FILTER(?g NOT IN (<{GRAPH_META}>, <{GRAPH_ARCHIVE}>, <{GRAPH_RECONCILIATION}>))"
-REGISTERS_OR_REFERENCE = (
-    f'FILTER(?g = <{ns.GRAPH_REFERENCE}> || STRSTARTS(STR(?g), "{ns.REGISTER}"))'
-)
-LABEL_PREDICATES = (SKOS.prefLabel, RDFS.label, DCTERMS.title)
 
 # Acts whose sections agreements name as their legal basis (legislation.gov.uk ids).
 ACTS = {
@@ -73,8 +70,8 @@ def kind_and_slug(iri: str) -> tuple[str, str] | None:
 
 
 def exists(store: Store, iri: str) -> bool:
-    """Whether any content graph describes `iri`."""
-    return store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} {CONTENT} }}")
+    """Whether the graphs that may describe `iri` (`attribution.own_graphs`) do."""
+    return store.ask(f"ASK {{ GRAPH ?g {{ <{iri}> ?p ?o }} {attribution.own_graphs(iri)} }}")
 
 
 def exists_anywhere(store: Store, iri: str) -> bool:
@@ -153,26 +150,45 @@ def fallback_label(iri: str) -> str:
     return tail.replace("-", " ").capitalize() if tail else iri
 
 
-def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
-    """The best label of each IRI: skos:prefLabel, else rdfs:label, else any dcterms:title."""
-    wanted = sorted({str(i) for i in iris if isinstance(i, str | URIRef) and "://" in str(i)})
+def _best_labels(rows: list[dict[str, Any]], predicates: tuple[URIRef, ...]) -> dict[str, str]:
+    """The best label of each subject in `rows` (?s ?p ?o): by predicate, English, least."""
     best: dict[str, tuple[int, int, str]] = {}
+    for row in rows:
+        o = row["o"]
+        english = 0 if isinstance(o, Literal) and o.language in ("en", None) else 1
+        key = (predicates.index(URIRef(str(row["p"]))), english, str(o))
+        s = str(row["s"])
+        if s not in best or key < best[s]:
+            best[s] = key
+    return {s: key[2] for s, key in best.items()}
+
+
+def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
+    """The name of each IRI, from whoever may give it (`attribution`): the reference data's
+    (skos:prefLabel, else rdfs:label) for forces, bodies, regions, capabilities, canonical
+    records and ontology terms; an agreement without a canonical record goes by the title
+    the register that published it first gives it; a register by its own graph's label."""
+    wanted = sorted({str(i) for i in iris if isinstance(i, str | URIRef) and "://" in str(i)})
+    found: dict[str, str] = {}
     for start in range(0, len(wanted), 200):
         chunk = " ".join(f"<{i}>" for i in wanted[start : start + 200])
-        rows = store.select(
+        reference = store.select(
             PREFIXES + f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} "
-            f"VALUES ?p {{ skos:prefLabel rdfs:label dcterms:title }} "
-            f"GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN (<{GRAPH_META}>, <{GRAPH_ARCHIVE}>)) }}"
+            f"VALUES ?p {{ skos:prefLabel rdfs:label }} GRAPH ?g {{ ?s ?p ?o }} "
+            f"FILTER(?g IN (<{ns.GRAPH_REFERENCE}>, <{ns.GRAPH_ONTOLOGY}>)) }}"
         )
-        for row in rows:
-            o = row["o"]
-            rank = LABEL_PREDICATES.index(row["p"])
-            english = 0 if isinstance(o, Literal) and o.language in ("en", None) else 1
-            key = (rank, english, str(o))
-            s = str(row["s"])
-            if s not in best or key < best[s]:
-                best[s] = key
-    return {i: best[i][2] if i in best else fallback_label(i) for i in wanted}
+        found.update(_best_labels(reference, (SKOS.prefLabel, RDFS.label)))
+        own = store.select(
+            PREFIXES + f"SELECT ?s ?p ?o WHERE {{ VALUES ?s {{ {chunk} }} "
+            f"VALUES ?p {{ rdfs:label dcterms:title }} GRAPH ?s {{ ?s ?p ?o }} }}"
+        )
+        found.update(_best_labels(own, (RDFS.label, DCTERMS.title)))
+    untitled = [i for i in wanted if i not in found and attribution.kind_of(i) == "agreement"]
+    for predicate in (DCTERMS.title, RDFS.label):
+        for agreement, values in attribution.said(store, untitled, predicate).items():
+            if values and agreement not in found:
+                found[agreement] = values[0][1]
+    return {i: found.get(i) or fallback_label(i) for i in wanted}
 
 
 # ---------------------------------------------------------------------------
@@ -188,14 +204,31 @@ def cbd_query(iri: str, graphs: str = CONTENT) -> str:
       }} {graphs} }}"""
 
 
-def document_graph(store: Store, iri: str, graphs: str = CONTENT) -> Graph:
-    """The RDF about `iri`: what every content graph says of it, the links into it, labels."""
-    graph = store.construct(cbd_query(iri, graphs))
+# The graph ?g may speak about ?s: the reference data or ontology, ?s's own register graph, or
+# a register listing ?s.
+SPEAKS_FOR_SUBJECT = (
+    f"FILTER(?g IN (<{ns.GRAPH_REFERENCE}>, <{ns.GRAPH_ONTOLOGY}>) || ?g = ?s "
+    f"|| EXISTS {{ GRAPH ?g {{ ?g <{S22A.lists}> ?s }} }})"
+)
+
+
+def document_graph(store: Store, iri: str, graphs: str | None = None) -> Graph:
+    """The RDF about `iri`: what the graphs that may describe it say of it (by default
+    `attribution.own_graphs`), the links into it from statements their graphs may make,
+    labels, and for an agreement the reconciliation's findings, which say which register
+    gives which title, date and parties where they differ."""
+    graph = store.construct(cbd_query(iri, graphs or attribution.own_graphs(iri)))
     inbound = store.construct(
         f"CONSTRUCT {{ ?s ?p <{iri}> }} WHERE {{ GRAPH ?g {{ ?s ?p <{iri}> }} "
-        f"{graphs} FILTER(isIRI(?s)) }} LIMIT 2000"
+        f"{graphs or SPEAKS_FOR_SUBJECT} FILTER(isIRI(?s)) }} LIMIT 2000"
     )
     graph += inbound
+    if graphs is None and attribution.kind_of(iri) == "agreement":
+        graph += store.construct(
+            f"""CONSTRUCT {{ ?f ?p ?o . ?st ?sp ?so }} WHERE {{ GRAPH <{GRAPH_RECONCILIATION}> {{
+                ?f <{S22A.aboutAgreement}> <{iri}> ; ?p ?o .
+                OPTIONAL {{ ?f <{S22A.statement}> ?st . ?st ?sp ?so }} }} }}"""
+        )
     linked = {str(o) for o in graph.objects() if isinstance(o, URIRef)}
     linked |= {str(s) for s in inbound.subjects()}
     linked.discard(iri)
@@ -243,8 +276,10 @@ class Said:
 NOT_ARCHIVE = f"FILTER(?g != <{GRAPH_ARCHIVE}>)"
 
 
-def statements(store: Store, iri: str, graphs: str = CONTENT) -> dict[str, Said]:
-    """What each content graph says about `iri`, by graph, blank nodes one level down."""
+def statements(store: Store, iri: str, graphs: str | None = None) -> dict[str, Said]:
+    """What each graph that may describe `iri` (by default `attribution.own_graphs`) says
+    about it, by graph, blank nodes one level down."""
+    graphs = graphs or attribution.own_graphs(iri)
     rows = store.select(
         f"""SELECT ?g ?p ?o ?bp ?bo WHERE {{ GRAPH ?g {{ <{iri}> ?p ?o
               OPTIONAL {{ FILTER(isBlank(?o)) ?o ?bp ?bo }} }} {graphs} }}"""

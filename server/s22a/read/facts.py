@@ -8,15 +8,19 @@ import re
 from collections import defaultdict
 from typing import Any
 
-from s22a import namespaces as ns
+from rdflib.namespace import DCTERMS
+
 from s22a.namespaces import GRAPH_REFERENCE, S22A
+from s22a.read import attribution
 from s22a.read import describe as d
 from s22a.store import Store
 
 P = d.PREFIXES
 
 
-REG_OR_REF = d.REGISTERS_OR_REFERENCE
+# What graph ?g says about agreement ?a counts: the reference data's, or a register's that
+# lists ?a (a register speaks only for itself; see `attribution`).
+SAID_OF_A = attribution.entitled("g", "?a")
 
 
 PARTY = "s22a:party|s22a:leadForce|s22a:hostForce"
@@ -74,11 +78,13 @@ def with_labels(store: Store, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def forces(store: Store) -> dict[str, str | None]:
-    """Every police force in the reference data, with its register's IRI (None if none)."""
+    """Every police force in the reference data, with its register's IRI (None if none): the
+    register named for it (register:{slug}), never another register claiming it."""
     rows = store.select(
         P
         + f"""SELECT ?f ?r WHERE {{ GRAPH <{GRAPH_REFERENCE}> {{ ?f a ?ftype }} {FORCE_TYPES}
-        OPTIONAL {{ GRAPH ?r {{ ?r a s22a:Register ; s22a:force ?f }} }} }}"""
+        OPTIONAL {{ GRAPH ?r {{ ?r a s22a:Register ; s22a:force ?f }}
+                    {attribution.same_slug("r", "f")} }} }}"""
     )
     return {str(r["f"]): str(r["r"]) if "r" in r else None for r in rows}
 
@@ -98,29 +104,45 @@ def listed_by(store: Store, iris: list[str]) -> dict[str, list[str]]:
 
 
 def agreement_facts(store: Store, iris: list[str]) -> dict[str, dict[str, Any]]:
-    """Title, earliest date and scopes of each agreement, for lists of agreements."""
+    """What lists of agreements show of each: its leading title and date by the stated rule
+    (`attribution.RULE`), every title and date with the registers giving it, and its scopes.
+
+    `titles` and `dates` are (value, registers) pairs; `other_titles` those titles that are
+    not the leading one, `disputed` whether the registers give different dates, `names` the
+    names of those registers.
+    """
     if not iris:
         return {}
     values = " ".join(f"<{i}>" for i in iris)
     rows = store.select(
         P
-        + f"""SELECT ?a ?date ?scope WHERE {{ VALUES ?a {{ {values} }} GRAPH ?g {{
-            {{ ?a s22a:dateMade ?date }} UNION {{ ?a s22a:scope ?scope }} }} {REG_OR_REF} }}"""
+        + f"""SELECT DISTINCT ?a ?scope WHERE {{ VALUES ?a {{ {values} }}
+            GRAPH ?g {{ ?a s22a:scope ?scope }} {SAID_OF_A} }}"""
     )
-    facts: dict[str, dict[str, Any]] = {
-        a: {"iri": a, "dates": set(), "scopes": set()} for a in iris
-    }
+    scopes: dict[str, set[str]] = defaultdict(set)
     for row in rows:
-        entry = facts[str(row["a"])]
-        if "date" in row:
-            entry["dates"].add(str(row["date"]))
-        if "scope" in row:
-            entry["scopes"].add(str(row["scope"]))
-    titles = d.labels(store, iris)
-    for a, entry in facts.items():
-        entry["title"] = titles.get(a, d.fallback_label(a))
-        entry["date"] = min(entry["dates"]) if entry["dates"] else None
-        entry["group"] = scope_group(entry["scopes"])
+        scopes[str(row["a"])].add(str(row["scope"]))
+    titles = attribution.said(store, iris, DCTERMS.title)
+    dates = attribution.said(store, iris, S22A.dateMade)
+    registers = {r for said in (titles, dates) for pairs in said.values() for r, _ in pairs}
+    names = d.labels(store, [*iris, *registers])
+    facts = {}
+    for a in iris:
+        title = names.get(a, d.fallback_label(a))
+        by_title = attribution.grouped(titles[a])
+        by_date = attribution.grouped(dates[a], same=False)
+        facts[a] = {
+            "iri": a,
+            "title": title,
+            "titles": by_title,
+            "other_titles": [t for t in by_title if not attribution.same_text(t[0], title)],
+            "date": by_date[0][0] if by_date else None,
+            "dates": by_date,
+            "disputed": len(by_date) > 1,
+            "scopes": scopes[a],
+            "group": scope_group(scopes[a]),
+            "names": {r: names[r] for r in registers},  # the registers' names, for attribution
+        }
     return facts
 
 
@@ -129,11 +151,12 @@ def _named_agreements(store: Store, party: str) -> dict[str, set[str]]:
     rows = store.select(
         P
         + f"""SELECT DISTINCT ?a ?how WHERE {{
-          {{ GRAPH ?g {{ ?a {PARTY} <{party}> }} {REG_OR_REF} BIND("named" AS ?how) }}
-          UNION {{ GRAPH ?g {{ ?a s22a:partyGroup ?grp }} {REG_OR_REF}
+          {{ GRAPH ?g {{ ?a {PARTY} <{party}> }} {SAID_OF_A} BIND("named" AS ?how) }}
+          UNION {{ GRAPH ?g {{ ?a s22a:partyGroup ?grp }} {SAID_OF_A}
                    GRAPH <{GRAPH_REFERENCE}> {{ ?grp org:hasMember <{party}> }}
                    BIND("group" AS ?how) }}
           UNION {{ GRAPH ?r {{ ?r a s22a:Register ; s22a:force <{party}> ; s22a:lists ?a }}
+                   BIND(<{party}> AS ?f) {attribution.same_slug("r", "f")}
                    BIND("listed" AS ?how) }} }}"""
     )
     found: dict[str, set[str]] = defaultdict(set)
@@ -147,9 +170,8 @@ def partners(store: Store, party: str) -> list[tuple[str, int]]:
     rows = store.select(
         P
         + f"""SELECT ?other (COUNT(DISTINCT ?a) AS ?n) WHERE {{
-          GRAPH ?g {{ ?a {PARTY} <{party}> }} {REG_OR_REF}
-          GRAPH ?h {{ ?a {PARTY} ?other }}
-          FILTER(?h = <{GRAPH_REFERENCE}> || STRSTARTS(STR(?h), "{ns.REGISTER}"))
+          GRAPH ?g {{ ?a {PARTY} <{party}> }} {SAID_OF_A}
+          GRAPH ?h {{ ?a {PARTY} ?other }} {attribution.entitled("h", "?a")}
           FILTER(?other != <{party}>)
           GRAPH <{GRAPH_REFERENCE}> {{ ?other a ?ftype }} {FORCE_TYPES}
         }} GROUP BY ?other ORDER BY DESC(?n) ?other"""
@@ -160,7 +182,7 @@ def partners(store: Store, party: str) -> list[tuple[str, int]]:
 def agreements_with(store: Store, predicate: str, iri: str) -> list[dict[str, Any]]:
     """Agreements whose `predicate` is `iri` in any register or the reference data."""
     rows = store.select(
-        P + f"SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a {predicate} <{iri}> }} {REG_OR_REF} }}"
+        P + f"SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a {predicate} <{iri}> }} {SAID_OF_A} }}"
     )
     facts = agreement_facts(store, sorted(str(r["a"]) for r in rows))
     return sorted(facts.values(), key=lambda e: e["title"].lower())

@@ -19,8 +19,9 @@ from rdflib import Literal
 
 from s22a import namespaces as ns
 from s22a.namespaces import GRAPH_REFERENCE
+from s22a.read import attribution
 from s22a.read import describe as d
-from s22a.read.facts import FORCE_TYPES, PARTY, REG_OR_REF, agreement_facts, listed_by
+from s22a.read.facts import FORCE_TYPES, PARTY, SAID_OF_A, agreement_facts, listed_by
 from s22a.store import Store
 
 P = d.PREFIXES
@@ -28,15 +29,20 @@ PAGE_SIZE = 50
 MAX_PAGE = 10**6  # past every row; keeps OFFSET within what the SPARQL engine parses
 MAX_QUERY = 100
 MAX_WORDS = 8
-TITLE = "LCASE(COALESCE(?pref, ?label, ?title, STR(?s)))"
+# The leading title and date (`attribution.RULE`), as the agreements query binds them.
+TITLE = f"LCASE(COALESCE(?pref, {attribution.lead_value('titleKey')}, STR(?s)))"
+DATE = attribution.lead_value("dateKey")
 
 # Sort keys: name -> (ORDER BY clause, what the page calls it).
 AGREEMENT_SORTS = {
     "title": (f"{TITLE}", "Title (A to Z)"),
-    "newest": ('DESC(COALESCE(?date, "")) ' + TITLE, "Newest first"),
-    "oldest": ('COALESCE(?date, "9999") ' + TITLE, "Oldest first"),
+    "newest": (f'DESC(COALESCE({DATE}, "")) ' + TITLE, "Newest first"),
+    "oldest": (f'COALESCE({DATE}, "9999") ' + TITLE, "Oldest first"),
     "registers": (f"DESC(?registers) {TITLE}", "Listed by most registers"),
 }
+# Agreements: typed so by a graph that may speak of them, under /id/agreement/.
+AGREEMENT_IRIS = f"""SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a s22a:Agreement }}
+    {attribution.entitled("g", "?s")} FILTER(STRSTARTS(STR(?s), "{ns.AGREEMENT}")) }}"""
 FORCE_SORTS = {
     "name": ("LCASE(?label)", "Name (A to Z)"),
     "agreements": ("DESC(?agreements) LCASE(?label)", "Most agreements"),
@@ -97,29 +103,22 @@ def page_args(
     )
 
 
-_LABELS = f"""OPTIONAL {{ GRAPH ?lg1 {{ ?s skos:prefLabel ?p0 }} }}
-    OPTIONAL {{ GRAPH ?lg2 {{ ?s rdfs:label ?l0 }} FILTER(?lg2 != <{ns.GRAPH_META}>) }}
-    OPTIONAL {{ GRAPH ?lg3 {{ ?s dcterms:title ?t0 }}
-                FILTER(STRSTARTS(STR(?lg3), "{ns.REGISTER}")) }}"""
-
-
 def agreements(store: Store, page: int, size: int, sort: str) -> Page:
-    """One page of every agreement, with its date, scope and how many registers list it."""
+    """One page of every agreement, with its date, scope and how many registers list it,
+    sorted by its leading title or date (`attribution.RULE`)."""
     total = int(
-        store.select(
-            P + f"SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a s22a:Agreement }} "
-            f"{REG_OR_REF} }}"
-        )[0]["n"]
+        store.select(P + f"SELECT (COUNT(*) AS ?n) WHERE {{ {{ {AGREEMENT_IRIS} }} }}")[0]["n"]
     )
     rows = store.select(
         P
-        + f"""SELECT ?s (MIN(?p0) AS ?pref) (MIN(?l0) AS ?label) (MIN(?t0) AS ?title)
-            (MIN(STR(?d0)) AS ?date) (COUNT(DISTINCT ?r) AS ?registers) WHERE {{
-          {{ SELECT DISTINCT ?s WHERE {{ GRAPH ?g {{ ?s a s22a:Agreement }} {REG_OR_REF} }} }}
-          {_LABELS}
-          OPTIONAL {{ GRAPH ?dg {{ ?s s22a:dateMade ?d0 }} }}
+        + f"""SELECT ?s ?pref ?titleKey ?dateKey (COUNT(DISTINCT ?r) AS ?registers) WHERE {{
+          {{ {AGREEMENT_IRIS} }}
+          OPTIONAL {{ SELECT ?s (MIN(?p0) AS ?pref) WHERE {{
+              GRAPH <{GRAPH_REFERENCE}> {{ ?s skos:prefLabel ?p0 }} }} GROUP BY ?s }}
+          OPTIONAL {attribution.lead_key("dcterms:title", "titleKey")}
+          OPTIONAL {attribution.lead_key("s22a:dateMade", "dateKey")}
           OPTIONAL {{ GRAPH ?r {{ ?r s22a:lists ?s }} }}
-        }} GROUP BY ?s ORDER BY {AGREEMENT_SORTS[sort][0]}
+        }} GROUP BY ?s ?pref ?titleKey ?dateKey ORDER BY {AGREEMENT_SORTS[sort][0]}
         LIMIT {size} OFFSET {(page - 1) * size}"""
     )
     iris = [str(r["s"]) for r in rows]
@@ -144,9 +143,10 @@ def forces(store: Store, page: int, size: int, sort: str) -> Page:
               (COUNT(DISTINCT ?a) AS ?agreements) WHERE {{
           GRAPH <{GRAPH_REFERENCE}> {{ ?s a ?ftype ; rdfs:label ?l0
               OPTIONAL {{ ?s s22a:region ?region . ?region rdfs:label ?rl }} }} {FORCE_TYPES}
-          OPTIONAL {{ GRAPH ?reg {{ ?reg a s22a:Register ; s22a:force ?s }} }}
-          OPTIONAL {{ {{ GRAPH ?g {{ ?a {PARTY} ?s }} {REG_OR_REF} }}
-                     UNION {{ GRAPH ?g {{ ?a s22a:partyGroup ?grp }} {REG_OR_REF}
+          OPTIONAL {{ GRAPH ?reg {{ ?reg a s22a:Register ; s22a:force ?s }}
+                      {attribution.same_slug("reg", "s")} }}
+          OPTIONAL {{ {{ GRAPH ?g {{ ?a {PARTY} ?s }} {SAID_OF_A} }}
+                     UNION {{ GRAPH ?g {{ ?a s22a:partyGroup ?grp }} {SAID_OF_A}
                               GRAPH <{GRAPH_REFERENCE}> {{ ?grp org:hasMember ?s }} }} }}
         }} GROUP BY ?s ORDER BY {FORCE_SORTS[sort][0]}
         LIMIT {size} OFFSET {(page - 1) * size}"""
@@ -180,7 +180,7 @@ def capabilities(store: Store, page: int, size: int, sort: str) -> Page:
               (MIN(?bl) AS ?broaderLabel) (COUNT(DISTINCT ?a) AS ?agreements) WHERE {{
           GRAPH <{GRAPH_REFERENCE}> {{ ?s skos:inScheme <{scheme}> ; skos:prefLabel ?p0
               OPTIONAL {{ ?s skos:broader ?b . ?b skos:prefLabel ?bl }} }}
-          OPTIONAL {{ GRAPH ?g {{ ?a s22a:capability ?s }} {REG_OR_REF} }}
+          OPTIONAL {{ GRAPH ?g {{ ?a s22a:capability ?s }} {SAID_OF_A} }}
         }} GROUP BY ?s ORDER BY {CAPABILITY_SORTS[sort][0]}
         LIMIT {size} OFFSET {(page - 1) * size}"""
     )
@@ -226,7 +226,7 @@ def search(store: Store, query: str, page: int, size: int) -> Page:
     if not words:
         return Page([], 1, size, 0, "relevance", {})
     filters = " ".join(f"FILTER(CONTAINS(LCASE(STR(?text)), {Literal(w).n3()}))" for w in words)
-    where = f"""GRAPH ?g {{ ?s ?p ?text }} {REG_OR_REF}
+    where = f"""GRAPH ?g {{ ?s ?p ?text }} {d.SPEAKS_FOR_SUBJECT}
         VALUES (?p ?rank) {{ (skos:prefLabel 4) (rdfs:label 4) (dcterms:title 4)
             (skos:altLabel 3) (skos:hiddenLabel 3) (dcterms:alternative 3)
             (s22a:purpose 1) (skos:definition 1) }}
@@ -265,9 +265,9 @@ def counts(store: Store) -> dict[str, int]:
         + f"""SELECT
           (COUNT(DISTINCT ?a) AS ?agreements) (COUNT(DISTINCT ?r) AS ?registers)
           (COUNT(DISTINCT ?f) AS ?forces) (COUNT(DISTINCT ?c) AS ?capabilities) WHERE {{
-          {{ GRAPH ?g {{ ?a a s22a:Agreement }} {REG_OR_REF} }}
+          {{ SELECT (?s AS ?a) WHERE {{ {AGREEMENT_IRIS} }} }}
           UNION {{ GRAPH ?r {{ ?r a s22a:Register }} }}
-          UNION {{ GRAPH ?g {{ ?x {PARTY} ?f }} {REG_OR_REF}
+          UNION {{ GRAPH ?g {{ ?x {PARTY} ?f }} {attribution.entitled("g", "?x")}
                    GRAPH <{GRAPH_REFERENCE}> {{ ?f a ?ftype }} {FORCE_TYPES} }}
           UNION {{ GRAPH <{GRAPH_REFERENCE}> {{ ?c skos:inScheme <{ns.CAPABILITY_SCHEME}> }} }}
         }}"""
@@ -279,7 +279,7 @@ def party_forces(store: Store) -> dict[str, set[str]]:
     """For each agreement, the police forces any register or record names as parties."""
     rows = store.select(
         P
-        + f"""SELECT DISTINCT ?a ?f WHERE {{ GRAPH ?g {{ ?a {PARTY} ?f }} {REG_OR_REF}
+        + f"""SELECT DISTINCT ?a ?f WHERE {{ GRAPH ?g {{ ?a {PARTY} ?f }} {SAID_OF_A}
             GRAPH <{GRAPH_REFERENCE}> {{ ?f a ?ftype }} {FORCE_TYPES} }}"""
     )
     found: dict[str, set[str]] = {}
@@ -345,17 +345,17 @@ def network(store: Store, centre: str | None = None) -> dict[str, Any]:
 
 
 def timeline(store: Store, titled: int = 200) -> list[dict[str, Any]]:
-    """Every agreement with a date, oldest first (the earliest date any register gives); with
-    titles when there are at most `titled` (beyond that a page shows counts by year)."""
+    """Every agreement with a date, oldest first, at its leading date (`attribution.RULE`);
+    with titles when there are at most `titled` (beyond that a page shows counts by year)."""
     rows = store.select(
         P
-        + f"""SELECT ?a (MIN(STR(?date)) AS ?d) WHERE {{ GRAPH ?g {{ ?a s22a:dateMade ?date }}
-            {REG_OR_REF} }} GROUP BY ?a ORDER BY ?d ?a"""
+        + f"""SELECT ?s ({DATE} AS ?d) WHERE {attribution.lead_key("s22a:dateMade", "dateKey")}
+        ORDER BY ?d ?s"""
     )
-    iris = [str(r["a"]) for r in rows]
+    iris = [str(r["s"]) for r in rows]
     titles = d.labels(store, iris) if len(iris) <= titled else {}
     return [
-        {"iri": str(r["a"]), "date": str(r["d"]), "title": titles.get(str(r["a"]), "")}
+        {"iri": str(r["s"]), "date": str(r["d"]), "title": titles.get(str(r["s"]), "")}
         for r in rows
     ]
 
@@ -365,7 +365,7 @@ def undated(store: Store) -> int:
     return int(
         store.select(
             P
-            + f"""SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE {{ GRAPH ?g {{ ?a a s22a:Agreement }}
-            {REG_OR_REF} FILTER NOT EXISTS {{ GRAPH ?h {{ ?a s22a:dateMade ?x }} }} }}"""
+            + f"""SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE {{ {{ {AGREEMENT_IRIS} }}
+            FILTER NOT EXISTS {{ GRAPH ?h {{ ?h s22a:lists ?s . ?s s22a:dateMade ?x }} }} }}"""
         )[0]["n"]
     )

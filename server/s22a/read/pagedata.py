@@ -20,7 +20,7 @@ from s22a.read import describe as d
 from s22a.read.facts import (
     GROUP_ORDER,
     PARTY,
-    REG_OR_REF,
+    SAID_OF_A,
     P,
     _named_agreements,
     agreement_facts,
@@ -103,7 +103,8 @@ def body(store: Store, iri: str) -> dict[str, Any]:
     policed = [
         str(r["f"])
         for r in store.select(
-            P + f"SELECT DISTINCT ?f WHERE {{ GRAPH ?g {{ ?f s22a:policingBody <{iri}> }} }}"
+            P + f"SELECT DISTINCT ?f WHERE {{ GRAPH <{GRAPH_REFERENCE}> "
+            f"{{ ?f s22a:policingBody <{iri}> }} }}"
         )
     ]
     rows = store.select(
@@ -112,7 +113,7 @@ def body(store: Store, iri: str) -> dict[str, Any]:
             {{ ?a {PARTY} <{iri}> BIND("party" AS ?role) }}
             UNION {{ ?a s22a:oversightCommittee <{iri}> BIND("oversight committee" AS ?role) }}
             UNION {{ ?a s22a:lifecycleEvent/s22a:joiningParty <{iri}> BIND("joining" AS ?role) }}
-            ?a a s22a:Agreement }} {REG_OR_REF} }}"""
+            ?a a s22a:Agreement }} {SAID_OF_A} }}"""
     )
     roles: dict[str, set[str]] = defaultdict(set)
     for row in rows:
@@ -149,7 +150,7 @@ def group(store: Store, iri: str) -> dict[str, Any]:
     said = d.statements(store, iri)
     ref = said.get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     rows = store.select(
-        P + f"SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a s22a:partyGroup <{iri}> }} {REG_OR_REF} }}"
+        P + f"SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a s22a:partyGroup <{iri}> }} {SAID_OF_A} }}"
     )
     facts = agreement_facts(store, sorted(str(r["a"]) for r in rows))
     return with_labels(
@@ -171,7 +172,9 @@ def capability(store: Store, iri: str) -> dict[str, Any]:
     ref = d.statements(store, iri).get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     narrower = {str(x) for x in ref.all(SKOS.narrower)} | {
         str(r["c"])
-        for r in store.select(P + f"SELECT ?c WHERE {{ GRAPH ?g {{ ?c skos:broader <{iri}> }} }}")
+        for r in store.select(
+            P + f"SELECT ?c WHERE {{ GRAPH <{GRAPH_REFERENCE}> {{ ?c skos:broader <{iri}> }} }}"
+        )
     }
     return with_labels(
         store,
@@ -200,7 +203,7 @@ def scheme(store: Store, iri: str) -> dict[str, Any]:
         + f"""SELECT ?c ?broader (COUNT(DISTINCT ?a) AS ?n) WHERE {{
             GRAPH <{GRAPH_REFERENCE}> {{ ?c skos:inScheme <{iri}>
                 OPTIONAL {{ ?c skos:broader ?broader }} }}
-            OPTIONAL {{ GRAPH ?g {{ ?a s22a:capability ?c }} {REG_OR_REF} }}
+            OPTIONAL {{ GRAPH ?g {{ ?a s22a:capability ?c }} {SAID_OF_A} }}
         }} GROUP BY ?c ?broader"""
     )
     children: dict[str, list[str]] = defaultdict(list)

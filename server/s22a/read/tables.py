@@ -20,7 +20,7 @@ from typing import Any
 from s22a.history.versions import dataset_state
 from s22a.namespaces import CAPABILITY, FORCE, GRAPH_REFERENCE, REGION, S22A, is_slug
 from s22a.read import describe as d
-from s22a.read.facts import FORCE_TYPES, REG_OR_REF
+from s22a.read.facts import FORCE_TYPES, SAID_OF_A, agreement_facts
 from s22a.store import Store
 
 P = d.PREFIXES
@@ -62,11 +62,14 @@ class Row:
     regions: set[str] = field(default_factory=set)
     registers: list[str] = field(default_factory=list)
     confirmation: str = "none"
+    # Its title and dates as pages show them: each with the registers that give it, and the
+    # one that leads (`attribution.RULE`; `read.facts.agreement_facts`).
+    facts: dict[str, Any] = field(default_factory=dict)
 
     @property
     def date(self) -> str:
-        """The earliest date a register gives (at its own precision), or ''."""
-        return min(self.dates) if self.dates else ""
+        """The leading date (`attribution.RULE`) at its own precision, or ''."""
+        return self.facts.get("date") or (min(self.dates) if self.dates else "")
 
     @property
     def named(self) -> dict[str, set[str]]:
@@ -185,7 +188,7 @@ def _build(store: Store) -> list[Row]:
     iris = [
         str(r["a"])
         for r in store.select(
-            P + f"SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a a s22a:Agreement }} {REG_OR_REF} }}"
+            P + f"SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a a s22a:Agreement }} {SAID_OF_A} }}"
         )
     ]
     titles = d.labels(store, iris)
@@ -193,7 +196,7 @@ def _build(store: Store) -> list[Row]:
     police, members, broader, region_of = _reference(store)
     said = store.select(
         P
-        + f"""SELECT DISTINCT ?a ?p ?o WHERE {{ GRAPH ?g {{ ?a ?p ?o }} {REG_OR_REF}
+        + f"""SELECT DISTINCT ?a ?p ?o WHERE {{ GRAPH ?g {{ ?a ?p ?o }} {SAID_OF_A}
         VALUES ?p {{ s22a:party s22a:leadForce s22a:hostForce s22a:partyGroup s22a:scope
                      s22a:dateMade s22a:capability }} }}"""
     )
@@ -211,7 +214,10 @@ def _build(store: Store) -> list[Row]:
              UNION { ?r s22a:lists ?row . ?row s22a:coveredBy ?a } } }"""
     ):
         listing[str(r["a"])].add(str(r["r"]))
+    facts = agreement_facts(store, iris)
     for row in found.values():
+        row.facts = facts.get(row.iri, {"iri": row.iri, "title": row.title})
+        row.title = row.facts["title"]
         row.dates = sorted(set(row.dates))
         row.regions = {reg for f in row.roles for reg in region_of.get(f, ())}
         row.registers = sorted(r for r in listing.get(row.iri, ()) if r in register_force)

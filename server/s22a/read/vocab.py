@@ -11,7 +11,7 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import OWL, RDF, RDFS, SH
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SH
 from rdflib.term import BNode, Identifier, Node
 
 from s22a import namespaces as ns
@@ -117,6 +117,13 @@ def _constraints(graph: Graph, shape: Node) -> list[tuple[str, str]]:
 
 def _anchor(node: Node) -> str | None:
     return str(node).rsplit("#", 1)[-1] if isinstance(node, URIRef) and "#" in node else None
+
+
+def shapes_rules(shapes: Graph) -> list[str]:
+    """The rules the shapes document states in words (its dcterms:description), for its page."""
+    return sorted(
+        str(d) for d in shapes.objects(URIRef(ns.BASE + "def/shapes"), DCTERMS.description)
+    )
 
 
 def shapes_doc(shapes: Graph) -> list[dict[str, Any]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter, defaultdict
 from itertools import combinations
 
@@ -23,6 +22,7 @@ from s22a.reconcile.findings import (
     listing_text,
     slug,
 )
+from s22a.reconcile.titles import telling_words
 from s22a.store import Store
 
 DUPLICATE_THRESHOLD = 0.2  # the least score at which two agreement IRIs are reported as one
@@ -47,33 +47,33 @@ _KEYS = {  # what registers say about agreements, by predicate
 }
 
 
-# Words that say what kind of thing a title names, not which: the form (collaboration, unit...),
-# the region regional titles carry, and words in nearly every national title.
-_STOP = frozenset(
-    "a an and at by for from in of on or the to with pursuant relating relation north south east "
-    "west nw em midland regional region national collaboration collaborative agreement section "
-    "22a unit police policing".split()
-)
-
-
-_SYNONYMS = {"armed": "firearm"}  # "armed policing" is firearms policing
-
-
 class _Reconciliation:
     """What the register graphs (and canonical records) say, owl:sameAs IRIs merged; findings."""
 
     def __init__(self, store: Store) -> None:
-        def rows(query: str) -> list[dict[str, str]]:
+        def rows(query: str, reference: bool = False) -> list[dict[str, str]]:
+            graphs = [_REF, ns.GRAPH_ONTOLOGY] if reference else None
             return [
-                {k: str(v) for k, v in r.items()} for r in store.select(SPARQL_PREFIXES + query)
+                {k: str(v) for k, v in r.items()}
+                for r in store.select(SPARQL_PREFIXES + query, default_graph=graphs)
             ]
 
+        # Only what each register may say (a register speaks only for itself): about itself
+        # (its s22a:lists and s22a:force, the force it is named for) and about the agreements
+        # it lists; owl:sameAs only between two of them. "#": a staging graph, where a remote
+        # store shows it.
         said = rows(
             f"SELECT ?g ?s ?p ?o WHERE {{ GRAPH ?g {{ VALUES ?p {{ "
             f"{' '.join(p.n3() for p in _KEYS)} }} ?s ?p ?o FILTER(isIRI(?s)) }} "
             f'FILTER(STRSTARTS(STR(?g), "{ns.REGISTER}") && !CONTAINS(STR(?g), "#") '
-            f"|| ?g = <{_REF}>) }}"
-        )  # "#": a staging graph, where a remote store shows it
+            f"|| ?g = <{_REF}>) "
+            f"FILTER(IF(?p IN (s22a:lists, s22a:force), ?s = ?g, ?g = <{_REF}> "
+            f"|| EXISTS {{ GRAPH ?g {{ ?g s22a:lists ?s }} }})) "
+            f"FILTER(?p != owl:sameAs || ?g = <{_REF}> "
+            f"|| EXISTS {{ GRAPH ?g {{ ?g s22a:lists ?o }} }}) "
+            f'FILTER(?p != s22a:force || STRAFTER(STR(?g), "{ns.REGISTER}") = '
+            f'STRAFTER(STR(?o), "{ns.FORCE}")) }}'
+        )
         same: dict[str, set[str]] = {}  # IRI -> all the IRIs declared owl:sameAs it
         for r in (r for r in said if _KEYS[URIRef(r["p"])] == "sameAs"):
             merged = same.get(r["s"], {r["s"]}) | same.get(r["o"], {r["o"]})
@@ -98,7 +98,8 @@ class _Reconciliation:
             r["g"]: set(r["m"].split())
             for r in rows(
                 "SELECT ?g (GROUP_CONCAT(STR(?m); separator=' ') AS ?m) "
-                "WHERE { ?g a s22a:PartyGroup ; org:hasMember ?m } GROUP BY ?g"
+                "WHERE { ?g a s22a:PartyGroup ; org:hasMember ?m } GROUP BY ?g",
+                reference=True,
             )
         }
         # A force goes by its least other name that is no abbreviation ("Cheshire").
@@ -110,7 +111,8 @@ class _Reconciliation:
                 "UNION { VALUES ?t { s22a:TerritorialPoliceForce s22a:SpecialPoliceForce } "
                 "?f a ?t } "
                 "OPTIONAL { ?f rdfs:label ?label } OPTIONAL { "
-                "?f skos:altLabel ?alt FILTER(UCASE(?alt) != ?alt) } } GROUP BY ?f"
+                "?f skos:altLabel ?alt FILTER(UCASE(?alt) != ?alt) } } GROUP BY ?f",
+                reference=True,
             )
         }
         self.register_of = {f: g for g, f in sorted(self.force_of.items(), reverse=True) if f}
@@ -196,7 +198,7 @@ class _Reconciliation:
                 (
                     "title",
                     titles,
-                    len({_tokens(t) for ts in titles.values() for t in ts}) > 1,
+                    len({telling_words(t) for ts in titles.values() for t in ts}) > 1,
                     "is titled " + _by_value(titles, '"'),
                 ),
                 (
@@ -259,7 +261,7 @@ class _Reconciliation:
         """Pairs of agreement IRIs with alike titles and coinciding parties, by score."""
         tokens = {
             a: {
-                n: _tokens(n)
+                n: telling_words(n)
                 for k in ("title", "label")
                 for g, said in self.about[a][k].items()
                 if g != _REF
@@ -368,13 +370,6 @@ class _Reconciliation:
                 )
             )
         return found
-
-
-def _tokens(name: str) -> frozenset[str]:
-    """A title's telling words: no case, punctuation, bracketed abbreviation, stop word, plural."""
-    words = re.findall(r"[a-z0-9]+", re.sub(r"\([^)]*\)|['’-]", "", name.lower()))
-    words = [w[:-1] if len(w) > 4 and w.endswith("s") and w[-2] != "s" else w for w in words]
-    return frozenset(_SYNONYMS.get(w, w) for w in words) - _STOP
 
 
 def _by_value(values: dict[str, set[str]], mark: str = "") -> str:

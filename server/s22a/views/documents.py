@@ -225,6 +225,7 @@ def definition(name: str) -> Response:
             return render_template(
                 "documents/shapes.html",
                 shapes=vocab.shapes_doc(graph()),
+                rules=vocab.shapes_rules(graph()),
                 formats=formats,
                 base_path=base_path,
             )

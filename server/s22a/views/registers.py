@@ -24,7 +24,7 @@ from rdflib.namespace import RDF, SH
 
 from s22a.history import versions
 from s22a.ingest import writes
-from s22a.namespaces import bind_prefixes, is_slug, register_iri
+from s22a.namespaces import FORCE, bind_prefixes, is_slug, register_iri
 from s22a.store import StoreError, StoreFull, StoreUnavailable, get_store
 from s22a.web import conneg, rdf
 from s22a.web.conneg import (
@@ -280,7 +280,13 @@ def graph(force: str) -> Response:
             return body
         data, media_type = body
         result = writes.write(
-            store, register, data, media_type, source=source, merge=request.method == "POST"
+            store,
+            register,
+            data,
+            media_type,
+            source=source,
+            merge=request.method == "POST",
+            force=str(FORCE[record.force]),
         )
     except StoreError as error:
         return store_failed(error, force)

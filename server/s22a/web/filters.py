@@ -59,9 +59,12 @@ def money(value: str, currency: str = "GBP") -> str:
 
 
 def local_url(iri: str) -> str:
-    """Where a link to `iri` should go: this server for ours, legislation.gov.uk for Acts."""
+    """Where a link to `iri` should go: this server for ours, legislation.gov.uk for Acts,
+    an http(s) IRI as it is; '' for any other (javascript:, data:...), never made a link."""
     if legislation_label(iri):
         return legislation_page(iri)
+    if not str(iri).lower().startswith(("http://", "https://")):
+        return ""
     return http.local(iri)
 
 
