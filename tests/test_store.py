@@ -606,6 +606,8 @@ def crash_replacements(spec: str, check, tmp_path: Path, iterations: int, strict
             events.append(item[1])
         done, started = observed, None
         for word, *rest in events:
+            if not rest:
+                continue  # the line the kill cut short
             if word == "start":
                 started = rest[0]
             elif word == "done":

@@ -67,8 +67,10 @@ class _Reconciliation:
             f"{' '.join(p.n3() for p in _KEYS)} }} ?s ?p ?o FILTER(isIRI(?s)) }} "
             f'FILTER(STRSTARTS(STR(?g), "{ns.REGISTER}") && !CONTAINS(STR(?g), "#") '
             f"|| ?g = <{_REF}>) "
-            f"FILTER(IF(?p IN (s22a:lists, s22a:force), ?s = ?g, ?g = <{_REF}> "
-            f"|| EXISTS {{ GRAPH ?g {{ ?g s22a:lists ?s }} }})) "
+            # (Virtuoso 7.2 refuses an EXISTS inside IF, hence the two branches spelt out.)
+            f"FILTER((?p IN (s22a:lists, s22a:force) && ?s = ?g) "
+            f"|| (?p NOT IN (s22a:lists, s22a:force) && (?g = <{_REF}> "
+            f"|| EXISTS {{ GRAPH ?g {{ ?g s22a:lists ?s }} }}))) "
             f"FILTER(?p != owl:sameAs || ?g = <{_REF}> "
             f"|| EXISTS {{ GRAPH ?g {{ ?g s22a:lists ?o }} }}) "
             f'FILTER(?p != s22a:force || STRAFTER(STR(?g), "{ns.REGISTER}") = '

@@ -87,6 +87,7 @@ class OxigraphStore(Store):
         self._lock = threading.Lock()
         self._reopen_lock = threading.Lock()
         self._write_failed = False
+        self._disk_full = False  # the failed write (or flush) found the disk full
         self._read_only = False
         self._drop_staging(self._store)
 
@@ -106,6 +107,7 @@ class OxigraphStore(Store):
         except StoreError as error:
             if self.path is not None and isinstance(error.__cause__, OSError):
                 self._write_failed = True
+                self._disk_full = isinstance(error, StoreFull)
             raise
         if self.path is not None:
             self._flush(db)
@@ -124,6 +126,7 @@ class OxigraphStore(Store):
         except OSError as error:
             _log.warning("the store could not flush its writes to disk: %s", error)
             self._write_failed = True
+            self._disk_full = error.errno == errno.ENOSPC or "No space left" in str(error)
 
     def _writable(self) -> ox.Store:
         """The read-write handle; after a failed write, the database reopened for writing."""
@@ -141,12 +144,20 @@ class OxigraphStore(Store):
                     reopened = ox.Store(self.path)
                 except OSError as error:
                     if "lock hold by current process" in str(error):
+                        # The old handle is still open (RocksDB's own threads may hold it
+                        # while the disk is full): say why the write failed in the first place.
+                        if self._disk_full:
+                            raise StoreFull(
+                                "the disk was full at the last write and the store cannot be "
+                                "reopened for writing yet"
+                            ) from error
                         raise StoreUnavailable(
                             "the store is reopening after a failed write; try again"
                         ) from error
                     with _engine_errors():
                         raise error from None
                 self._store, self._read_only, self._write_failed = reopened, False, False
+                self._disk_full = False
                 self._drop_staging(reopened)
         return self._db()
 
@@ -302,7 +313,10 @@ class OxigraphStore(Store):
         """Stream the whole dataset, staging graphs excluded, as N-Quads or TriG chunks."""
         fmt = dataset_format(media_type)
         with _engine_errors():
-            quads = self._db().quads_for_pattern(None, None, None, None)  # one snapshot
+            # One snapshot, read whole here: pyoxigraph's iterators are bound to the thread
+            # that made them, and the server may send the response from another one (an
+            # iterator dropped there is leaked, and keeps the database open).
+            quads = list(self._db().quads_for_pattern(None, None, None, None))
 
         def chunks() -> Iterator[bytes]:
             with _engine_errors():
