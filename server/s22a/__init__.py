@@ -20,6 +20,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from s22a import config, store
     from s22a.ingest import gate
     from s22a.sparql import service
+    from s22a.store import changes
     from s22a.views import (
         api,
         cover,
@@ -34,7 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         registers,
         sparql,
     )
-    from s22a.web import errors, filters, front, routing, security
+    from s22a.web import errors, filters, front, http, routing, security
 
     app = Flask(__name__)
     app.config.from_mapping(config.from_environment())
@@ -46,10 +47,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Writes from every process on a remote store take each register's lock in one folder.
     remote = not store.embedded(app.config["S22A_STORE"])
     gate.share_locks(app.config["S22A_LOCKS"] if remote else None)
+    changes.share(app.config["S22A_LOCKS"] if remote else None, app.config["S22A_TOKEN_TTL"])
     service.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     security.init_app(app)
+    http.init_app(app)
     app.register_blueprint(pages.bp)
     app.register_blueprint(lists.bp)
     app.register_blueprint(documents.bp)

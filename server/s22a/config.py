@@ -74,6 +74,13 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds each federated `SERVICE` call may take"),
     Setting("S22A_SPARQL_CACHE_BYTES", int, 64 * 2**20,
             "memory for cached `/sparql` results, in bytes (0: no cache)"),
+    Setting("S22A_PAGE_CACHE_BYTES", int, 64 * 2**20,
+            "memory for rendered pages and documents kept for the current dataset version, "
+            "in bytes (0: no cache)"),
+    Setting("S22A_TOKEN_TTL", float, 2.0,
+            "with a remote store, seconds a process trusts its dataset version without asking "
+            "the store (writes through app processes sharing `S22A_LOCKS` are seen at once; "
+            "this bounds how long a write made otherwise goes unseen)"),
     Setting("S22A_SPARQL_QUEUE", int, 8,
             "`/sparql` queries that may wait for a query worker (more: 503 at once)"),
     Setting("S22A_SPARQL_CLIENT_QUERIES", int, 4,

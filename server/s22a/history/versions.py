@@ -267,9 +267,15 @@ def dataset_state(store: Store) -> DatasetState:
     return DatasetState(f"{row.get('n', 0)}-{latest or ''}-{reference}", modified)
 
 
+def current_state(store: Store) -> DatasetState:
+    """`dataset_state`, read again only when the store may have changed since it was last read
+    (its change clock, `s22a.store.changes`): what the read side keys its caches by."""
+    return store.changes.derived("state", lambda: dataset_state(store))
+
+
 def dataset_version(store: Store) -> str:
     """A token that changes whenever the data changes (for ETags and caches)."""
-    return dataset_state(store).token
+    return current_state(store).token
 
 
 def record_attempt(

@@ -23,7 +23,7 @@ from s22a.ingest import parse, validation
 from s22a.namespaces import FORCE, S22A
 from s22a.reconcile.compute import reconcile
 from s22a.reconcile.findings import store_report
-from s22a.store import Store, StoreError
+from s22a.store import Store, StoreError, changes
 
 
 @dataclass
@@ -254,6 +254,7 @@ def share_locks(folder: str | Path | None) -> None:
     that every process on one remote store writes one register at a time; None: this
     process's lock only (an embedded store belongs to one process anyway)."""
     _SHARED[:] = [Path(folder)] if folder else []
+    changes.share(folder)  # and signal each write there, for the others' caches
 
 
 class _RegisterLock:

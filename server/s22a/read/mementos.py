@@ -14,7 +14,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 from s22a.history import asof, changes, versions
-from s22a.history.versions import dataset_state
+from s22a.history.versions import current_state
 from s22a.read import describe as d
 from s22a.store import Store
 
@@ -52,7 +52,7 @@ def _instants(store: Store) -> list[datetime]:
 
 def document_mementos(store: Store, iri: str) -> list[datetime]:
     """The instants at which the document about `iri` changed (its first appearance included)."""
-    key = (id(store), dataset_state(store).token, iri)
+    key = (id(store), current_state(store).token, iri)
     with _LOCK:
         if key in _KEPT:
             return _KEPT[key]

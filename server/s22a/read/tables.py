@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from s22a.history.versions import dataset_state
+from s22a.history.versions import current_state
 from s22a.namespaces import CAPABILITY, FORCE, GRAPH_REFERENCE, REGION, S22A, is_slug
 from s22a.read import describe as d
 from s22a.read.facts import FORCE_TYPES, SAID_OF_A, agreement_facts
@@ -173,7 +173,7 @@ _LOCK = threading.Lock()
 
 def rows(store: Store) -> list[Row]:
     """Every agreement as a row, sorted by title (computed once per dataset version)."""
-    token = dataset_state(store).token
+    token = current_state(store).token
     with _LOCK:
         kept = _ROWS.get(id(store))
         if kept and kept[0] == token:

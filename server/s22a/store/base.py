@@ -25,6 +25,7 @@ and stale ones are dropped when a store is opened.
 
 from __future__ import annotations
 
+import functools
 import re
 import time
 import uuid
@@ -35,6 +36,8 @@ from typing import Any
 import pyoxigraph as ox
 import rdflib
 from rdflib.term import BNode, Identifier, Literal, URIRef
+
+from s22a.store.changes import Changes
 
 # Media types: replace_graph and query_serialized (graphs); query_serialized (solutions); dump.
 GRAPH_MEDIA_TYPES = ("text/turtle", "application/n-triples", "application/rdf+xml")
@@ -196,12 +199,47 @@ def serialize_quads(quads: Iterable[ox.Quad], fmt: ox.RdfFormat) -> Iterator[byt
         yield serialized(ox.serialize(batch, format=fmt))
 
 
+def _moving_clock(method: Callable[..., Any]) -> Callable[..., Any]:
+    """`method` (a write), then the store's change clock moved, whether it succeeded or not
+    (a failed write may have changed something on a remote store; moving costs one re-read)."""
+
+    @functools.wraps(method)
+    def write(self: Store, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            self.changes.changed()
+
+    write._moves_clock = True  # type: ignore[attr-defined]
+    return write
+
+
 class Store(ABC):
     """An RDF dataset of named graphs, queried with SPARQL."""
 
     #: The SPARQL 1.1 Query endpoint of a remote store, where `/sparql` sends queries
     #: itself; None for an embedded store, whose queries run in worker processes.
     query_endpoint: str | None = None
+
+    #: The methods that write; each subclass's are wrapped to move the change clock.
+    WRITES = ("replace_graph", "drop_graph", "update", "add_dataset")
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # Wrapped here rather than in each backend, so that no write (of any backend, now or
+        # later) can forget to tell the caches of this process and the others (`changes`).
+        super().__init_subclass__(**kwargs)
+        for name in Store.WRITES:
+            method = cls.__dict__.get(name)
+            if method is not None and not getattr(method, "_moves_clock", False):
+                setattr(cls, name, _moving_clock(method))
+
+    @property
+    def changes(self) -> Changes:
+        """This store's change clock (`s22a.store.changes`)."""
+        clock = self.__dict__.get("_changes")
+        if clock is None:
+            clock = self.__dict__.setdefault("_changes", Changes(self.query_endpoint is not None))
+        return clock
 
     @abstractmethod
     def replace_graph(

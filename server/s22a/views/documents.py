@@ -58,9 +58,11 @@ def serve(
     html: Callable[[Sequence[Format]], str],
     formats: Sequence[Format] = DOCUMENT_FORMATS,
     variant: str = "",
+    check: Callable[[], None] | None = None,
 ) -> Response:
     """Negotiate a document's format and answer with it (or 304, or 406); `variant` names a
-    page of a paged HTML document (the RDF is the whole document)."""
+    page of a paged HTML document (the RDF is the whole document); `check` runs before the
+    document is built (not for an answer from the cache or a 304: `http.cached`)."""
     fmt = negotiate(
         extension=ext,
         format_param=request.args.get("_format"),
@@ -68,6 +70,8 @@ def serve(
         offered=formats,
     )
     if fmt is None:
+        if check is not None:
+            check()  # a thing that does not exist is not found, in any format
         raise NoAcceptableFormat(base_path, formats)
 
     def build() -> Response:
@@ -77,7 +81,7 @@ def serve(
         response.access_control_allow_origin = "*"
         return response
 
-    response = http.cached(f"{base_path}{variant if fmt is HTML else ''}#{fmt.key}", build)
+    response = http.cached(f"{base_path}{variant if fmt is HTML else ''}#{fmt.key}", build, check)
     response.headers["Content-Location"] = f"{http.root()}{base_path}.{fmt.key}"
     response.headers["Link"] = http.link_header(base_path, formats, BASE + base_path[1:])
     return response
@@ -143,8 +147,11 @@ def render_document(
     """The document about the thing of `kind` `slug` as `store` has it (the store now, or the
     registers as they stood at an instant), negotiated; `base_path` is where it is read."""
     iri = describe.canonical(kind, slug)
-    if not describe.exists(store, iri):
-        raise not_found(kind, slug)
+
+    def check() -> None:
+        if not describe.exists(store, iri):
+            raise not_found(kind, slug)
+
     paged = kind in PAGED
     page = listing.page_args(request.args.get("page"), None, None, {"": ("", "")})[0]
 
@@ -166,14 +173,24 @@ def render_document(
         )
 
     variant = f"?page={page}" if paged and page > 1 else ""
-    return serve(base_path, ext, lambda: describe.document_graph(store, iri), html, variant=variant)
+    return serve(
+        base_path,
+        ext,
+        lambda: describe.document_graph(store, iri),
+        html,
+        variant=variant,
+        check=check,
+    )
 
 
 def resource(kind: str, path: str, ext: str | None) -> Response:
     """The document about another IRI the service mints: what the store says of it."""
-    if not _minted(kind, path):
-        raise not_found(kind, path.split("/")[0])
     _check_extension(ext, kind, path)
+
+    def check() -> None:
+        if not _minted(kind, path):
+            raise not_found(kind, path.split("/")[0])
+
     store = get_store()
     iri = describe.canonical(kind, path)
     base_path = f"/doc/{kind}/{path}"
@@ -189,7 +206,11 @@ def resource(kind: str, path: str, ext: str | None) -> Response:
         )
 
     return serve(
-        base_path, ext, lambda: describe.document_graph(store, iri, describe.NOT_ARCHIVE), html
+        base_path,
+        ext,
+        lambda: describe.document_graph(store, iri, describe.NOT_ARCHIVE),
+        html,
+        check=check,
     )
 
 

@@ -182,7 +182,8 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
         return _error(400, str(error), query=query.query)
     try:
         if moment is None:
-            token = dataset_token(store)
+            # From the store's change clock: a query only after a write (`s22a.store.changes`).
+            token = store.changes.derived("sparql", lambda: dataset_token(store))
         else:  # the registers as they stood then, in memory
             token = asof.dataset_key(store, moment)
             store = asof.dataset_at(store, moment)

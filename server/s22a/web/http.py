@@ -12,22 +12,38 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from flask import Response, current_app, g, render_template, request, url_for
+from flask import Flask, Response, current_app, g, render_template, request, url_for
 
-from s22a.history.versions import DatasetState, dataset_state
+from s22a.history.versions import DatasetState, current_state
 from s22a.namespaces import BASE, TYPES
 from s22a.store import get_store
 from s22a.version import VERSION
 from s22a.web import conneg
 from s22a.web.conneg import HTML, PROBLEM_FORMATS, TEXT, Format
+from s22a.web.pagecache import PageCache
 
 CACHE_SECONDS = 300
 
 
+def init_app(app: Flask) -> None:
+    """Give `app` its cache of built pages and documents (`S22A_PAGE_CACHE_BYTES`)."""
+    app.extensions["s22a_pages"] = PageCache(int(app.config["S22A_PAGE_CACHE_BYTES"]))
+
+
+def page_cache() -> PageCache:
+    """The current app's cache of built pages and documents."""
+    extensions = current_app.extensions
+    if "s22a_pages" not in extensions:  # an app made without create_app
+        init_app(current_app)
+    cache: PageCache = extensions["s22a_pages"]
+    return cache
+
+
 def _state() -> DatasetState:
-    """The dataset's state, read once per request."""
+    """The dataset's state, taken once per request from the store's change clock (a query
+    only when the store may have changed since the last one: `s22a.store.changes`)."""
     if "s22a_state" not in g:
-        g.s22a_state = dataset_state(get_store())
+        g.s22a_state = current_state(get_store())
     return g.s22a_state
 
 
@@ -70,12 +86,29 @@ def finish(response: Response, tag: str | None, modified: datetime | None) -> Re
     return response
 
 
-def cached(variant: str, build: Callable[[], Response]) -> Response:
-    """`build()`'s response with validators, or 304 Not Modified without building it."""
+def cached(
+    variant: str, build: Callable[[], Response], check: Callable[[], None] | None = None
+) -> Response:
+    """`build()`'s response with validators, from the page cache when this variant was built
+    on the current data, or 304 Not Modified without building it. `check` (which may raise,
+    say a 404) runs before a build, and before a 304 granted on a date alone: an ETag that
+    matches was given for this variant of this data, so it needs no check."""
     tag, modified = etag(variant), last_modified()
-    if request.method in ("GET", "HEAD") and _fresh(tag, modified):
+    reading = request.method in ("GET", "HEAD")
+    if reading and _fresh(tag, modified) and (check is None or request.if_none_match):
         return finish(Response(status=304), tag, modified)
-    return finish(build(), tag, modified)
+    pages, token, key = page_cache(), state(), f"{tag}|{request.script_root}"
+    kept = pages.get(token, key) if reading else None
+    if kept is None and check is not None:
+        check()
+    if reading and _fresh(tag, modified):  # on a date alone, once the variant is known to be
+        return finish(Response(status=304), tag, modified)
+    if kept is not None:
+        return finish(kept.response(), tag, modified)
+    response = build()
+    if reading:
+        pages.put(token, key, response)
+    return finish(response, tag, modified)
 
 
 def variant_key(fmt: Format | None = None) -> str:

@@ -1,0 +1,99 @@
+"""When a store last changed, as this process can tell without asking the store.
+
+Pages, documents and `/sparql` are cached per dataset version (a token read from the meta
+graph by a query). Asking the store for that token on every request would cost a query even
+for a 304, so each `Store` keeps a `Changes` clock and a value derived from the store (the
+token) is read again only when the clock's stamp has moved:
+
+* every write through a `Store` in this process moves it, after the write (`Store` wraps its
+  subclasses' write methods), so this process never serves an old token after its own write;
+* with a remote store, the processes that share a folder of write locks (`S22A_LOCKS`, see
+  `share`) also share a signal file in it: each write replaces its content with a fresh nonce
+  and every process reads the file's few bytes per request (microseconds, no query), so a
+  write through any of them is seen by all the others at once;
+* a remote store can also be written by something that does not signal (another machine, a
+  SPARQL client writing to the store itself), so a derived value of a remote store is trusted
+  for at most `ttl` seconds (`S22A_TOKEN_TTL`) and then read again: that bounds staleness.
+
+An embedded store belongs to one process (RocksDB's lock), so its clock needs neither.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+SIGNAL_NAME = "dataset-changed"
+
+# Process-wide, as the write locks are (`s22a.ingest.gate.share_locks`): the folder of the
+# signal file and the trust period of remote stores' derived values.
+_SHARED: dict[str, Any] = {"folder": None, "ttl": 2.0}
+
+
+def share(folder: str | Path | None, ttl: float | None = None) -> None:
+    """Signal and watch writes to remote stores in `folder` (None: this process only); trust
+    a remote store's derived values for `ttl` seconds at most (None: keep the current)."""
+    _SHARED["folder"] = Path(folder) if folder else None
+    if ttl is not None:
+        _SHARED["ttl"] = float(ttl)
+
+
+class Changes:
+    """A store's change clock and the values derived from the store at its current stamp."""
+
+    def __init__(self, remote: bool) -> None:
+        """A clock for a remote store (signal file, trust period) or an embedded one."""
+        self.remote = remote
+        self.generation = 0  # writes through this process's store
+        self._values: dict[str, tuple[tuple[int, bytes], float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _signal(self) -> Path | None:
+        folder = _SHARED["folder"]
+        return folder / SIGNAL_NAME if self.remote and folder is not None else None
+
+    def changed(self) -> None:
+        """Record that the store has just been written (call after the write)."""
+        with self._lock:
+            self.generation += 1
+        signal = self._signal()
+        if signal is None:
+            return
+        try:
+            signal.parent.mkdir(parents=True, exist_ok=True)
+            # A fresh file renamed over the old one: readers see the old nonce or the new.
+            staging = signal.with_name(f".{SIGNAL_NAME}-{uuid.uuid4().hex}")
+            staging.write_bytes(uuid.uuid4().hex.encode())
+            os.replace(staging, signal)
+        except OSError:
+            pass  # other processes then see the write within the trust period (`ttl`)
+
+    def stamp(self) -> tuple[int, bytes]:
+        """What identifies the store's state as far as this process can tell cheaply."""
+        signal = self._signal()
+        shared = b""
+        if signal is not None:
+            try:
+                shared = signal.read_bytes()
+            except OSError:
+                shared = b"-"  # no write signalled yet
+        return self.generation, shared
+
+    def derived(self, name: str, read: Callable[[], T]) -> T:
+        """`read()`'s value, read again only when the store may have changed since."""
+        stamp = self.stamp()  # taken before the read: a write during it moves the stamp
+        now = time.monotonic()
+        known = self._values.get(name)
+        if known is not None and known[0] == stamp:
+            if not self.remote or now - known[1] < _SHARED["ttl"]:
+                return known[2]
+        value = read()
+        self._values[name] = (stamp, now, value)
+        return value
