@@ -40,6 +40,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "/doc/agreement/north-west-rocu"
+STATIC = "/static/s22a.css"
 CLIENTS, PROCESSES = 16, 4
 THREADS = 16
 # The constant string on the production server (Granian through the bridge), as bench.front
@@ -95,6 +96,38 @@ def s22a_serve(store: Path, port: int) -> list[str]:
         "--store",
         f"oxigraph:{store}",
     ]
+
+
+# One process builds the page `count` times with the page cache off and prints CPU ms per page.
+COLD_RENDER = """
+import sys, time
+from s22a import create_app
+app = create_app({"S22A_STORE": "oxigraph:" + sys.argv[1], "S22A_PAGE_CACHE_BYTES": 0})
+client, count = app.test_client(), int(sys.argv[2])
+for _ in range(5):
+    assert client.get(sys.argv[3], headers={"Accept": "text/html"}).status_code == 200
+started = time.process_time()
+for _ in range(count):
+    client.get(sys.argv[3], headers={"Accept": "text/html"})
+print((time.process_time() - started) * 1000 / count)
+"""
+
+
+def cold_render(store: Path, server_dir: str | None, count: int) -> float:
+    """CPU ms per cold render of the page, in a process of its own (with the `s22a` of
+    `server_dir` first on its path, if given)."""
+    env = dict(os.environ)
+    if server_dir:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [server_dir, env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, "-c", COLD_RENDER, str(store), str(count), PAGE],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    return float(done.stdout.strip().splitlines()[-1])
 
 
 def constant_server(port: int) -> list[str]:
@@ -205,6 +238,15 @@ def main() -> None:
         default=3200,
         help="requests per scenario (default 3200, 200 per client)",
     )
+    parser.add_argument(
+        "--renders", type=int, default=40, help="cold renders timed in-process (default 40)"
+    )
+    parser.add_argument(
+        "--baseline",
+        metavar="SERVER_DIR",
+        help="also time cold renders with the `s22a` package of another checkout "
+        "(its server/ folder, e.g. an older commit's), on the same store",
+    )
     args = parser.parse_args()
     print("command:", shlex.join([sys.executable, *sys.argv]))
     with tempfile.TemporaryDirectory(prefix="s22a-bench-pages-") as folder:
@@ -212,6 +254,9 @@ def main() -> None:
         started = time.perf_counter()
         load_store(store)
         print(f"seed registers loaded in {time.perf_counter() - started:.1f} s")
+        renders = {"this checkout": cold_render(store, None, args.renders)}
+        if args.baseline:
+            renders["baseline"] = cold_render(store, args.baseline, args.renders)
         results: dict[str, dict[str, float]] = {}
         with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
             app = Server(lambda port: s22a_serve(store, port), {}, Path(folder) / "app.log")
@@ -224,6 +269,7 @@ def main() -> None:
                 size, etag = len(response.read()), response.getheader("ETag") or ""
                 connection.close()
                 scenarios = {
+                    "static file": (STATIC, {}),
                     "agreement page, HTML": (PAGE, {"Accept": "text/html"}),
                     "agreement page, Turtle": (PAGE, {"Accept": "text/turtle"}),
                     "agreement page, HTML, 304": (
@@ -235,6 +281,19 @@ def main() -> None:
                     results[name] = measure(pool, app.port, path, headers, args.requests)
             finally:
                 app.stop()
+            # The same page built for every request: the page cache off (a cold render each time).
+            cold = Server(
+                lambda port: s22a_serve(store, port),
+                {"S22A_PAGE_CACHE_BYTES": "0"},
+                Path(folder) / "cold.log",
+            )
+            try:
+                cold.wait(PAGE)
+                results["agreement page, HTML, cold"] = measure(
+                    pool, cold.port, PAGE, {"Accept": "text/html"}, max(160, args.requests // 10)
+                )
+            finally:
+                cold.stop()
             baseline = Server(
                 constant_server, {"PYTHONPATH": str(ROOT)}, Path(folder) / "constant.log"
             )
@@ -247,16 +306,22 @@ def main() -> None:
         f"\n{CLIENTS} concurrent clients, {args.requests} requests per scenario; "
         f"the HTML page is {size:,} bytes\n"
     )
-    base = results["constant string"]
+    base, static = results["constant string"], results["static file"]
     print(
-        f"{'scenario':<28}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
-        f"{'req/s ratio':>13}{'p50 ratio':>11}"
+        f"{'scenario':<30}{'req/s':>9}{'p50 ms':>9}{'p99 ms':>9}"
+        f"{'vs static':>11}{'vs constant':>13}"
     )
     for name, figures in results.items():
         print(
-            f"{name:<28}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
-            f"{figures['rps'] / base['rps']:>13.3f}{figures['p50'] / base['p50']:>11.1f}"
+            f"{name:<30}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
+            f"{figures['rps'] / static['rps']:>11.3f}{figures['rps'] / base['rps']:>13.3f}"
         )
+    print(f"\ncold render of {PAGE} (HTML), one client in-process, CPU ms per page:")
+    for name, ms in renders.items():
+        ratio = f"  ({renders['baseline'] / ms:.2f}x cheaper than the baseline)" if (
+            "baseline" in renders and name != "baseline"
+        ) else ""  # fmt: skip
+        print(f"  {name:<16}{ms:>8.2f}{ratio}")
 
 
 if __name__ == "__main__":

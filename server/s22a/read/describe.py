@@ -11,6 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -163,12 +164,39 @@ def _best_labels(rows: list[dict[str, Any]], predicates: tuple[URIRef, ...]) -> 
     return {s: key[2] for s, key in best.items()}
 
 
+# The labels found so far, per store and dataset version: a page names dozens of things
+# (parties, capabilities, registers) whose names change only with the data, so a cold render
+# reads only those no page has asked for since the last write. At most _LABELS_KEPT per store.
+_LABELS: weakref.WeakKeyDictionary[Store, tuple[str, dict[str, str]]] = weakref.WeakKeyDictionary()
+_LABELS_LOCK = threading.Lock()
+_LABELS_KEPT = 50_000
+
+
 def labels(store: Store, iris: Iterable[str]) -> dict[str, str]:
     """The name of each IRI, from whoever may give it (`attribution`): the reference data's
     (skos:prefLabel, else rdfs:label) for forces, bodies, regions, capabilities, canonical
     records and ontology terms; an agreement without a canonical record goes by the title
     the register that published it first gives it; a register by its own graph's label."""
     wanted = sorted({str(i) for i in iris if isinstance(i, str | URIRef) and "://" in str(i)})
+    token = versions.current_state(store).token
+    with _LABELS_LOCK:
+        kept = _LABELS.get(store)
+        known = kept[1] if kept and kept[0] == token else {}
+        missing = [i for i in wanted if i not in known]
+    if missing:
+        found = _labels(store, missing)
+        with _LABELS_LOCK:
+            kept = _LABELS.get(store)
+            if not kept or kept[0] != token or len(kept[1]) > _LABELS_KEPT:
+                kept = (token, {})
+                _LABELS[store] = kept
+            kept[1].update(found)
+        known = {**known, **found}
+    return {i: known[i] for i in wanted}
+
+
+def _labels(store: Store, wanted: list[str]) -> dict[str, str]:
+    """`labels` of the IRIs `wanted`, read from the store."""
     found: dict[str, str] = {}
     for start in range(0, len(wanted), 200):
         chunk = " ".join(f"<{i}>" for i in wanted[start : start + 200])

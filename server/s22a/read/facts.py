@@ -79,7 +79,12 @@ def with_labels(store: Store, data: dict[str, Any]) -> dict[str, Any]:
 
 def forces(store: Store) -> dict[str, str | None]:
     """Every police force in the reference data, with its register's IRI (None if none): the
-    register named for it (register:{slug}), never another register claiming it."""
+    register named for it (register:{slug}), never another register claiming it. Read once
+    per dataset version (the store's change clock): every agreement page asks."""
+    return dict(store.changes.derived("facts.forces", lambda: _forces(store)))
+
+
+def _forces(store: Store) -> dict[str, str | None]:
     rows = store.select(
         P
         + f"""SELECT ?f ?r WHERE {{ GRAPH <{GRAPH_REFERENCE}> {{ ?f a ?ftype }} {FORCE_TYPES}
