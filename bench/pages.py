@@ -124,9 +124,12 @@ def cold_render(store: Path, server_dir: str | None, count: int) -> float:
         env=env,
         capture_output=True,
         text=True,
-        check=True,
         timeout=600,
     )
+    if done.returncode:
+        raise SystemExit(
+            f"the cold render failed ({server_dir or 'this checkout'}):\n{done.stderr}"
+        )
     return float(done.stdout.strip().splitlines()[-1])
 
 

@@ -167,6 +167,11 @@ def make_literal(value: str, datatype: str | None = None, lang: str | None = Non
     return Literal(value, datatype=URIRef(datatype))
 
 
+# rdflib's Literal() parses its value on creation (a third of a cold page's CPU went there);
+# literals are immutable and the same ones come back in every page (names, titles, dates).
+_literal = functools.lru_cache(maxsize=2**15)(make_literal)
+
+
 def from_oxigraph(term: Any) -> Identifier:
     """Convert a pyoxigraph term to the rdflib term."""
     if isinstance(term, ox.NamedNode):
@@ -174,7 +179,7 @@ def from_oxigraph(term: Any) -> Identifier:
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):
-        return make_literal(term.value, term.datatype.value, term.language)
+        return _literal(term.value, term.datatype.value, term.language)
     raise StoreError(f"unsupported RDF term {term!r}")
 
 
