@@ -213,6 +213,10 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
         S22A_CATALOG=catalog,
         S22A_SPARQL_WORKERS=str(workers),
         S22A_SPARQL_TIMEOUT="120",
+        # Every bench client comes from 127.0.0.1: no per-address share (else 503s), as the
+        # bare servers have none.
+        S22A_SPARQL_CLIENT_QUERIES="0",
+        S22A_CLIENT_REQUESTS="0",
     )
     from tests.support.server import s22a_command
 
@@ -222,7 +226,7 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
         "--port",
         str(port),
         "--threads",
-        "8",
+        "16",  # at least S22A_SPARQL_WORKERS + S22A_SPARQL_QUEUE, or `s22a serve` refuses
         "--store",
         f"oxigraph:{store}",
         "--catalog",

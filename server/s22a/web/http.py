@@ -95,7 +95,8 @@ def cached(
     matches was given for this variant of this data, so it needs no check."""
     tag, modified = etag(variant), last_modified()
     reading = request.method in ("GET", "HEAD")
-    if reading and _fresh(tag, modified) and (check is None or request.if_none_match):
+    matched = bool(request.if_none_match) and not request.if_none_match.star_tag
+    if reading and _fresh(tag, modified) and (check is None or matched):
         return finish(Response(status=304), tag, modified)
     pages, token, key = page_cache(), state(), f"{tag}|{request.script_root}"
     kept = pages.get(token, key) if reading else None
