@@ -210,6 +210,42 @@ def _quads(register: Graph) -> Iterator[ox.Quad]:
     return (ox.Quad(term(s), term(p), term(o)) for s, p, o in register)  # type: ignore[arg-type]
 
 
+class _Parameters(list[Any]):
+    """pySHACL's list of constraint parameters, looked up through a set."""
+
+    def __init__(self, parameters: list[Any]):
+        super().__init__(parameters)
+        self._set = frozenset(parameters)
+
+    def __contains__(self, item: object) -> bool:
+        return item in self._set
+
+
+def _index_constraint_parameters() -> None:
+    """Let pySHACL find a shape's constraint parameters by hashing, not by scanning a list.
+
+    For every shape it evaluates (once per value node of a nested sh:node or sh:or shape)
+    pySHACL tests each of the shape's predicates with `in` against its list of about 40
+    parameters (pyshacl/shape.py), comparing URIRefs in Python: 40% of the Core constraints'
+    time on a big register. It keeps that list in a cache attribute of its `shape` module,
+    filled on first use; filled here first with the same parameters in the same order, only
+    the `in` test changes. Where a pySHACL version lacks the cache, nothing is done.
+    """
+    try:
+        from pyshacl import shape
+        from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
+    except ImportError:  # pragma: no cover - another pySHACL layout: its own lookup stays
+        return
+    if getattr(shape, "CONSTRAINT_PARAMS", None) is None and hasattr(shape, "module"):
+        shape.CONSTRAINT_PARAMS = (  # type: ignore[attr-defined]
+            _Parameters(ALL_CONSTRAINT_PARAMETERS),
+            CONSTRAINT_PARAMETERS_MAP,
+        )
+
+
+_index_constraint_parameters()
+
+
 def _shacl(data: Graph, shapes: Graph) -> Graph:
     """pySHACL's report of `data` against `shapes` (SHACL Core and SHACL-SPARQL)."""
     _conforms, report, _text = pyshacl.validate(
