@@ -1,13 +1,12 @@
 """Many app processes on one remote store (issue 15, Deliver 5): two separate `s22a serve`
-processes (one of them with two gunicorn workers) on one remote store (Oxigraph's server, then
-Virtuoso), sharing one token file and one folder of write locks, with concurrent writers of one
-register through both. No acknowledged version is lost, no two versions share a number, and
-the register, its history, its feed and the reconciliation agree afterwards.
+processes (one of them with two gunicorn workers) on one remote store (Virtuoso), sharing one
+token file and one folder of write locks, with concurrent writers of one register through both.
+No acknowledged version is lost, no two versions share a number, and the register, its history,
+its feed and the reconciliation agree afterwards.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import threading
 import time
@@ -24,8 +23,8 @@ from s22a.reconcile.findings import store_report
 from s22a.store import open_store
 from s22a.web.tokens import TokenStore
 from tests.support.app import seed_dump
-from tests.support.oxigraph import OxigraphServer
 from tests.support.server import ServerProcess, revision
+from tests.support.virtuoso import VirtuosoServer
 from tests.support.writes import bearer
 
 FORCE = "merseyside"
@@ -71,48 +70,40 @@ class Writer:
 
 @dataclass
 class Shared:
-    """Two app processes on one Oxigraph server, and a token both of them accept."""
+    """Two app processes on one remote store, and a token both of them accept."""
 
     servers: list[ServerProcess]
     token: str
     spec: str
 
 
-@contextlib.contextmanager
-def remote_store(request: pytest.FixtureRequest, folder: Path) -> Iterator[str]:
-    """The spec of an empty remote store: a new Oxigraph server, or the session's Virtuoso."""
-    if request.param == "virtuoso":
-        spec = request.getfixturevalue("virtuoso").spec
-        with open_store(spec) as store:
-            for graph in store.graphs():
-                store.drop_graph(graph)
-        yield spec
-        return
-    with OxigraphServer(location=folder) as oxigraph:
-        yield f"sparql:{oxigraph.url}"
-
-
-@pytest.fixture(params=["oxigraph", "virtuoso"])
-def shared(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Shared]:
-    with remote_store(request, tmp_path / "oxigraph") as spec:
-        with open_store(spec) as store:
-            store.add_dataset(seed_dump())  # the seed registers, as loaded by `s22a load`
-        # What every process on one store shares: the token file (S22A_TOKENS: a force's
-        # token, created once, is accepted by each) and the write locks' folder (S22A_LOCKS).
-        tokens = tmp_path / "tokens.json"
-        token = TokenStore(tokens).create(FORCE)[1]
-        env = {"S22A_TOKENS": str(tokens), "S22A_LOCKS": str(tmp_path / "locks")}
-        servers = [
-            ServerProcess(tmp_path / "a", store=spec, env=env, workers=2, threads=16),
-            ServerProcess(tmp_path / "b", store=spec, env=env, workers=1, threads=16),
-        ]
-        try:
-            for server in servers:
-                server.start()
-            yield Shared(servers, token, spec)
-        finally:
-            for server in servers:
-                server.stop()
+# One remote backend suffices for the two-process property: both go through the same Store
+# interface and the same compare-and-set of the version record. Virtuoso is kept as the one
+# more likely to break (its own store class, its own isolation); Oxigraph's server is the remote
+# store of the other remote tests (test_store.py, test_sources.py).
+@pytest.fixture
+def shared(virtuoso: VirtuosoServer, tmp_path: Path) -> Iterator[Shared]:
+    spec = virtuoso.spec
+    with open_store(spec) as store:  # the session's Virtuoso, emptied, then seeded
+        for graph in store.graphs():
+            store.drop_graph(graph)
+        store.add_dataset(seed_dump())  # the seed registers, as loaded by `s22a load`
+    # What every process on one store shares: the token file (S22A_TOKENS: a force's
+    # token, created once, is accepted by each) and the write locks' folder (S22A_LOCKS).
+    tokens = tmp_path / "tokens.json"
+    token = TokenStore(tokens).create(FORCE)[1]
+    env = {"S22A_TOKENS": str(tokens), "S22A_LOCKS": str(tmp_path / "locks")}
+    servers = [
+        ServerProcess(tmp_path / "a", store=spec, env=env, workers=2, threads=16),
+        ServerProcess(tmp_path / "b", store=spec, env=env, workers=1, threads=16),
+    ]
+    try:
+        for server in servers:
+            server.start()
+        yield Shared(servers, token, spec)
+    finally:
+        for server in servers:
+            server.stop()
 
 
 @pytest.mark.slow

@@ -6,6 +6,7 @@ from __future__ import annotations
 from functools import cache
 
 from rdflib import Graph
+from rdflib.namespace import RDF, RDFS, SH
 
 from s22a import resources
 from s22a.namespaces import bind_prefixes
@@ -39,6 +40,43 @@ def register_shapes() -> Graph:
         if path != resources.statement_shapes_path():
             graph.parse(path, format="turtle")
     return graph
+
+
+# What a shape keeps in the SPARQL half of the register shapes (`register_shape_halves`): what
+# it is, what it targets and its SPARQL constraints; every other constraint stays in the core half.
+_SPARQL_HALF_KEEPS = {
+    RDF.type, RDFS.label, SH.sparql, SH.deactivated, SH.severity, SH.message,
+    SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target,
+}  # fmt: skip
+_TARGETS = {SH.targetClass, SH.targetNode, SH.targetObjectsOf, SH.targetSubjectsOf, SH.target}
+
+
+@cache
+def register_shape_halves() -> tuple[Graph, Graph]:
+    """The register shapes split in two that together check what they check: the SHACL Core
+    constraints (run by pySHACL on rdflib's in-memory graph, where its many small lookups are
+    fast) and the SHACL-SPARQL constraints with their targets (run where the data is held by
+    Oxigraph, whose SPARQL is hundreds of times faster than rdflib's)."""
+    shapes = register_shapes()
+    core = Graph()
+    core += shapes
+    core.remove((None, SH.sparql, None))
+    with_sparql = set(shapes.subjects(SH.sparql, None))
+    sparql = Graph()
+    sparql += shapes
+    for shape in {s for p in _TARGETS for s in shapes.subjects(p, None)} - with_sparql:
+        for target in _TARGETS:
+            sparql.remove((shape, target, None))  # a shape without SPARQL is not run at all
+    for shape in with_sparql:
+        keeps = set(_SPARQL_HALF_KEEPS)
+        if all((c, SH.message, None) in shapes for c in shapes.objects(shape, SH.sparql)):
+            # A shape's own message is for its Core constraints: pySHACL would add it to each
+            # SPARQL result beside the constraint's message, and the report would read it first.
+            keeps.discard(SH.message)
+        for predicate, value in shapes.predicate_objects(shape):
+            if predicate not in keeps:
+                sparql.remove((shape, predicate, value))
+    return core, sparql
 
 
 @cache
