@@ -142,7 +142,7 @@ def _findings(report: Graph, register: Graph) -> list[Finding]:
         focus = _optional(report, result, SH.focusNode)
         value = _optional(report, result, SH.value)
         path = _optional(report, result, SH.resultPath)
-        agreement = focus if focus in listed else value if value in listed else None
+        agreement = _agreement_of(register, listed, focus, value)
         title = register.value(agreement, DCTERMS.title) if agreement is not None else None
         severity = _optional(report, result, SH.resultSeverity)
         findings.append(
@@ -161,7 +161,29 @@ def _findings(report: Graph, register: Graph) -> list[Finding]:
         )
     order = {"violation": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (f.agreement or "", order[f.severity], f.message))
-    return findings
+    # Two shapes may refuse one value for one reason (the date's datatype and its pattern):
+    # the reader is told once.
+    seen: set[tuple[str | None, ...]] = set()
+    unique = []
+    for f in findings:
+        key = (f.severity, f.message, f.focus, f.path, f.value)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+def _agreement_of(register: Graph, listed: set[Node], *nodes: Node | None) -> Node | None:
+    """The listed agreement a result is about: its focus or value, or the agreement whose
+    blank nodes (a budget, a contribution) lead to it."""
+    for node in nodes:
+        seen: set[Node] = set()
+        while isinstance(node, BNode) and node not in seen:
+            seen.add(node)
+            node = next(iter(register.subjects(None, node)), None)
+        if node in listed:
+            return node
+    return None
 
 
 # pyshacl runs the shapes' SPARQL constraints through rdflib, whose query parser (pyparsing)
