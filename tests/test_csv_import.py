@@ -161,6 +161,32 @@ def test_the_command_writes_turtle_and_exits_0_when_everything_matched(tmp_path:
     assert validation.validate_file(out).conforms
 
 
+def test_without_previous_a_known_agreement_keeps_its_iri_and_the_match_is_reported(
+    tmp_path: Path,
+) -> None:
+    # Issue 18: North Wales's table naming the agreement Merseyside's register lists as
+    # "North West Forensics Collaboration", with the same parties, must not mint
+    # north-west-forensics-collaboration; the same title with other parties is another one.
+    table = tmp_path / "north-wales.csv"
+    table.write_text(
+        "Collaboration Name,Purpose,Force Areas Involved,Date\n"
+        "North West Forensics Collaboration,Forensic services.,"
+        "Cheshire; Cumbria; Lancashire; Merseyside; North Wales,Aug-23\n"
+        "North West Chronicle,Records.,North Wales; Cheshire,Apr-23\n",
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(cli, ["import-csv", str(table), "--force", "north-wales"])
+    graph = Graph().parse(data=result.stdout, format="turtle")
+    listed = {str(a).rsplit("/", 1)[1] for a in graph.objects(None, S22A.lists)}
+    assert listed == {"north-west-forensics", "north-west-chronicle-2"}
+    assert "Row 2 (“North West Forensics Collaboration”) is agreement:north-west-forensics" in (
+        result.stderr
+    )
+    assert "is agreement:north-west-chronicle-2, not agreement:north-west-chronicle" in (
+        result.stderr
+    )
+
+
 def test_the_command_exits_1_and_reports_unmatched_cells(tmp_path: Path) -> None:
     table = tmp_path / "table.csv"
     table.write_text(UNMATCHED, encoding="utf-8")

@@ -279,6 +279,26 @@ def test_422_reports_are_negotiated_as_json_turtle_or_html(
     assert b"not a force or body" in as_html.data and b"West Coast Collaboration" in as_html.data
 
 
+def test_422_for_an_unknown_force_suggests_the_nearest_known_ones(
+    client: FlaskClient, tokens: dict[str, str]
+) -> None:
+    headers = bearer(tokens["merseyside"])
+    misspelt = MERSEYSIDE.replace(
+        b"force:cheshire , force:merseyside , force:north-wales",
+        b"force:cheshire , force:merseyside , force:north-wals",
+        1,
+    )
+    response = client.put("/registers/merseyside", data=misspelt, headers=headers)
+    assert response.status_code == 422
+    [finding] = [r for r in response.json["results"] if "not a force or body" in r["message"]]
+    assert finding["suggestions"][0] == "https://w3id.org/s22a/id/force/north-wales"
+    assert "Did you mean force:north-wales (North Wales Police)" in finding["message"]
+    as_html = client.put(
+        "/registers/merseyside", data=misspelt, headers={**headers, "Accept": "text/html"}
+    )
+    assert b"Did you mean force:north-wales (North Wales Police)" in as_html.data
+
+
 def test_an_invalid_write_changes_nothing(
     shared: tuple[Flask, dict[str, str]], client: FlaskClient, tokens: dict[str, str]
 ) -> None:

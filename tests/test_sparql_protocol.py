@@ -297,6 +297,8 @@ def test_select_result_formats(
     response = client.get("/sparql", query_string=params, headers=headers)
     assert response.status_code == 200
     assert response.mimetype == expected
+    # One charset parameter, not "charset=utf-8; charset=utf-8" (issue 18).
+    assert response.headers["Content-Type"] == f"{expected}; charset=utf-8"
     text = response.get_data(as_text=True)
     if expected == JSON_RESULTS:
         assert [b["r"]["value"] for b in json.loads(text)["results"]["bindings"]][0] == CHESHIRE

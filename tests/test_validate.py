@@ -41,6 +41,8 @@ BROKEN = [
     ("staff-posts-not-a-number.ttl", 1, "staff posts must be one whole number"),
     ("no-force.ttl", 1, "The register must name exactly one force"),
     ("agreement-without-iri.ttl", 1, "An agreement needs an identifier"),
+    ("bilateral-with-three-parties.ttl", 0, "is bilateral (s22a:scope s22a:Bilateral) but names 3 "
+     "parties"),
     # What a register may say (issue 13): only about itself and what it lists, for its force.
     ("describes-another-force.ttl", 1, "Your register may not describe force:merseyside: forces "
      "are described by the reference data. Remove the 2 statements about it."),
@@ -117,6 +119,58 @@ def test_defects_are_grouped_under_their_agreement(runner: CliRunner) -> None:
         "<https://w3id.org/s22a/id/agreement/example-forensics>"
     )
     assert "fewer than two" in lines[heading + 1]
+
+
+def test_a_syntax_error_is_reported_on_its_own_line_after_non_ascii_text(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    # Issue 18: the error on line 454 of a 457-line register was reported on line 453, because
+    # the parser's character offset was applied to the UTF-8 bytes (each "£" or "–" before it
+    # counted twice or three times).
+    valid = (FIXTURES / "valid.ttl").read_text(encoding="utf-8").splitlines()
+    padding = [f"# Note {n}: budget £{n}m – “quoted”" for n in range(453 - len(valid))]
+    lines = [
+        *valid,
+        *padding,
+        "agreement:example-forensics s22a:staffPosts 13 ;; %%% .",
+        "",
+        "",
+        "",
+    ]
+    assert len(lines) == 457
+    register = tmp_path / "long.ttl"
+    register.write_text("\n".join(lines), encoding="utf-8")
+    result = runner.invoke(cli, ["validate", "--format", "json", str(register)])
+    assert result.exit_code == 2, result.output
+    [document] = json.loads(result.output)["results"]
+    assert document["line"] == 454, document
+    text = runner.invoke(cli, ["validate", str(register)]).output
+    assert "line 454, column " in text, text
+
+
+def test_a_misspelt_property_is_reported_under_its_agreement(
+    runner: CliRunner, tmp_path: Path
+) -> None:
+    result = runner.invoke(cli, ["validate", str(FIXTURES / "misspelt-property.ttl")])
+    assert "The register as a whole" not in result.output, result.output
+    heading = "  Agreement 'Example Forensics Collaboration' "
+    after = result.output[result.output.index(heading) :]
+    assert "s22a#partie is not a term of the s22a ontology" in after
+    # Also on a blank node the agreement leads to (its budget).
+    text = (FIXTURES / "valid.ttl").read_text(encoding="utf-8")
+    budget = tmp_path / "misspelt-in-budget.ttl"
+    budget.write_text(text.replace("s22a:budgetKind", "s22a:budgetKnd"), encoding="utf-8")
+    output = runner.invoke(cli, ["validate", "--format", "json", str(budget)]).output
+    [finding] = json.loads(output)["results"][0]["results"]
+    assert "s22a#budgetKnd is not a term" in finding["message"]
+    assert finding["agreement"] == "https://w3id.org/s22a/id/agreement/example-forensics"
+
+
+def test_one_bad_date_is_one_violation(runner: CliRunner) -> None:
+    # Both the date's datatype and its pattern refuse "Febuary 2022": the reader is told once.
+    result = runner.invoke(cli, ["validate", str(FIXTURES / "date-not-a-date.ttl")])
+    assert "INVALID (1 violation(s)" in result.output, result.output
+    assert result.output.count("The date of this agreement is not a date") == 1
 
 
 def test_missing_file_is_unreadable(runner: CliRunner, tmp_path: Path) -> None:

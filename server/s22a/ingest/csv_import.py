@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,7 @@ def convert(
     *,
     context: Graph | None = None,
     previous: Graph | None = None,
+    known: Sequence[Graph] = (),
     source: str = "table.csv",
 ) -> ImportResult:
     """Convert a CSV table into `force`'s register; see the module docstring for the rules."""
@@ -79,14 +81,19 @@ def convert(
     graph = Graph()
     bind_prefixes(graph)
     result = ImportResult(graph, str(register), notes=notes)
-    known = _previous_titles(previous, register)
+    titles = _previous_titles(previous, register)
+    elsewhere = _known_agreements(known)
+    canonical: set[URIRef] = set().union(*names.agreements.values())
     used: dict[URIRef, int] = {}
     for row in rows:
-        agreement = _agreement(row, names, known, used, result)
+        agreement = _agreement(row, names, titles, used, result)
         if agreement is None:
             continue
-        used[agreement] = row.number
+        minted = agreement not in titles.values() and not row.cells.get("identifier", ("", ""))[1]
         _describe(graph, agreement, row, names, force_iri, result)
+        if minted and agreement not in canonical:
+            agreement = _match_known(graph, agreement, row, elsewhere, used, result)
+        used[agreement] = row.number
         graph.add((register, S22A.lists, agreement))
     _register(graph, register, force_iri, context, source)
     result.agreements = len(used)
@@ -103,6 +110,64 @@ def _previous_titles(previous: Graph | None, register: URIRef) -> dict[str, URIR
                 for label in previous.objects(agreement, p):
                     known.setdefault(normalise(str(label)), agreement)
     return known
+
+
+def _known_agreements(known: Sequence[Graph]) -> dict[str, dict[URIRef, set[frozenset]]]:
+    """The agreements other registers list: by each name they give it, the IRI and the
+    parties each of them names."""
+    found: dict[str, dict[URIRef, set[frozenset]]] = {}
+    for graph in known:
+        for agreement in set(graph.objects(None, S22A.lists)):
+            if not isinstance(agreement, URIRef):
+                continue
+            parties = frozenset(graph.objects(agreement, S22A.party))
+            for p in (DCTERMS.title, RDFS.label, DCTERMS.alternative):
+                for label in graph.objects(agreement, p):
+                    found.setdefault(normalise(str(label)), {}).setdefault(agreement, set()).add(
+                        parties
+                    )
+    return found
+
+
+def _match_known(
+    graph: Graph,
+    minted: URIRef,
+    row: _Row,
+    known: dict[str, dict[URIRef, set[frozenset]]],
+    used: dict[URIRef, int],
+    result: ImportResult,
+) -> URIRef:
+    """The IRI of an agreement already known by this row's title with the same parties (a
+    register names it so), reported to the user; else the minted one, unless that is a known
+    agreement's with other parties."""
+    parties = frozenset(graph.objects(minted, S22A.party))
+    matches = [
+        iri
+        for iri, named in known.get(normalise(row.title), {}).items()
+        if iri not in used and (parties in named or not parties)
+    ]
+    taken = {iri for named in known.values() for iri in named}
+    if len(matches) == 1:
+        [iri] = matches
+        note = "which a published register already lists under that name with the same parties"
+    elif minted in taken:
+        # The slug is a known agreement's, but the parties differ: not silently the same one.
+        base, counter = str(minted), 2
+        while URIRef(f"{base}-{counter}") in taken or URIRef(f"{base}-{counter}") in used:
+            counter += 1
+        iri = URIRef(f"{base}-{counter}")
+        note = (
+            f"not agreement:{base[len(str(AGREEMENT)) :]}, which a published register lists "
+            "with other parties: check, and give the row an Identifier if they are the same"
+        )
+    else:
+        return minted
+    for _, p, o in list(graph.triples((minted, None, None))):
+        graph.remove((minted, p, o))
+        graph.add((iri, p, o))
+    slug = str(iri)[len(str(AGREEMENT)) :]
+    result.notes.append(f"Row {row.number} (“{row.title}”) is agreement:{slug}, {note}.")
+    return iri
 
 
 def _agreement(
@@ -265,7 +330,9 @@ def _register(graph: Graph, register: URIRef, force: URIRef, context: Graph, sou
 @click.option(
     "--previous",
     type=click.Path(exists=True, dir_okay=False),
-    help="An earlier register (Turtle): rows with the same title keep its IRIs.",
+    help="An earlier register (Turtle): rows with the same title keep its IRIs. Without it, "
+    "a row with the title and parties of an agreement a published register lists keeps that "
+    "agreement's IRI, and the match is reported.",
 )
 def import_csv(file: str, force: str, output: str | None, previous: str | None) -> None:
     """Convert a table of agreements (CSV) into FORCE's register in Turtle.
@@ -282,11 +349,21 @@ def import_csv(file: str, force: str, output: str | None, previous: str | None) 
     matched or the register is not valid (the Turtle is still written, for you to finish);
     2 the table cannot be read.
     """
+    from s22a import resources
     from s22a.ingest import parse, validation
 
     try:
         earlier = parse.read_register(previous) if previous else None
-        result = convert(Path(file).read_bytes(), force, previous=earlier, source=Path(file).name)
+        # The published registers (those bundled with the service): a row naming one of their
+        # agreements by its title, with the same parties, keeps that agreement's identifier.
+        published = [parse.read_register(p) for p in resources.register_paths()]
+        result = convert(
+            Path(file).read_bytes(),
+            force,
+            previous=earlier,
+            known=published,
+            source=Path(file).name,
+        )
     except (CsvImportError, parse.RegisterUnreadable, OSError) as error:
         click.echo(f"{file}: cannot convert: {error}", err=True)
         sys.exit(2)

@@ -101,11 +101,13 @@ def _decode(data: bytes) -> str:
 def _syntax_error(error: Exception, text: str) -> RegisterSyntaxError:
     """Turn a parser's exception into a RegisterSyntaxError with line and column."""
     if isinstance(error, BadSyntax):
-        # BadSyntax keeps the offending offset in the text it parsed.
-        text_read: bytes | str = error._str[: error._i]
-        consumed = (
-            text_read.decode("utf-8", "replace") if isinstance(text_read, bytes) else text_read
-        )
+        # BadSyntax keeps the offending offset in the text it parsed: an offset in characters,
+        # though the text is kept as UTF-8 bytes, so it is applied to the decoded text (applied
+        # to the bytes, every non-ASCII character before it moved the line back).
+        parsed = error._str
+        consumed = (parsed.decode("utf-8", "replace") if isinstance(parsed, bytes) else parsed)[
+            : error._i
+        ]
         line = consumed.count("\n") + 1
         column = len(consumed) - (consumed.rfind("\n") + 1) + 1
         return RegisterSyntaxError(f"Turtle syntax error: {error._why}", line, column)

@@ -10,6 +10,7 @@ is judged the same way everywhere.
 
 from __future__ import annotations
 
+import difflib
 import functools
 import json
 import threading
@@ -23,11 +24,11 @@ import pyshacl
 from oxrdflib import OxigraphStore
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
-from rdflib.namespace import DCTERMS, RDF, SH
+from rdflib.namespace import DCTERMS, RDF, RDFS, SH
 from rdflib.term import Node
 
 from s22a.ingest.parse import parse_register, read_register
-from s22a.namespaces import S22A, bind_prefixes
+from s22a.namespaces import BODY, FORCE, S22A, bind_prefixes
 from s22a.reference import context_graph, register_shape_halves, statement_shapes
 
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
@@ -45,6 +46,7 @@ class Finding:
     agreement: str | None = None
     agreement_title: str | None = None
     shape: str | None = None
+    suggestions: list[str] = field(default_factory=list)  # known IRIs the value may mean
 
 
 @dataclass
@@ -144,26 +146,96 @@ def _findings(report: Graph, register: Graph) -> list[Finding]:
         focus = _optional(report, result, SH.focusNode)
         value = _optional(report, result, SH.value)
         path = _optional(report, result, SH.resultPath)
-        agreement = focus if focus in listed else value if value in listed else None
+        agreement = _agreement_of(register, listed, focus, value)
         title = register.value(agreement, DCTERMS.title) if agreement is not None else None
         severity = _optional(report, result, SH.resultSeverity)
+        message = _message(report, result)
+        suggestions = _nearest_parties(value) if path in _PARTY_ROLES else []
+        if suggestions:
+            names = _known_parties()
+            message += (
+                " Did you mean "
+                + " or ".join(f"{_curie(iri)} ({names[iri]})" for iri in suggestions)
+                + "?"
+            )
         findings.append(
             Finding(
                 severity=SEVERITIES.get(severity, "violation")
                 if isinstance(severity, URIRef)
                 else "violation",
-                message=_message(report, result),
+                message=message,
                 focus=str(focus),
                 path=str(path) if isinstance(path, URIRef) else None,
                 value=str(value) if value is not None else None,
                 agreement=str(agreement) if agreement is not None else None,
                 agreement_title=str(title) if title is not None else None,
                 shape=str(_optional(report, result, SH.sourceShape)),
+                suggestions=suggestions,
             )
         )
     order = {"violation": 0, "warning": 1, "info": 2}
     findings.sort(key=lambda f: (f.agreement or "", order[f.severity], f.message))
-    return findings
+    # Two shapes may refuse one value for one reason (the date's datatype and its pattern):
+    # the reader is told once.
+    seen: set[tuple[str | None, ...]] = set()
+    unique = []
+    for f in findings:
+        key = (f.severity, f.message, f.focus, f.path, f.value)
+        if key not in seen:
+            seen.add(key)
+            unique.append(f)
+    return unique
+
+
+_PARTY_ROLES = (S22A.party, S22A.leadForce, S22A.hostForce)
+
+
+@functools.cache
+def _known_parties() -> dict[str, str]:
+    """Every force and body of the reference data, by IRI, with its label."""
+    graph = context_graph()
+    return {
+        str(s): str(graph.value(s, RDFS.label) or s)
+        for s in set(graph.subjects(RDFS.label, None))
+        if isinstance(s, URIRef) and str(s).startswith((str(FORCE), str(BODY)))
+    }
+
+
+def _nearest_parties(value: Node | None) -> list[str]:
+    """Up to three known forces or bodies whose identifiers are nearest to an unknown one."""
+    known = _known_parties()
+    if not isinstance(value, URIRef) or str(value) in known:
+        return []
+    slugs: dict[str, list[str]] = {}
+    for iri in known:
+        slugs.setdefault(iri.rsplit("/", 1)[1], []).append(iri)
+    # The same kind first (a force for a force), then the other kind.
+    wanted = str(value).rsplit("/", 1)[-1]
+    near = difflib.get_close_matches(wanted, list(slugs), n=3, cutoff=0.6)
+    kind = str(value).rsplit("/", 1)[0]
+    found = [iri for slug in near for iri in slugs[slug]]
+    return sorted(found, key=lambda iri: (iri.rsplit("/", 1)[0] != kind, found.index(iri)))[:3]
+
+
+def _curie(iri: str) -> str:
+    """force:merseyside for a force's IRI, body:... for a body's."""
+    for prefix, namespace in (("force", FORCE), ("body", BODY)):
+        if iri.startswith(str(namespace)):
+            return f"{prefix}:{iri[len(str(namespace)) :]}"
+    return f"<{iri}>"
+
+
+def _agreement_of(register: Graph, listed: set[Node], *nodes: Node | None) -> Node | None:
+    """The listed agreement a result is about: its focus or value, or the agreement whose
+    blank nodes (a budget, a contribution) lead to it."""
+    for node in nodes:
+        seen: set[Node] = set()
+        while isinstance(node, BNode) and node not in seen:
+            seen.add(node)
+            node = next(iter(register.subjects(None, node)), None)
+        if node in listed:
+            return node
+    return None
 
 
 # pyshacl runs the shapes' SPARQL constraints through rdflib, whose query parser (pyparsing)

@@ -233,7 +233,10 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     if chosen is conneg.HTML:
         response = _page(query.query, result=result, request_=query)
     else:
-        response = Response(result.body, content_type=f"{result.media_type}; charset=utf-8")
+        # Oxigraph names the charset of CSV and TSV itself; say it once.
+        media = result.media_type
+        content_type = media if "charset=" in media.lower() else f"{media}; charset=utf-8"
+        response = Response(result.body, content_type=content_type)
     if tag:
         response.headers["ETag"] = tag
         response.headers["Cache-Control"] = "no-cache"
