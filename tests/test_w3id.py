@@ -10,9 +10,11 @@ names, the same checks against rules broken on purpose (each must fail them), an
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import subprocess
+import time
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,6 +30,7 @@ from rdflib.namespace import DCTERMS, OWL, RDF
 
 from s22a.cli import cli
 from s22a.namespaces import BASE, S22A
+from s22a.views.documents import OTHER_THINGS
 from s22a.web.w3id import EXAMPLE_PUBLIC_URL, REDIRECT_STATUS
 from tests.support import ROOT
 from tests.support.apache import ApacheServer, apache_missing
@@ -151,13 +154,9 @@ class Front:
         (self.apache.docroot / "s22a" / ".htaccess").write_text(htaccess)
 
 
-@pytest.fixture(scope="module")
-def front(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Front]:
+@contextlib.contextmanager
+def running_front(folder: Path) -> Iterator[Front]:
     """A deployment, the rules `s22a w3id` writes for it, and Apache serving them."""
-    reason = apache_missing()
-    if reason:
-        pytest.skip(reason)
-    folder = tmp_path_factory.mktemp("w3id")
     port = free_port()
     public = f"http://127.0.0.1:{port}/"
     rules = folder / "rules" / "s22a"
@@ -252,12 +251,6 @@ def follow_examples(front: Front, session: requests.Session) -> None:
         assert reply.json()["boolean"] is True, reply.request.method
 
 
-@pytest.mark.slow
-def test_canonical_iris_resolve_through_apache(front: Front) -> None:
-    with requests.Session() as session:
-        follow_examples(front, session)
-
-
 # Rules that each lose one thing the issue says must survive the redirect.
 GOOD = "RewriteRule ^(.*)$ {app}/$1 [R=307,QSA,L]"
 BROKEN = {
@@ -266,20 +259,6 @@ BROKEN = {
     # Apache answering for /id/ itself, with one format: Accept negotiation lost.
     "Accept negotiation lost": "RewriteRule ^id/(.*)$ {app}/doc/$1.html [R=303,L]\n" + GOOD,
 }
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("broken", BROKEN)
-def test_the_checks_fail_on_broken_rules(front: Front, broken: str) -> None:
-    good = (front.rules / ".htaccess").read_text()
-    rule = GOOD.format(app=front.app)
-    assert rule in good, "the generated rule changed: update GOOD"
-    front.use(good.replace(rule, BROKEN[broken].format(app=front.app)))
-    try:
-        with requests.Session() as session, pytest.raises(AssertionError):
-            follow_examples(front, session)
-    finally:
-        front.use(good)
 
 
 # The RDF documents the crawl starts from: the whole data (the dump), the catalogue, the
@@ -313,14 +292,23 @@ class Document:
 OURS = (f"{BASE}id/", f"{BASE}def/")
 
 
-@pytest.mark.slow
-def test_every_iri_in_the_rdf_documents_resolves_through_apache(front: Front) -> None:
+def document_path(iri: str) -> str:
+    """The path of the document the service serves for `iri` (a thing's: its /doc/ page)."""
+    path = iri.removeprefix(BASE)
+    if path.startswith("id/"):
+        thing = path.removeprefix("id/")
+        return OTHER_THINGS.get(thing) or f"/doc/{thing}"
+    return "/" + path
+
+
+def crawl(front: Front, session: requests.Session) -> str:
     """Breadth first from the dump: each /id/ and /def/ IRI any RDF document names is asked for
-    through Apache as Turtle and as HTML, and its Turtle document must describe it."""
+    through `front` as Turtle and as HTML, and its Turtle document must describe it."""
     seen: set[str] = set()
     documents: dict[str, Document] = {}  # by document IRI (a /def/ term's, without '#...')
     queue: deque[str] = deque()
     failures: list[str] = []
+    seconds = {"turtle": 0.0, "html": 0.0}
 
     def visit(document: Document) -> None:
         for iri in sorted(document.named - seen):
@@ -328,42 +316,76 @@ def test_every_iri_in_the_rdf_documents_resolves_through_apache(front: Front) ->
                 seen.add(iri)
                 queue.append(iri)
 
-    with requests.Session() as session:
-        for start in CRAWL_STARTS:
-            reply = session.get(front.iri(BASE + start), headers={"Accept": TURTLE}, timeout=120)
-            assert [r.status_code for r in reply.history][:1] == [REDIRECT_STATUS], start
-            assert reply.status_code == 200, (start, reply.status_code)
-            nquads = start.endswith(".nq")
-            visit(Document.parse(reply, ox.RdfFormat.N_QUADS if nquads else ox.RdfFormat.TURTLE))
-        kinds: dict[str, int] = {}
-        while queue:
-            iri = queue.popleft()
-            kind = iri.removeprefix(BASE).split("/")[1].split("#")[0]
-            kinds[kind] = kinds.get(kind, 0) + 1
-            document_iri, _ = urldefrag(iri)
-            if document_iri not in documents:
-                reply = session.get(front.iri(document_iri), headers={"Accept": TURTLE})
-                statuses = [r.status_code for r in reply.history]
-                expected = [REDIRECT_STATUS, 303] if "/id/" in iri else [REDIRECT_STATUS]
-                kind_of_body = reply.headers.get("Content-Type", "")
-                if reply.status_code != 200 or not kind_of_body.startswith(TURTLE):
-                    failures.append(f"{iri}: {reply.status_code} {kind_of_body}")
-                    documents[document_iri] = Document(set(), set())
-                    continue
-                if statuses != expected:
-                    failures.append(f"{iri}: redirects {statuses}, not {expected}")
-                documents[document_iri] = Document.parse(reply, ox.RdfFormat.TURTLE)
-                visit(documents[document_iri])
-                page = session.head(
-                    front.iri(document_iri), headers={"Accept": BROWSER}, allow_redirects=True
-                )
-                if page.status_code != 200 or "text/html" not in page.headers["Content-Type"]:
-                    failures.append(f"{iri} as HTML: {page.status_code}")
-            if iri not in documents[document_iri].described:
-                failures.append(f"{iri}: its document {document_iri} does not describe it")
+    for start in CRAWL_STARTS:
+        reply = session.get(front.iri(BASE + start), headers={"Accept": TURTLE}, timeout=120)
+        assert [r.status_code for r in reply.history][:1] == [REDIRECT_STATUS], start
+        assert reply.status_code == 200, (start, reply.status_code)
+        nquads = start.endswith(".nq")
+        visit(Document.parse(reply, ox.RdfFormat.N_QUADS if nquads else ox.RdfFormat.TURTLE))
+    kinds: dict[str, int] = {}
+    while queue:
+        iri = queue.popleft()
+        kind = iri.removeprefix(BASE).split("/")[1].split("#")[0]
+        kinds[kind] = kinds.get(kind, 0) + 1
+        document_iri, _ = urldefrag(iri)
+        if document_iri not in documents:
+            started = time.monotonic()
+            reply = session.get(front.iri(document_iri), headers={"Accept": TURTLE}, timeout=60)
+            seconds["turtle"] += time.monotonic() - started
+            statuses = [r.status_code for r in reply.history]
+            expected = [REDIRECT_STATUS, 303] if "/id/" in iri else [REDIRECT_STATUS]
+            kind_of_body = reply.headers.get("Content-Type", "")
+            if reply.status_code != 200 or not kind_of_body.startswith(TURTLE):
+                failures.append(f"{iri}: {reply.status_code} {kind_of_body}")
+                documents[document_iri] = Document(set(), set())
+                continue
+            if statuses != expected:
+                failures.append(f"{iri}: redirects {statuses}, not {expected}")
+            if reply.url != front.app + document_path(document_iri):
+                failures.append(f"{iri}: ended at {reply.url}")
+            documents[document_iri] = Document.parse(reply, ox.RdfFormat.TURTLE)
+            visit(documents[document_iri])
+            started = time.monotonic()
+            page = session.head(
+                front.iri(document_iri), headers={"Accept": BROWSER}, allow_redirects=True
+            )
+            seconds["html"] += time.monotonic() - started
+            if page.status_code != 200 or "text/html" not in page.headers["Content-Type"]:
+                failures.append(f"{iri} as HTML: {page.status_code}")
+        if iri not in documents[document_iri].described:
+            failures.append(f"{iri}: its document {document_iri} does not describe it")
     assert not failures, f"{len(failures)} failures:\n" + "\n".join(failures[:40])
     assert len(seen) < MAX_CRAWL, "the crawl was cut short"
     # The crawl reached every kind of thing the seed data names, and the vocabularies' terms.
     assert {"agreement", "force", "body", "region", "capability", "register"} <= kinds.keys()
     assert kinds.get("s22a", 0) > 20 and kinds.get("shapes", 0) > 5, kinds
-    print(f"{len(seen)} IRIs through Apache ({len(documents)} documents): {kinds}")
+    times = ", ".join(f"{k} {v:.1f} s" for k, v in seconds.items())
+    return f"{len(seen)} IRIs through Apache ({len(documents)} documents; {times}): {kinds}"
+
+
+@pytest.mark.slow
+def test_canonical_iris_resolve_through_apache(tmp_path: Path) -> None:
+    """One deployment and one Apache for every check: the issue's examples, the same examples
+    against broken rules (each must fail them), and the crawl."""
+    reason = apache_missing()
+    if reason:
+        pytest.skip(reason)
+    with running_front(tmp_path) as front, requests.Session() as session:
+        started = time.monotonic()
+        follow_examples(front, session)
+        examples = time.monotonic() - started
+        good = (front.rules / ".htaccess").read_text()
+        rule = GOOD.format(app=front.app)
+        assert rule in good, "the generated rule changed: update GOOD"
+        for broken, bad_rule in BROKEN.items():
+            front.use(good.replace(rule, bad_rule.format(app=front.app)))
+            try:
+                follow_examples(front, session)
+            except AssertionError:
+                continue
+            finally:
+                front.use(good)
+            pytest.fail(f"the checks pass with {broken}: they would not notice it")
+        started = time.monotonic()
+        summary = crawl(front, session)
+        print(f"examples {examples:.1f} s; crawl {time.monotonic() - started:.1f} s: {summary}")
