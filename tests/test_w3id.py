@@ -118,8 +118,10 @@ def test_a_bad_public_url_is_a_clear_error(arguments: tuple[str, ...], message: 
 
 def test_an_unwritable_folder_is_a_clear_error(tmp_path: Path) -> None:
     (tmp_path / "taken").write_text("a file, not a folder")
-    code, output = w3id("--public-url", EXAMPLE_PUBLIC_URL, "--out", str(tmp_path / "taken"))
-    assert code != 0 and "Traceback" not in output, output
+    code, output = w3id(
+        "--public-url", EXAMPLE_PUBLIC_URL, "--out", str(tmp_path / "taken" / "s22a")
+    )
+    assert code == 1 and "cannot write to" in output and "Traceback" not in output, output
 
 
 def test_help() -> None:

@@ -27,7 +27,7 @@ from tests.support.oxigraph import free_port
 from tests.support.server import request
 
 MODULES = Path("/usr/lib/apache2/modules")
-LOADED = ("mpm_prefork", "authz_core", "dir", "rewrite", "headers", "alias")
+LOADED = ("mpm_prefork", "authz_core", "dir", "rewrite", "headers")
 
 
 def apache_binary() -> str | None:
