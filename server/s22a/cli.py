@@ -330,9 +330,11 @@ def main() -> None:
 # Commands defined next to what they drive.
 from s22a.ingest.csv_import import import_csv  # noqa: E402
 from s22a.web.tokens import token_cli  # noqa: E402
+from s22a.web.w3id import w3id_command  # noqa: E402
 
 cli.add_command(token_cli)
 cli.add_command(import_csv)
+cli.add_command(w3id_command)
 
 
 if __name__ == "__main__":

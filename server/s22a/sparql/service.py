@@ -22,10 +22,10 @@ from typing import Any
 
 from flask import Flask, current_app
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
-from rdflib.namespace import DCTERMS, RDF, RDFS
+from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS
 
 from s22a.ingest.catalog import read_catalog
-from s22a.namespaces import GRAPH_ARCHIVE, REGISTER
+from s22a.namespaces import BASE, GRAPH_ARCHIVE, REGISTER
 from s22a.sparql import federation
 from s22a.sparql.admission import Admission
 from s22a.sparql.cache import ResultCache
@@ -188,6 +188,11 @@ def service_description(endpoint: str, graphs: list[str], settings: Settings) ->
     for name in RESULT_FORMATS:
         graph.add((service, SD.resultFormat, FORMATS[name]))
     graph.add((service, DCTERMS.title, Literal("Section 22A Collaboration Register", lang="en")))
+    # The service's canonical name, as /void and /catalog give it: /id/service/sparql is
+    # answered with a 303 to this document, which must then describe it too.
+    canonical = URIRef(BASE + "id/service/sparql")
+    graph.add((canonical, RDF.type, DCAT.DataService))
+    graph.add((canonical, DCAT.endpointURL, URIRef(BASE + "sparql")))
     graph.add(
         (
             service,
