@@ -38,6 +38,7 @@ from s22a.store import (
     init_app,
     open_store,
 )
+from s22a.store.base import MERGED_GRAPH
 from s22a.store.remote import RemoteStore
 from s22a.store.virtuoso import VirtuosoStore
 from tests.support.oxigraph import OxigraphServer, free_port
@@ -79,12 +80,15 @@ def staging_iri(graph: str, created: float | None = None) -> str:
 
 
 def raw_graph_names(store: Store) -> list[str]:
-    """All named graphs, staging ones included, asking the backend directly."""
+    """All named graphs, staging ones included, asking the backend directly (but for the
+    merged graph a remote store keeps: tests/test_default_graph.py checks that one)."""
     if isinstance(store, VirtuosoStore):
-        return sorted(store._graph_names())  # Virtuoso's own system graphs left out
-    if isinstance(store, RemoteStore):
-        return _remote_graph_names(store.query_url.removesuffix("/query"))
-    return sorted(g.value for g in store._db().named_graphs())
+        names = store._graph_names()  # Virtuoso's own system graphs left out
+    elif isinstance(store, RemoteStore):
+        names = _remote_graph_names(store.query_url.removesuffix("/query"))
+    else:
+        names = [g.value for g in store._db().named_graphs()]
+    return sorted(n for n in names if n != MERGED_GRAPH)
 
 
 def reopened(store: Store, **options) -> Store:

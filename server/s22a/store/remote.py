@@ -30,8 +30,10 @@ import rdflib
 from rdflib.term import BNode, Identifier, URIRef
 
 from s22a import fetch
-from s22a.namespaces import NO_GRAPH
+from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, NO_GRAPH
 from s22a.store.base import (
+    HIDDEN_MARK,
+    MERGED_GRAPH,
     Graphs,
     Store,
     StoreDataError,
@@ -43,6 +45,7 @@ from s22a.store.base import (
     dataset_format,
     from_oxigraph,
     graph_format,
+    is_merged,
     is_staging,
     make_literal,
     output_formats,
@@ -57,10 +60,43 @@ _NTRIPLES = "application/n-triples"
 _FORM = "application/x-www-form-urlencoded"
 _LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 
+# Graphs left out of the merged graph: the meta graph changes with every write by updates
+# of its own (kept as a default graph beside it), and the archive is never queried.
+UNMERGED = (GRAPH_META, GRAPH_ARCHIVE)
 # The largest answer read whole (a graph, a query's results): far more than any register.
 MAX_ANSWER_BYTES = 2**30
 # The header with which Virtuoso says it cut a result short (at its ResultSetMaxRows).
 TRUNCATED_HEADER = "X-SPARQL-MaxRows"
+
+
+def merged(graph: str) -> bool:
+    """Whether `graph`'s triples belong in `MERGED_GRAPH`."""
+    return graph not in UNMERGED and not is_staging(graph)
+
+
+def _counts(variable: str, *besides: str) -> str:
+    """A FILTER keeping the graphs named by `variable` whose triples are merged, but `besides`."""
+    left_out = ", ".join(f"<{g}>" for g in (*UNMERGED, *besides))
+    return f'FILTER({variable} NOT IN ({left_out}) && !CONTAINS(STR({variable}), "{HIDDEN_MARK}"))'
+
+
+def unmerge(graph: str, replacement: str | None = None, guard: str | None = None) -> str:
+    """The update removing from `MERGED_GRAPH` the triples of `graph` that no other merged
+    graph states (nor `replacement`, the staging graph taking its place), where `guard` holds."""
+    kept = f"FILTER NOT EXISTS {{ GRAPH <{replacement}> {{ ?s ?p ?o }} }} " if replacement else ""
+    return (
+        f"DELETE {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ {guard or ''} "
+        f"GRAPH <{graph}> {{ ?s ?p ?o }} {kept}"
+        f"FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} {_counts('?other', graph)} }} }}"
+    )
+
+
+def remerge(staging: str, guard: str | None = None) -> str:
+    """The update adding the triples of `staging` to `MERGED_GRAPH`, where `guard` holds."""
+    return (
+        f"INSERT {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ {guard or ''} GRAPH <{staging}> {{ ?s ?p ?o }} }}"
+    )
 
 
 def _from_json(term: dict[str, Any]) -> Identifier:
@@ -108,18 +144,27 @@ class RemoteStore(Store):
         self._closed = False
         names = self._graph_names()
         for name in names:
-            if is_staging(name) and staging_age(name) >= staging_max_age:
+            if is_staging(name) and not is_merged(name) and staging_age(name) >= staging_max_age:
                 self.update(f"DROP SILENT GRAPH <{name}>")
         visible = [n for n in names if not is_staging(n)]
         if (
             visible
-            and not self.ask("ASK { ?s ?p ?o }")
+            and not self.explicit_union
+            and not self._default_graph_has_data()
             and self.ask("ASK { GRAPH ?g { ?s ?p ?o } }", named_graphs=visible)
         ):
             raise StoreError(
                 f"{self.query_url} does not query the union of its graphs by default; "
                 "run oxigraph with --union-default-graph (Fuseki: tdb2:unionDefaultGraph)"
             )
+        self.default_graphs = (MERGED_GRAPH, GRAPH_META)
+        if MERGED_GRAPH not in names and set(visible) - set(UNMERGED):
+            self.merge_all()  # data stored before the merged graph was kept, or added whole
+
+    def _default_graph_has_data(self) -> bool:
+        """Whether the server's own default graph (no dataset sent) has a triple."""
+        body, _ = self._raw_query("ASK { ?s ?p ?o }", _JSON, None, None)
+        return bool(json.loads(body).get("boolean"))
 
     def __repr__(self) -> str:
         return f"RemoteStore(query_url={self.query_url!r})"
@@ -264,6 +309,8 @@ class RemoteStore(Store):
             count = int(rows[0]["n"])
             update, guard = then(count) if then is not None else ("", None)
             move = self._replacement(staging, graph, count, guard)
+            if merged(graph):  # the merged graph changes in the same transaction
+                move = f"{unmerge(graph, staging, guard)} ;\n{remerge(staging, guard)} ;\n{move}"
             # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
             self.update(f"{update} ;\n{move}" if update else move)
         except BaseException:
@@ -280,7 +327,16 @@ class RemoteStore(Store):
     def drop_graph(self, graph: str) -> None:
         """Remove named graph `graph` (no error if it does not exist)."""
         check_graph_name(graph)
-        self.update(f"DROP SILENT GRAPH <{graph}>")
+        drop = f"DROP SILENT GRAPH <{graph}>"
+        self.update(f"{unmerge(graph)} ;\n{drop}" if merged(graph) else drop)
+
+    def merge_all(self) -> None:
+        """Add every merged graph's triples to `MERGED_GRAPH` (a set: each lands once); one
+        update over the whole dataset, for data that did not come through `replace_graph`."""
+        self.update(
+            f"INSERT {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} "
+            f"WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_counts('?g')} }}"
+        )
 
     def graphs(self) -> list[str]:
         """The IRIs of the named graphs, sorted, staging graphs excluded."""
@@ -380,6 +436,7 @@ class RemoteStore(Store):
         """POST the quads to the server's Graph Store endpoint (the whole dataset)."""
         dataset_format(media_type)
         self._fetch("POST", self.store_url, data, {"Content-Type": media_type}, StoreDataError)
+        self.merge_all()
 
     def close(self) -> None:
         """Forget the server (each request had its own connection)."""
