@@ -6,11 +6,10 @@ the union of its graphs as the default graph of queries (``oxigraph serve
 one connection per request, queries POSTed form-encoded, SPARQL JSON results read with `json`
 and N-Triples/N-Quads with pyoxigraph's parser.
 
-While a client (this one or another) replaces a graph, its staging graph exists on the server;
-then a query without an explicit dataset is sent with the visible named graphs as its dataset
-(which leaves out the server's unnamed default graph). This costs one extra request per such query
-(listing the graphs), and a replacement starting between that request and the query can still be
-seen half-loaded: the remote store is consistent per graph, and across graphs only best-effort.
+While a hidden graph exists (a staging graph, or the merged graph `s22a.store.merged` keeps), a
+query without a dataset of its own is sent with the visible named graphs as its dataset (one more
+request, listing them; not the server's unnamed default graph). A replacement starting between
+the two can still be seen half-loaded: consistent per graph, across graphs only best-effort.
 """
 
 from __future__ import annotations
@@ -30,9 +29,8 @@ import rdflib
 from rdflib.term import BNode, Identifier, URIRef
 
 from s22a import fetch
-from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, NO_GRAPH
+from s22a.namespaces import GRAPH_META, NO_GRAPH
 from s22a.store.base import (
-    HIDDEN_MARK,
     MERGED_GRAPH,
     Graphs,
     Store,
@@ -54,49 +52,17 @@ from s22a.store.base import (
     staging_age,
     staging_name,
 )
+from s22a.store.merged import UNMERGED, merge_everything, merged, remerge, unmerge
 
 _JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
 _FORM = "application/x-www-form-urlencoded"
 _LIST_GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { } }"
 
-# Graphs left out of the merged graph: the meta graph changes with every write by updates
-# of its own (kept as a default graph beside it), and the archive is never queried.
-UNMERGED = (GRAPH_META, GRAPH_ARCHIVE)
 # The largest answer read whole (a graph, a query's results): far more than any register.
 MAX_ANSWER_BYTES = 2**30
 # The header with which Virtuoso says it cut a result short (at its ResultSetMaxRows).
 TRUNCATED_HEADER = "X-SPARQL-MaxRows"
-
-
-def merged(graph: str) -> bool:
-    """Whether `graph`'s triples belong in `MERGED_GRAPH`."""
-    return graph not in UNMERGED and not is_staging(graph)
-
-
-def _counts(variable: str, *besides: str) -> str:
-    """A FILTER keeping the graphs named by `variable` whose triples are merged, but `besides`."""
-    left_out = ", ".join(f"<{g}>" for g in (*UNMERGED, *besides))
-    return f'FILTER({variable} NOT IN ({left_out}) && !CONTAINS(STR({variable}), "{HIDDEN_MARK}"))'
-
-
-def unmerge(graph: str, replacement: str | None = None, guard: str | None = None) -> str:
-    """The update removing from `MERGED_GRAPH` the triples of `graph` that no other merged
-    graph states (nor `replacement`, the staging graph taking its place), where `guard` holds."""
-    kept = f"FILTER NOT EXISTS {{ GRAPH <{replacement}> {{ ?s ?p ?o }} }} " if replacement else ""
-    return (
-        f"DELETE {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} WHERE {{ {guard or ''} "
-        f"GRAPH <{graph}> {{ ?s ?p ?o }} {kept}"
-        f"FILTER NOT EXISTS {{ GRAPH ?other {{ ?s ?p ?o }} {_counts('?other', graph)} }} }}"
-    )
-
-
-def remerge(staging: str, guard: str | None = None) -> str:
-    """The update adding the triples of `staging` to `MERGED_GRAPH`, where `guard` holds."""
-    return (
-        f"INSERT {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} "
-        f"WHERE {{ {guard or ''} GRAPH <{staging}> {{ ?s ?p ?o }} }}"
-    )
 
 
 def _from_json(term: dict[str, Any]) -> Identifier:
@@ -149,8 +115,8 @@ class RemoteStore(Store):
         visible = [n for n in names if not is_staging(n)]
         if (
             visible
-            and not self.explicit_union
-            and not self._default_graph_has_data()
+            and not self.explicit_union  # (the server's own default graph, no dataset sent:)
+            and not json.loads(self._raw_query("ASK { ?s ?p ?o }", _JSON, None, None)[0])["boolean"]
             and self.ask("ASK { GRAPH ?g { ?s ?p ?o } }", named_graphs=visible)
         ):
             raise StoreError(
@@ -160,11 +126,6 @@ class RemoteStore(Store):
         self.default_graphs = (MERGED_GRAPH, GRAPH_META)
         if MERGED_GRAPH not in names and set(visible) - set(UNMERGED):
             self.merge_all()  # data stored before the merged graph was kept, or added whole
-
-    def _default_graph_has_data(self) -> bool:
-        """Whether the server's own default graph (no dataset sent) has a triple."""
-        body, _ = self._raw_query("ASK { ?s ?p ?o }", _JSON, None, None)
-        return bool(json.loads(body).get("boolean"))
 
     def __repr__(self) -> str:
         return f"RemoteStore(query_url={self.query_url!r})"
@@ -331,12 +292,8 @@ class RemoteStore(Store):
         self.update(f"{unmerge(graph)} ;\n{drop}" if merged(graph) else drop)
 
     def merge_all(self) -> None:
-        """Add every merged graph's triples to `MERGED_GRAPH` (a set: each lands once); one
-        update over the whole dataset, for data that did not come through `replace_graph`."""
-        self.update(
-            f"INSERT {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} "
-            f"WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_counts('?g')} }}"
-        )
+        """Add every merged graph's triples to `MERGED_GRAPH` (one update, the whole dataset)."""
+        self.update(merge_everything())
 
     def graphs(self) -> list[str]:
         """The IRIs of the named graphs, sorted, staging graphs excluded."""
