@@ -2,7 +2,10 @@
 
 Each runs on the endpoint's default dataset (the union of the registers and the reference,
 ontology and meta graphs); `GRAPH ?register` reaches one register's own statements, since a
-register's graph is named by the register's IRI. tests/test_sparql_protocol.py runs every
+register's graph is named by the register's IRI. The default graph is a set (each triple once,
+however many registers state it), so counts over it need no DISTINCT: the examples that had one
+only for that (`NO_LONGER_DISTINCT`) count plainly; a DISTINCT left counts across GRAPH patterns,
+where one agreement is matched once per register. tests/test_sparql_protocol.py runs every
 example and checks that it answers with rows.
 """
 
@@ -42,12 +45,15 @@ class Example:
         return "\n".join(used) + "\n\n" + self.body.strip() + "\n"
 
 
+# Examples that counted with DISTINCT only because the default graph repeated triples.
+NO_LONGER_DISTINCT = ("merseyside-partners", "national-agreements", "capabilities")
+
 EXAMPLES: tuple[Example, ...] = (
     Example(
         "merseyside-partners",
         "Which forces does Merseyside collaborate with most?",
         """
-SELECT ?partner ?name (COUNT(DISTINCT ?agreement) AS ?agreements) WHERE {
+SELECT ?partner ?name (COUNT(?agreement) AS ?agreements) WHERE {
   ?agreement a s22a:Agreement ;
              s22a:party force:merseyside, ?partner .
   FILTER(?partner != force:merseyside)
@@ -78,7 +84,7 @@ ORDER BY ?aTitle
         "national-agreements",
         "Every national agreement, and how many registers list it",
         """
-SELECT ?agreement ?name (COUNT(DISTINCT ?register) AS ?registers) WHERE {
+SELECT ?agreement ?name (COUNT(?register) AS ?registers) WHERE {
   ?agreement s22a:scope s22a:National ;
              skos:prefLabel ?name .
   OPTIONAL { GRAPH ?register { ?register s22a:lists ?agreement } }
@@ -155,7 +161,7 @@ ORDER BY ?forceName ?title
         "capabilities",
         "Which capabilities do most collaborations provide?",
         """
-SELECT ?capability ?name (COUNT(DISTINCT ?agreement) AS ?agreements) WHERE {
+SELECT ?capability ?name (COUNT(?agreement) AS ?agreements) WHERE {
   ?agreement a s22a:Agreement ; s22a:capability ?capability .
   ?capability skos:prefLabel ?name .
 }

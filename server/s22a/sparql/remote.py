@@ -50,8 +50,10 @@ class RemoteEngine:
         query = f"BASE <{job.base}> {job.query}" if job.base else job.query
         params = [("query", query)]
         if job.dataset == "union":
+            # The default graph is a set: the store's merged graph (each triple once) and
+            # the meta graph, not the union of the registers' quads (`Store.default_graphs`).
             graphs = self._visible_graphs(store, token)
-            params += [("default-graph-uri", g) for g in graphs]
+            params += [("default-graph-uri", g) for g in store.default_graphs or graphs]
             params += [("named-graph-uri", g) for g in graphs]
         elif job.dataset == "protocol":
             params += [("default-graph-uri", g) for g in job.default or (NO_GRAPH,)]

@@ -9,7 +9,10 @@ client address may have running or waiting (`admission`), the memory of one quer
 
 The default dataset of `/sparql` is the union of every graph the service offers: the registers
 (each named by its register IRI), and the reference, ontology, meta and reconciliation graphs.
-The archive graph (base64 snapshots of past versions) is not offered at all.
+The archive graph (base64 snapshots of past versions) is not offered at all. Its default graph
+is their RDF merge, a set: a triple that several registers state is seen once (the worker
+copies merge at load, a remote store keeps a merged graph per dataset version), and
+``GRAPH ?g`` shows which registers state it.
 """
 
 from __future__ import annotations
@@ -47,11 +50,13 @@ RESULT_FORMATS = (
     "JSON-LD",
 )
 DEFAULT_GRAPH_NOTE = (
-    "The default graph is the union of every named graph offered here: each force's register "
-    "(named by its register IRI, https://w3id.org/s22a/id/register/{force}) and the reference, "
-    "ontology, meta (versions and load attempts) and reconciliation graphs. The archive graph of "
-    "past versions is not offered. default-graph-uri and named-graph-uri, or FROM and FROM "
-    "NAMED, select other datasets from these graphs."
+    "The default graph is the union of every named graph offered here, as a set (their RDF "
+    "merge: a triple that several graphs state is one triple, so counts need no DISTINCT): "
+    "each force's register (named by its register IRI, "
+    "https://w3id.org/s22a/id/register/{force}) and the reference, ontology, meta (versions and "
+    "load attempts) and reconciliation graphs. GRAPH ?g shows which graphs state a triple. The "
+    "archive graph of past versions is not offered. default-graph-uri and named-graph-uri, or "
+    "FROM and FROM NAMED, select other datasets from these graphs."
 )
 EXTENSION = "s22a_sparql"
 
@@ -183,6 +188,8 @@ def service_description(endpoint: str, graphs: list[str], settings: Settings) ->
     graph.add((service, RDF.type, SD.Service))
     graph.add((service, SD.endpoint, service))
     graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    # True as the recommendation means it: the default graph is the (set) union of the named
+    # graphs offered, each triple once, on every store (`DEFAULT_GRAPH_NOTE`).
     graph.add((service, SD.feature, SD.UnionDefaultGraph))
     graph.add((service, SD.feature, SD.BasicFederatedQuery))
     for name in RESULT_FORMATS:

@@ -25,6 +25,7 @@ import pyoxigraph as ox
 
 HEADER = struct.Struct("!II")  # JSON header length, body length
 ARCHIVE_GRAPH = "https://w3id.org/s22a/graph/archive"
+MERGE = "INSERT { ?s ?p ?o } WHERE { GRAPH ?g { ?s ?p ?o } }"
 
 
 class ResultTooLarge(Exception):
@@ -86,27 +87,32 @@ class Worker:
         self.token: str | None = None
 
     def load(self, path: str, token: str) -> dict[str, Any]:
-        """Replace the dataset by the N-Quads file at `path`, without the archive graph."""
+        """Replace the dataset by the N-Quads file at `path`, without the archive graph, and
+        put the RDF merge of its named graphs in its default graph."""
         store = ox.Store()
         store.load(path=path, format=ox.RdfFormat.N_QUADS)
         store.remove_graph(ox.NamedNode(ARCHIVE_GRAPH))
+        # SPARQL's default graph is a graph, a set of triples. pyoxigraph's union default graph
+        # is a union of quads (a triple two registers state matches twice), so the merge is
+        # written once per copy: the store's own default graph holds each triple once.
+        store.update(MERGE)
         self.store, self.token = store, token
         return {"ok": True, "token": token}
 
     def run_query(self, request: dict[str, Any]) -> tuple[dict[str, Any], bytes]:
         """Run one query; reply with the engine's serialization of its result.
 
-        ``dataset`` is "union" (the whole copy: every graph's triples in the default graph,
-        every graph named), "query" (the query's own FROM clauses) or "protocol" (the
-        ``default`` and ``named`` IRI lists). ``results_format``/``graph_format`` are the
-        media types wanted for solutions/booleans and for graphs; null means "not acceptable".
+        ``dataset`` is "union" (the whole copy: the merge of every graph, each triple once, in
+        the default graph, every graph named), "query" (the query's own FROM clauses) or
+        "protocol" (the ``default`` and ``named`` IRI lists). ``results_format`` and
+        ``graph_format`` are the media types wanted for solutions/booleans and for graphs;
+        null means "not acceptable".
         """
         if request.get("token") != self.token:
             return {"ok": False, "error": "stale", "message": "dataset not loaded"}, b""
         kwargs: dict[str, Any] = {}
-        if request["dataset"] == "union":
-            kwargs["use_default_graph_as_union"] = True
-        elif request["dataset"] == "protocol":
+        # "union": no dataset arguments, so the default graph is the merge written at load.
+        if request["dataset"] == "protocol":
             kwargs["default_graph"] = [ox.NamedNode(g) for g in request["default"]]
             kwargs["named_graphs"] = [ox.NamedNode(g) for g in request["named"]]
         if request.get("base"):

@@ -21,6 +21,14 @@ and an INSERT whose WHERE holds the guard, in the same update, so that a compare
 ``then`` decides whether the graph changes too (`s22a.history.versions.accepted_update`).
 Staging graphs are hidden from `Store.graphs`, `Store.dump` and union-default-graph queries,
 and stale ones are dropped when a store is opened.
+
+Merged graph. SPARQL's default graph is a graph, a set of triples, but an engine's union of
+named graphs is a union of quads (Oxigraph's, embedded and server, and Virtuoso's): a triple
+that two registers state matches twice. A remote store therefore keeps the RDF merge of its
+graphs (all but the meta and archive graphs, which `RemoteStore` leaves out of it) in one hidden
+graph, `MERGED_GRAPH`, brought up to date in the same update as each `Store.replace_graph` and
+`Store.drop_graph`; `/sparql` takes it, with the meta graph, as its default graph. An embedded
+store needs none: its `/sparql` queries run on copies that merge at load (`s22a.sparql.worker`).
 """
 
 from __future__ import annotations
@@ -52,6 +60,9 @@ DATASET_MEDIA_TYPES = ("application/n-quads", "application/trig")
 Graphs = list[str] | None  # graph IRIs for a query's dataset; None: not given
 
 STAGING_MARK = "#s22a-staging-"
+MERGED_MARK = "#s22a-merged"
+MERGED_GRAPH = "https://w3id.org/s22a/graph/default" + MERGED_MARK
+HIDDEN_MARK = "#s22a-"  # in the name of every hidden graph, staging or merged
 _STAGING_RE = re.compile(re.escape(STAGING_MARK) + r"(\d+)-[0-9a-f]{32}$")
 _XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
 _DUMP_BATCH = 20_000
@@ -87,8 +98,13 @@ def staging_name(graph: str) -> str:
 
 
 def is_staging(graph: str) -> bool:
-    """Whether `graph` names a staging graph."""
-    return STAGING_MARK in graph
+    """Whether `graph` names a hidden graph: a staging graph or a merged default graph."""
+    return STAGING_MARK in graph or MERGED_MARK in graph
+
+
+def is_merged(graph: str) -> bool:
+    """Whether `graph` names the merged graph (`MERGED_GRAPH`)."""
+    return graph == MERGED_GRAPH
 
 
 def staging_age(graph: str) -> float:
@@ -225,6 +241,9 @@ class Store(ABC):
     #: The SPARQL 1.1 Query endpoint of a remote store, where `/sparql` sends queries
     #: itself; None for an embedded store, whose queries run in worker processes.
     query_endpoint: str | None = None
+    #: The graphs whose merge is the default graph of `/sparql` queries sent to
+    #: `query_endpoint` (`MERGED_GRAPH` and the meta graph); None: no such endpoint.
+    default_graphs: tuple[str, ...] | None = None
 
     #: The methods that write; each subclass's are wrapped to move the change clock.
     WRITES = ("replace_graph", "drop_graph", "update", "add_dataset")

@@ -6,11 +6,10 @@ the union of its graphs as the default graph of queries (``oxigraph serve
 one connection per request, queries POSTed form-encoded, SPARQL JSON results read with `json`
 and N-Triples/N-Quads with pyoxigraph's parser.
 
-While a client (this one or another) replaces a graph, its staging graph exists on the server;
-then a query without an explicit dataset is sent with the visible named graphs as its dataset
-(which leaves out the server's unnamed default graph). This costs one extra request per such query
-(listing the graphs), and a replacement starting between that request and the query can still be
-seen half-loaded: the remote store is consistent per graph, and across graphs only best-effort.
+While a hidden graph exists (a staging graph, or the merged graph `s22a.store.merged` keeps), a
+query without a dataset of its own is sent with the visible named graphs as its dataset (one more
+request, listing them; not the server's unnamed default graph). A replacement starting between
+the two can still be seen half-loaded: consistent per graph, across graphs only best-effort.
 """
 
 from __future__ import annotations
@@ -30,8 +29,9 @@ import rdflib
 from rdflib.term import BNode, Identifier, URIRef
 
 from s22a import fetch
-from s22a.namespaces import NO_GRAPH
+from s22a.namespaces import GRAPH_META, NO_GRAPH
 from s22a.store.base import (
+    MERGED_GRAPH,
     Graphs,
     Store,
     StoreDataError,
@@ -43,6 +43,7 @@ from s22a.store.base import (
     dataset_format,
     from_oxigraph,
     graph_format,
+    is_merged,
     is_staging,
     make_literal,
     output_formats,
@@ -51,6 +52,7 @@ from s22a.store.base import (
     staging_age,
     staging_name,
 )
+from s22a.store.merged import UNMERGED, merge_everything, merged, remerge, unmerge
 
 _JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
@@ -108,18 +110,22 @@ class RemoteStore(Store):
         self._closed = False
         names = self._graph_names()
         for name in names:
-            if is_staging(name) and staging_age(name) >= staging_max_age:
+            if is_staging(name) and not is_merged(name) and staging_age(name) >= staging_max_age:
                 self.update(f"DROP SILENT GRAPH <{name}>")
         visible = [n for n in names if not is_staging(n)]
         if (
             visible
-            and not self.ask("ASK { ?s ?p ?o }")
+            and not self.explicit_union  # (the server's own default graph, no dataset sent:)
+            and not json.loads(self._raw_query("ASK { ?s ?p ?o }", _JSON, None, None)[0])["boolean"]
             and self.ask("ASK { GRAPH ?g { ?s ?p ?o } }", named_graphs=visible)
         ):
             raise StoreError(
                 f"{self.query_url} does not query the union of its graphs by default; "
                 "run oxigraph with --union-default-graph (Fuseki: tdb2:unionDefaultGraph)"
             )
+        self.default_graphs = (MERGED_GRAPH, GRAPH_META)
+        if MERGED_GRAPH not in names and set(visible) - set(UNMERGED):
+            self.merge_all()  # data stored before the merged graph was kept, or added whole
 
     def __repr__(self) -> str:
         return f"RemoteStore(query_url={self.query_url!r})"
@@ -264,6 +270,8 @@ class RemoteStore(Store):
             count = int(rows[0]["n"])
             update, guard = then(count) if then is not None else ("", None)
             move = self._replacement(staging, graph, count, guard)
+            if merged(graph):  # the merged graph changes in the same transaction
+                move = f"{unmerge(graph, staging, guard)} ;\n{remerge(staging, guard)} ;\n{move}"
             # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
             self.update(f"{update} ;\n{move}" if update else move)
         except BaseException:
@@ -280,7 +288,12 @@ class RemoteStore(Store):
     def drop_graph(self, graph: str) -> None:
         """Remove named graph `graph` (no error if it does not exist)."""
         check_graph_name(graph)
-        self.update(f"DROP SILENT GRAPH <{graph}>")
+        drop = f"DROP SILENT GRAPH <{graph}>"
+        self.update(f"{unmerge(graph)} ;\n{drop}" if merged(graph) else drop)
+
+    def merge_all(self) -> None:
+        """Add every merged graph's triples to `MERGED_GRAPH` (one update, the whole dataset)."""
+        self.update(merge_everything())
 
     def graphs(self) -> list[str]:
         """The IRIs of the named graphs, sorted, staging graphs excluded."""
@@ -380,6 +393,7 @@ class RemoteStore(Store):
         """POST the quads to the server's Graph Store endpoint (the whole dataset)."""
         dataset_format(media_type)
         self._fetch("POST", self.store_url, data, {"Content-Type": media_type}, StoreDataError)
+        self.merge_all()
 
     def close(self) -> None:
         """Forget the server (each request had its own connection)."""

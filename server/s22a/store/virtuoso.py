@@ -357,6 +357,7 @@ class VirtuosoStore(RemoteStore):
                         + [f"DROP SILENT GRAPH <{s}>" for s in staged.values()]
                     )
                 )
+                self.merge_all()
         except BaseException:
             for staging in staged.values():
                 with suppress(Exception):
