@@ -343,3 +343,16 @@ def test_pictures_describe_themselves_and_escape_labels() -> None:
     bars = ElementTree.fromstring(timeline).findall(f".//{ns}rect")
     assert len(bars) == 2  # 2009 and 2022
     assert ">2<" in timeline  # two agreements in 2022
+
+
+def test_governance_rows_say_more_than_their_heading(client: FlaskClient) -> None:
+    """Merseyside's page names the aspects only: no "Funding model: funding models" row."""
+    html = page(client, "/doc/agreement/north-west-forensics")
+    rows = re.findall(r"<li><strong>([^<]+)</strong>(: [^<]*)?", html)
+    assert ("Funding model", "") in rows and ("Committee structures", "") in rows
+    assert not [r for r in rows if r[1] and r[1][2:].lower().rstrip("s") in r[0].lower()]
+
+
+def test_listing_counts_say_their_noun_in_the_plural(client: FlaskClient) -> None:
+    words = text(page(client, "/capabilities"))
+    assert "capabilitys" not in words and re.search(r"of \d+ capabilities\.", words)

@@ -7,6 +7,7 @@ the page shows (`summary`); the reconciliation graph adds only splits and likely
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -19,6 +20,24 @@ from s22a.read import describe as d
 from s22a.read import summary
 from s22a.read.facts import P, forces, listed_by, short_keys, with_labels
 from s22a.store import Store
+
+_FORM_WORDS = {"and", "clause", "arrangement"}  # words that add nothing to an aspect's name
+
+
+def _words(text: str) -> set[str]:
+    """A phrase's words, lower case and singular ('Funding models' -> {'funding', 'model'})."""
+    found = re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in found} - _FORM_WORDS
+
+
+def _governance(node: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A governance term, without a description that only repeats its aspect's name (Merseyside's
+    page lists the aspects by name: "committee structures", "funding models")."""
+    aspect = node.get("aspect", [""])[0].rsplit("#", 1)[-1]
+    said = node.get("description", [])
+    if aspect and said and all(_words(d) <= _words(aspect) for d in said):
+        node = {k: v for k, v in node.items() if k != "description"}
+    return node
 
 
 def _register_statement(said: d.Said) -> dict[str, Any]:
@@ -51,7 +70,9 @@ def _register_statement(said: d.Said) -> dict[str, Any]:
         "legal": [str(x) for x in said.all(S22A.legalBasis)],
         "capabilities": [str(c) for c in said.all(S22A.capability)],
         "committees": [str(c) for c in said.all(S22A.oversightCommittee)],
-        "governance": sorted(nodes(S22A.governance), key=lambda n: n.get("aspect", [""])),
+        "governance": sorted(
+            map(_governance, nodes(S22A.governance)), key=lambda n: n.get("aspect", [""])
+        ),
         "budgets": nodes(S22A.budget),
         "staff": [str(s) for s in said.all(S22A.staffPosts)],
         "contributions": nodes(S22A.contribution),
