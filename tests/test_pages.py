@@ -356,3 +356,23 @@ def test_governance_rows_say_more_than_their_heading(client: FlaskClient) -> Non
 def test_listing_counts_say_their_noun_in_the_plural(client: FlaskClient) -> None:
     words = text(page(client, "/capabilities"))
     assert "capabilitys" not in words and re.search(r"of \d+ capabilities\.", words)
+
+
+def test_publishing_and_the_feeds_are_linked_and_say_whom_to_ask(client: FlaskClient) -> None:
+    home, catalog = page(client, "/"), page(client, "/catalog")
+    for html in (home, catalog):
+        assert 'href="/publish"' in html and 'href="/feed.atom"' in html
+    assert 'href="/registers/merseyside/feed.atom"' in catalog
+    words = text(page(client, "/publish"))
+    assert "ask the service" not in words and "operator" in words and "s22a token create" in words
+
+
+def test_the_stylesheet_keeps_the_search_button_level_and_pictures_legible(
+    client: FlaskClient,
+) -> None:
+    """The rules the browser test's screenshots show: a search field without the form fields'
+    bottom margin, pictures that scroll rather than shrink, code blocks that scroll."""
+    css = client.get("/static/s22a.css").get_data(as_text=True)
+    assert re.search(r"\.search \.field \{[^}]*margin-bottom: 0", css)
+    assert re.search(r"\.picture \{[^}]*min-width: \d{3}px", css)
+    assert re.search(r"pre code \{[^}]*background: none", css)
