@@ -192,3 +192,40 @@ def test_walk_the_national_picture(page: Page, live_server: LiveServer) -> None:
                        ("/agreements?force=merseyside", "15-agreements-narrow")):  # fmt: skip
         page.goto(live_server.url + path)
         audit(page, name)
+
+
+def test_layout_at_1280_and_390_pixels(page: Page, live_server: LiveServer) -> None:
+    """The search button level with its box, picture labels legible at 390 px, the Turtle of a
+    converted spreadsheet inside the page (issue 18's layout), with screenshots of each."""
+    for width in (1280, 390):
+        page.set_viewport_size({"width": width, "height": 900})
+        for path in ("/", "/search?q=forensic", "/no-such-page"):
+            page.goto(live_server.url + path)
+            box = page.locator("form.search input[type=search]").bounding_box()
+            button = page.locator("form.search button").bounding_box()
+            assert box and button
+            if button["y"] < box["y"] + box["height"]:  # side by side (not wrapped below)
+                assert abs(button["y"] - box["y"]) < 4, f"{path} at {width}: {box}, {button}"
+        page.goto(live_server.url + "/doc/force/merseyside")
+        # A label's height on screen: the SVG text's font size times the picture's scale.
+        for ident in ("force-network", "force-timeline"):
+            height = page.evaluate(
+                "(id) => document.querySelector(`svg[aria-labelledby^='${id}-title'] text`)"
+                ".getBoundingClientRect().height",
+                ident,
+            )
+            assert height >= 9, f"{ident} at {width} px: labels {height:.1f} px high"
+        page.screenshot(path=str(SHOTS / f"16-force-pictures-{width}.png"), full_page=True)
+        page.goto(live_server.url + "/publish/csv")
+        page.get_by_label("Force").select_option("merseyside")
+        page.set_input_files("#file", str(ROOT / "tests" / "fixtures" / "merseyside.csv"))
+        page.locator("main form button[type=submit]").first.click()
+        expect(page.locator("#turtle-heading")).to_be_visible()
+        pre = page.locator("pre").first.bounding_box()
+        main = page.locator("main").bounding_box()
+        assert pre and main and pre["x"] + pre["width"] <= main["x"] + main["width"] + 1
+        background = page.evaluate(
+            "getComputedStyle(document.querySelector('pre code')).backgroundColor"
+        )
+        assert background in ("rgba(0, 0, 0, 0)", "transparent"), "a stripe on every line"
+        page.screenshot(path=str(SHOTS / f"17-publish-csv-{width}.png"), full_page=True)

@@ -3,7 +3,8 @@
 The crawler follows every href and src on the server, every Link header alternate, and
 checks every #fragment names an id on its page. Each HTML page is also checked for the
 structure assistive technology relies on: one h1, no skipped heading levels, unique ids,
-a label for every form field, a header cell in every table. Bounded by MAX_REQUESTS.
+a label for every form field, a header cell in every table; and its prose for internals (file
+names, RDF terms, slugs, ISO dates: `tests/support/prose.py`). Bounded by MAX_REQUESTS.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.exceptions import MethodNotAllowed, NotFound
+
+from s22a.store import get_store
+from tests.support.prose import leaks
 
 # Every document has its own TimeMap and mementos, all from one template: a sample is enough.
 SAMPLED = re.compile(r"/timemap/.*|/doc/[a-z]+/[a-z0-9-]+/[0-9]{14}")
@@ -76,9 +80,23 @@ def check_structure(path: str, page: Page) -> None:
     assert page.header_cells >= page.tables, f"{path}: a table without header cells"
 
 
+def thing_slugs(app: Flask) -> set[str]:
+    """The slugs of agreements, forces and registers that have a hyphen (a single word might
+    be an ordinary one): in a page's prose, such a slug is an internal leaking out."""
+    with app.app_context():
+        rows = get_store().select("SELECT DISTINCT ?s WHERE { GRAPH ?g { ?s a ?t } }")
+    found = {str(r["s"]) for r in rows}
+    return {
+        i.rsplit("/", 1)[-1]
+        for i in found
+        if re.search(r"/id/(agreement|force|register)/[a-z0-9]+-", i)
+    }
+
+
 @pytest.mark.slow
 def test_every_link_from_the_home_page_resolves(loaded_app: Flask, client: FlaskClient) -> None:
     skipped = {p for p in ("/sparql",) if not has_route(loaded_app, p)}
+    slugs, leaked = thing_slugs(loaded_app), []
     queue: deque[tuple[str, str]] = deque([("/", "(start)")])
     seen = {"/"}
     ids: dict[str, set[str]] = {}
@@ -104,6 +122,7 @@ def test_every_link_from_the_home_page_resolves(loaded_app: Flask, client: Flask
             page = Page()
             page.feed(response.get_data(as_text=True))
             check_structure(path, page)
+            leaked += [f"{path}: {leak}" for leak in leaks(path, response.get_data(True), slugs)]
             ids[path] = set(page.ids)
             found += page.links
         response.close()
@@ -122,6 +141,7 @@ def test_every_link_from_the_home_page_resolves(loaded_app: Flask, client: Flask
             if target not in seen and parts.path not in skipped:
                 seen.add(target)
                 queue.append((target, path))
+    assert not leaked, "internals in public prose:\n" + "\n".join(leaked[:40])
     for source, target, fragment in fragments:
         if target in ids:
             assert fragment in ids[target], f"{source} links to {target}#{fragment}: no such id"

@@ -40,8 +40,8 @@ def test_a_put_that_amends_one_and_adds_one_makes_exactly_those_two_entries(
     feed = parse(response.data)
     assert len(feed.entries) == 2
     by_kind = {e.tags[0].term: e for e in feed.entries}
-    assert set(by_kind) == {"amended", "signed"}
-    assert by_kind["signed"].title == "Signed: New Unit (Merseyside Police register)"
+    assert set(by_kind) == {"amended", "listed"}  # newly listed: the register states no signing
+    assert by_kind["listed"].title == "Listed: New Unit (Merseyside Police register)"
     assert "West Coast Collaboration" in by_kind["amended"].title
     assert "(date)" in by_kind["amended"].summary
     for entry in feed.entries:
@@ -68,7 +68,7 @@ def test_retiring_a_register_retires_every_agreement_and_the_feed_is_cacheable(
     response = client.get(FEED)
     feed = parse(response.data)
     assert len(feed.entries) == 24
-    assert {e.tags[0].term for e in feed.entries} == {"retired"}
+    assert {e.tags[0].term for e in feed.entries} == {"unlisted"}
     assert client.get(FEED, headers={"If-None-Match": response.headers["ETag"]}).status_code == 304
     assert client.get("/registers/atlantis/feed.atom").status_code == 404
 
@@ -111,14 +111,14 @@ def _register(*agreements: tuple[str, str, dict]) -> Graph:
     ("before", "after", "expected"),
     [
         ([("a", "A", {})], [("a", "A", {})], []),  # fresh blank nodes are no change
-        ([], [("a", "A", {})], [("signed", "added")]),
+        ([], [("a", "A", {})], [("listed", "added")]),
         ([], [("b", "B", {DCTERMS.replaces: AGREEMENT.a})], [("replaced", "added")]),
         (
             [("a", "A", {})],
             [("a", "A", {S22A.dateMade: Literal("2020", datatype=XSD.gYear)})],
             [("amended", "changed")],
         ),
-        ([("a", "A", {})], [], [("retired", "removed")]),
+        ([("a", "A", {})], [], [("unlisted", "removed")]),
     ],
 )
 def test_agreement_changes(before: list, after: list, expected: list) -> None:
@@ -139,3 +139,17 @@ def test_a_terminated_agreement_is_retired() -> None:
         (str(S22A.lifecycleEvent),),
     )
     assert URIRef(change.agreement) == AGREEMENT.a
+
+
+def test_a_register_put_back_lists_its_agreements_again(app: Flask, tmp_path: Path) -> None:
+    """Deleting a register and putting it back signs nothing: its agreements are listed again."""
+    token = tokens_for(app, tmp_path / "tokens.json", "merseyside")["merseyside"]
+    client = app.test_client()
+    assert client.delete("/registers/merseyside", headers=bearer(token, None)).status_code == 200
+    assert client.put(
+        "/registers/merseyside", data=MERSEYSIDE, headers=bearer(token)
+    ).status_code in (200, 201)
+    entries = parse(client.get(FEED).data).entries
+    kinds = [e.tags[0].term for e in entries]
+    assert kinds.count("listed-again") == 24 and kinds.count("unlisted") == 24
+    assert not [e.title for e in entries if e.title.startswith("Signed")]

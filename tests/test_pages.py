@@ -109,7 +109,7 @@ def test_agreement_page_reports_reconciliation_findings(reconciled: FlaskClient)
     differ = text(html.split("Where the registers differ")[1].split("</ul>")[0])
     assert "TITAN" in differ and "2009" in differ
     force = text(page(reconciled, "/doc/force/merseyside"))
-    assert "What the registers say about this force" in force
+    assert "Not in its own register" in force and "does not list 5" in force
 
 
 def test_force_page_groups_agreements_and_shows_partners(client: FlaskClient) -> None:
@@ -343,3 +343,36 @@ def test_pictures_describe_themselves_and_escape_labels() -> None:
     bars = ElementTree.fromstring(timeline).findall(f".//{ns}rect")
     assert len(bars) == 2  # 2009 and 2022
     assert ">2<" in timeline  # two agreements in 2022
+
+
+def test_governance_rows_say_more_than_their_heading(client: FlaskClient) -> None:
+    """Merseyside's page names the aspects only: no "Funding model: funding models" row."""
+    html = page(client, "/doc/agreement/north-west-forensics")
+    rows = re.findall(r"<li><strong>([^<]+)</strong>(: [^<]*)?", html)
+    assert ("Funding model", "") in rows and ("Committee structures", "") in rows
+    assert not [r for r in rows if r[1] and r[1][2:].lower().rstrip("s") in r[0].lower()]
+
+
+def test_listing_counts_say_their_noun_in_the_plural(client: FlaskClient) -> None:
+    words = text(page(client, "/capabilities"))
+    assert "capabilitys" not in words and re.search(r"of \d+ capabilities\.", words)
+
+
+def test_publishing_and_the_feeds_are_linked_and_say_whom_to_ask(client: FlaskClient) -> None:
+    home, catalog = page(client, "/"), page(client, "/catalog")
+    for html in (home, catalog):
+        assert 'href="/publish"' in html and 'href="/feed.atom"' in html
+    assert 'href="/registers/merseyside/feed.atom"' in catalog
+    words = text(page(client, "/publish"))
+    assert "ask the service" not in words and "operator" in words and "s22a token create" in words
+
+
+def test_the_stylesheet_keeps_the_search_button_level_and_pictures_legible(
+    client: FlaskClient,
+) -> None:
+    """The rules the browser test's screenshots show: a search field without the form fields'
+    bottom margin, pictures that scroll rather than shrink, code blocks that scroll."""
+    css = client.get("/static/s22a.css").get_data(as_text=True)
+    assert re.search(r"\.search \.field \{[^}]*margin-bottom: 0", css)
+    assert re.search(r"\.picture \{[^}]*min-width: \d{3}px", css)
+    assert re.search(r"pre code \{[^}]*background: none", css)

@@ -530,9 +530,11 @@ def test_versions_diffs_and_what_stood_on_a_day(app: Flask, tmp_path: Path) -> N
     assert len(added) == 9 and len(removed) == 2  # blank nodes do not count as changes
     as_json = client.get("/registers/merseyside/diff/1/2", headers={"Accept": "application/json"})
     kinds = {c["title"]: c["kind"] for c in as_json.json["agreements"]}
-    assert kinds == {"New Unit": "signed", "West Coast Collaboration": "amended"}
+    assert kinds == {"New Unit": "listed", "West Coast Collaboration": "amended"}
     html = client.get("/registers/merseyside/diff/1/2", headers={"Accept": "text/html"})
     assert b"Triples added (9)" in html.data
+    # Values as people read them: a month is "March 2022", never "2022-03"^^xsd:gYearMonth.
+    assert b"^^" not in html.data and b"xsd:" not in html.data
 
     today = datetime.now(UTC).date().isoformat()
     day = client.get(f"/doc/register/merseyside/{today}.ttl")
@@ -546,7 +548,7 @@ def test_versions_diffs_and_what_stood_on_a_day(app: Flask, tmp_path: Path) -> N
     agreement = client.get(
         f"/doc/agreement/west-coast-collaboration/{today}", headers={"Accept": "text/html"}
     )
-    assert agreement.status_code == 200 and b"2022-03" in agreement.data
+    assert agreement.status_code == 200 and b"March 2022" in agreement.data
     # Registers listing the agreement that day: Merseyside and Cheshire, by their own words.
     graph = Graph().parse(
         data=client.get(f"/doc/agreement/west-coast-collaboration/{today}.ttl").data,

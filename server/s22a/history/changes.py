@@ -32,7 +32,13 @@ from s22a.history import versions
 from s22a.namespaces import GRAPH_META, S22A
 from s22a.store import Store
 
+# An agreement a register newly lists is "listed" (or "listed again"), not "signed": only a
+# lifecycle event the register states says it was signed; one it stops listing is "no longer
+# listed" unless the register records its termination.
 KINDS = {
+    "listed": "Listed",
+    "listed-again": "Listed again",
+    "unlisted": "No longer listed",
     "signed": "Signed",
     "amended": "Amended",
     "renewed": "Renewed",
@@ -49,9 +55,9 @@ EVENT_KINDS = {
 
 @dataclass(frozen=True)
 class Change:
-    """One agreement signed, amended, renewed, replaced or retired between two versions."""
+    """One agreement listed, amended, renewed, replaced, retired... between two versions."""
 
-    kind: str  # signed, amended, renewed, replaced or retired
+    kind: str  # a key of KINDS
     effect: str  # added, changed or removed: what happened in the register
     agreement: str
     title: str
@@ -121,15 +127,25 @@ def _events(graph: Graph, agreement: URIRef) -> set[Node]:
     }
 
 
-def agreement_changes(old: Graph, new: Graph) -> list[Change]:
-    """The agreements signed, amended, renewed, replaced or retired from `old` to `new`."""
+def agreement_changes(
+    old: Graph, new: Graph, earlier: frozenset[str] = frozenset()
+) -> list[Change]:
+    """The agreements listed (again), amended, renewed, replaced, signed, terminated or no
+    longer listed from `old` to `new`; `earlier`: those an earlier version listed."""
     before, after = set(listed(old)), set(listed(new))
     changes: list[Change] = []
     for agreement in sorted(after - before):
-        replaces = (agreement, DCTERMS.replaces, None) in new or S22A.Replacement in _events(
-            new, agreement
+        events = _events(new, agreement)
+        replaces = (agreement, DCTERMS.replaces, None) in new or S22A.Replacement in events
+        kind = (
+            "replaced"
+            if replaces
+            else "signed"
+            if S22A.Signing in events
+            else "listed-again"
+            if str(agreement) in earlier
+            else "listed"
         )
-        kind = "replaced" if replaces else "signed"
         changes.append(Change(kind, "added", str(agreement), title(new, agreement)))
     for agreement in sorted(before & after):
         was, now = description(old, agreement), description(new, agreement)
@@ -144,7 +160,7 @@ def agreement_changes(old: Graph, new: Graph) -> list[Change]:
                 break
         changes.append(Change(kind, "changed", str(agreement), title(new, agreement), properties))
     for agreement in sorted(before - after):
-        changes.append(Change("retired", "removed", str(agreement), title(old, agreement)))
+        changes.append(Change("unlisted", "removed", str(agreement), title(old, agreement)))
     return changes
 
 
@@ -254,14 +270,19 @@ def snapshot(store: Store, version: versions.Version) -> Graph:
 
 
 def changes_between(
-    store: Store, previous: versions.Version | None, version: versions.Version
+    store: Store,
+    previous: versions.Version | None,
+    version: versions.Version,
+    earlier: frozenset[str] = frozenset(),
 ) -> list[Change]:
-    """The agreement changes `version` made to `previous` (none for a first version)."""
+    """The agreement changes `version` made to `previous` (none for a first version);
+    `earlier`: the agreements versions before `previous` listed."""
     if previous is None:
         return []
-    key = (previous.iri, previous.content_hash, version.iri, version.content_hash)
+    key = (previous.iri, previous.content_hash, version.iri, version.content_hash, earlier)
     return _CHANGES.get(
-        key, lambda: agreement_changes(snapshot(store, previous), snapshot(store, version))
+        key,
+        lambda: agreement_changes(snapshot(store, previous), snapshot(store, version), earlier),
     )
 
 

@@ -1,5 +1,6 @@
-"""The change feed: one Atom entry (RFC 4287) per agreement signed, amended, renewed,
-replaced or retired, found by comparing each register version with the one before it.
+"""The change feed: one Atom entry (RFC 4287) per agreement listed (again), amended, renewed,
+replaced, signed, terminated or no longer listed, found by comparing each register version
+with the one before it.
 
 The first version of a register is its baseline and makes no entries (see `changes`).
 Entries are newest first; each links to the agreement, the version that made the change
@@ -73,10 +74,22 @@ def entries(store: Store, registers: list[str], limit: int = MAX_ENTRIES) -> lis
     """The newest changes to the agreements of `registers`, newest first."""
     found: list[Entry] = []
     for register in registers:
-        history = versions.history(store, register)[-(VERSIONS_PER_REGISTER + 1) :]
+        whole = versions.history(store, register)
+        history = whole[-(VERSIONS_PER_REGISTER + 1) :]
+        # What versions before each pair listed: an agreement back after a gap is "listed again".
+        seen = (
+            frozenset(
+                str(a)
+                for v in whole[: -len(history)]
+                for a in changes.listed(changes.snapshot(store, v))
+            )
+            if len(whole) > len(history)
+            else frozenset()
+        )
         for previous, version in zip(history, history[1:], strict=False):
-            for change in changes.changes_between(store, previous, version):
+            for change in changes.changes_between(store, previous, version, seen):
                 found.append(Entry(change, register, version, previous))
+            seen |= {str(a) for a in changes.listed(changes.snapshot(store, previous))}
     found.sort(key=lambda e: (e.version.generated, e.register, e.change.agreement), reverse=True)
     return found[:limit]
 
@@ -95,7 +108,11 @@ def summary(entry: Entry, register_name: str) -> str:
     if c.effect == "added":
         if c.kind == "replaced":
             return f"{where}, lists “{c.title}”, which replaces an earlier agreement."
-        return f"{where}, lists a new agreement: “{c.title}”."
+        if c.kind == "signed":
+            return f"{where}, lists “{c.title}” and records that it was signed."
+        if c.kind == "listed-again":
+            return f"{where}, lists “{c.title}” again."
+        return f"{where}, lists “{c.title}”, which it did not list before."
     if c.effect == "removed":
         return f"{where}, no longer lists “{c.title}”."
     detail = {
@@ -146,7 +163,7 @@ def atom(
     _sub(
         feed,
         "subtitle",
-        "Agreements signed, amended, renewed, replaced or retired, "
+        "Agreements listed, amended, renewed, replaced, terminated or no longer listed, "
         "as the forces' registers record them.",
     )
     _sub(feed, "updated", _stamp(max([updated, *(e.version.generated for e in found)])))

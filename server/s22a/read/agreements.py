@@ -1,13 +1,13 @@
 """One agreement as the registers describe it: each register's statement side by side, the
 canonical record, whether every party force's register lists it, and where registers differ.
 
-Reconciliation findings (the reconciliation graph) are used when they have been stored;
-without them, confirmation and title, date and party differences are worked out here from
-the register graphs.
+Confirmation and the title, date and party differences are worked out from the statements
+the page shows (`summary`); the reconciliation graph adds only splits and likely duplicates.
 """
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from typing import Any
 
@@ -17,8 +17,27 @@ from rdflib.namespace import DCTERMS, ORG, OWL, RDFS, SKOS
 from s22a import namespaces as ns
 from s22a.namespaces import GRAPH_REFERENCE, S22A
 from s22a.read import describe as d
+from s22a.read import summary
 from s22a.read.facts import P, forces, listed_by, short_keys, with_labels
 from s22a.store import Store
+
+_FORM_WORDS = {"and", "clause", "arrangement"}  # words that add nothing to an aspect's name
+
+
+def _words(text: str) -> set[str]:
+    """A phrase's words, lower case and singular ('Funding models' -> {'funding', 'model'})."""
+    found = re.findall(r"[a-z]+", re.sub(r"(?<=[a-z])(?=[A-Z])", " ", text).lower())
+    return {w[:-1] if len(w) > 3 and w.endswith("s") else w for w in found} - _FORM_WORDS
+
+
+def _governance(node: dict[str, list[str]]) -> dict[str, list[str]]:
+    """A governance term, without a description that only repeats its aspect's name (Merseyside's
+    page lists the aspects by name: "committee structures", "funding models")."""
+    aspect = node.get("aspect", [""])[0].rsplit("#", 1)[-1]
+    said = node.get("description", [])
+    if aspect and said and all(_words(d) <= _words(aspect) for d in said):
+        node = {k: v for k, v in node.items() if k != "description"}
+    return node
 
 
 def _register_statement(said: d.Said) -> dict[str, Any]:
@@ -51,7 +70,9 @@ def _register_statement(said: d.Said) -> dict[str, Any]:
         "legal": [str(x) for x in said.all(S22A.legalBasis)],
         "capabilities": [str(c) for c in said.all(S22A.capability)],
         "committees": [str(c) for c in said.all(S22A.oversightCommittee)],
-        "governance": sorted(nodes(S22A.governance), key=lambda n: n.get("aspect", [""])),
+        "governance": sorted(
+            map(_governance, nodes(S22A.governance)), key=lambda n: n.get("aspect", [""])
+        ),
         "budgets": nodes(S22A.budget),
         "staff": [str(s) for s in said.all(S22A.staffPosts)],
         "contributions": nodes(S22A.contribution),
@@ -94,55 +115,17 @@ def _confirmation(
         )
         states.append({"force": force, "register": register, "state": state})
     confirmed = [s for s in states if s["state"] == "confirms"]
-    if party_forces and len(confirmed) == len(party_forces):
-        status = "all"
-    elif len(listing) > 1 or len(confirmed) > 1:
-        status = "some"
-    else:
-        status = "publisher-only"
-    return {
-        "status": status,
+    found = {
         "forces": states,
+        "listed": listing,
         "confirmed": len(confirmed),
         "published": sum(1 for s in states if s["register"]),
-        "description": None,
+        "lists": [s["force"] for s in confirmed],
+        "unlisted": [s["force"] for s in states if s["register"] and s["state"] != "confirms"],
+        "unpublished": [s["force"] for s in states if not s["register"]],
     }
-
-
-def _fallback_discrepancies(statements: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Title, date and party differences between registers, when no reconciliation is stored."""
-    found = []
-    for aspect, key in (("titles", "title"), ("dates", "dates"), ("parties", "parties")):
-        values = {}
-        for s in statements:
-            value = s[key]
-            if key == "parties":
-                value = tuple(sorted(p for p, _ in value))
-            elif isinstance(value, list):
-                value = tuple(value)
-            if value and not (key == "parties" and s["parties_not_stated"]):
-                values[s["graph"]] = value
-        if len(set(values.values())) > 1:
-            found.append(
-                {
-                    "types": {"Discrepancy"},
-                    "aspect": aspect,
-                    "others": set(),
-                    "description": f"The registers give different {aspect}: compare "
-                    "what each register says above.",
-                    "iri": None,
-                    "status": None,
-                }
-            )
+    found["status"] = summary.status(statements, found)
     return found
-
-
-def _status(name: str, default: str) -> str:
-    """'all', 'some' or 'publisher-only' for a reconciliation status term's local name."""
-    for word, status in (("All", "all"), ("Some", "some"), ("Publisher", "publisher-only")):
-        if word in name:
-            return status
-    return default
 
 
 def page(store: Store, iri: str) -> dict[str, Any]:
@@ -189,16 +172,13 @@ def page(store: Store, iri: str) -> dict[str, Any]:
         values = {v for s in statements for v in s[key]} | set((canonical or {}).get(key, []))
         return sorted(values)
 
-    recorded = d.findings(store, iri)
+    # Confirmation and differences come from the statements this page shows (summary.py);
+    # of the reconciliation's findings, only what the page cannot see: splits and duplicates.
     confirmation = _confirmation(store, iri, statements, listing, canonical)
-    for finding in recorded:
-        if "AgreementConfirmation" in finding["types"]:
-            confirmation["description"] = finding["description"]
-            confirmation["status"] = _status(finding["status"] or "", confirmation["status"])
-    problems = [f for f in recorded if "AgreementConfirmation" not in f["types"]]
+    problems = [
+        f for f in d.findings(store, iri) if f["types"] & {"SplitListing", "LikelyDuplicate"}
+    ]
     reconciled = d.has_reconciliation(store)
-    if not reconciled:
-        problems = _fallback_discrepancies(statements)
     purposes = [s["purpose"] for s in statements if s["purpose"]]
     return with_labels(
         store,
@@ -219,6 +199,7 @@ def page(store: Store, iri: str) -> dict[str, Any]:
             "committees": union("committees"),
             "purpose": purposes[0] if purposes else (canonical or {}).get("comment", ""),
             "confirmation": confirmation,
+            "differences": summary.differences(statements),
             "findings": problems,
             "reconciled": reconciled,
         },

@@ -345,10 +345,13 @@ def findings(store: Store, iri: str, about: URIRef = S22A.aboutAgreement) -> lis
     """Reconciliation findings about `iri`: their types, descriptions and other subjects."""
     rows = store.select(
         PREFIXES
-        + f"""SELECT ?f ?type ?desc ?other ?status WHERE {{ GRAPH <{GRAPH_RECONCILIATION}> {{
+        + f"""SELECT ?f ?type ?desc ?other ?status ?row ?rowsBy ?wholeBy WHERE {{
+            GRAPH <{GRAPH_RECONCILIATION}> {{
             ?f <{about}> <{iri}> ; a ?type ; dcterms:description ?desc .
             OPTIONAL {{ ?f <{about}> ?other FILTER(?other != <{iri}>) }}
-            OPTIONAL {{ ?f s22a:confirmation ?status }} }} }}"""
+            OPTIONAL {{ ?f s22a:confirmation ?status }}
+            OPTIONAL {{ ?f s22a:row ?row }} OPTIONAL {{ ?f s22a:listedAsRowsBy ?rowsBy }}
+            OPTIONAL {{ ?f s22a:listedWholeBy ?wholeBy }} }} }}"""
     )
     found: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -360,8 +363,14 @@ def findings(store: Store, iri: str, about: URIRef = S22A.aboutAgreement) -> lis
                 "description": str(row["desc"]),
                 "others": set(),
                 "status": None,
+                "rows": set(),
+                "rows_by": set(),
+                "whole_by": set(),
             },
         )
+        for key, column in (("rows", "row"), ("rows_by", "rowsBy"), ("whole_by", "wholeBy")):
+            if column in row:
+                entry[key].add(str(row[column]))
         entry["types"].add(str(row["type"]).rsplit("#", 1)[-1])
         if "other" in row:
             entry["others"].add(str(row["other"]))

@@ -10,7 +10,7 @@ from typing import Any
 
 from rdflib.namespace import DCTERMS
 
-from s22a.namespaces import GRAPH_REFERENCE, S22A
+from s22a.namespaces import GRAPH_REFERENCE, PREFIXES, S22A
 from s22a.read import attribution
 from s22a.read import describe as d
 from s22a.store import Store
@@ -56,11 +56,22 @@ def short_keys(node: dict[str, list[Any]]) -> dict[str, list[str]]:
     return {re.split(r"[#/]", p)[-1]: sorted(str(v) for v in vs) for p, vs in node.items()}
 
 
+# A term written as a prefixed name in a note (`s22a:notStated`): pages show its label.
+TERM = re.compile(r"\b([a-z][a-z0-9]*):([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)")
+# A note naming the transcribed source page by its file's number ("seed 004").
+SEED = re.compile(r"\bseeds? ([0-9]{3})\b", re.IGNORECASE)
+
+
 def _iris(value: Any, found: set[str]) -> set[str]:
-    """Every IRI-like string inside `value` (dicts, lists, sets, tuples)."""
+    """Every IRI-like string inside `value` (dicts, lists, sets, tuples), and the IRIs of the
+    prefixed names in its text."""
     if isinstance(value, str):
         if value.startswith(("http://", "https://")):
             found.add(value)
+        else:
+            for prefix, local in TERM.findall(value):
+                if prefix in PREFIXES:
+                    found.add(f"{PREFIXES[prefix]}{local}")
     elif isinstance(value, dict):
         for k, v in value.items():
             _iris(k, found)
@@ -74,7 +85,19 @@ def _iris(value: Any, found: set[str]) -> set[str]:
 def with_labels(store: Store, data: dict[str, Any]) -> dict[str, Any]:
     """Add `labels` for every IRI the page data mentions."""
     data["labels"] = d.labels(store, _iris(data, set()))
+    if SEED.search(repr(data)):
+        data["labels"].update(seed_names(store))
     return data
+
+
+def seed_names(store: Store) -> dict[str, str]:
+    """'seed 004' -> the title of the source page a register was transcribed from, for notes
+    that name a source by the number of its file."""
+    rows = store.select(
+        P + "SELECT ?id ?title WHERE { GRAPH ?g { ?g dcterms:source ?s . "
+        "?s dcterms:identifier ?id ; dcterms:title ?title } }"
+    )
+    return {f"seed {str(r['id'])[:3]}": str(r["title"]) for r in rows if str(r["id"])[:3].isdigit()}
 
 
 def forces(store: Store) -> dict[str, str | None]:

@@ -91,7 +91,9 @@ def force(store: Store, iri: str, page: int = 1) -> dict[str, Any]:
             "page": paging,
             "partners": partners(store, iri),
             "timeline": sorted(facts.values(), key=lambda f: (f["date"] or "9999", f["title"])),
-            "findings": d.findings(store, iri, S22A.aboutForce),
+            # Computed from the same sets as the table's "In its own register" column (the
+            # reconciliation's party coverage leaves out agreements made with a party group).
+            "unlisted": sorted(set(everything) - confirmed) if register else [],
         },
     )
 

@@ -26,8 +26,8 @@ def network(store: Store, *, centre: str | None = None, ident: str = "network") 
         title = f"Forces that share agreements with {names.get(centre, 'this force')}"
         desc = (
             f"{names.get(centre, 'This force')} in the middle, linked to each of "
-            f"{count - 1} partner forces by a line as thick as the number of agreements "
-            "that name both. The table that follows gives the numbers."
+            f"{count - 1} partner force{'s' * (count != 2)} by a line as thick as the number "
+            "of agreements that name both. The table that follows gives the numbers."
         )
     else:
         title = "Which police forces collaborate with which"
@@ -68,7 +68,8 @@ def timeline(
     title = f"Agreements in {subject} by year"
     desc = (
         f"A bar for each year from {span}, as tall as the number of agreements a register "
-        f"dates to that year; {len(dated)} agreements are dated. The table that follows "
+        f"dates to that year; {len(dated)} "
+        f"{'agreement is' if len(dated) == 1 else 'agreements are'} dated. The table that follows "
         + ("lists them." if len(dated) <= TABLE_ROWS else "gives the number each year.")
     )
     return {

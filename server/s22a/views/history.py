@@ -16,7 +16,7 @@ from datetime import date
 from typing import TypeVar
 
 from flask import Blueprint, Response, render_template, request, url_for
-from rdflib import Graph, URIRef
+from rdflib import Graph, Literal, URIRef
 
 from s22a.history import changes, versions
 from s22a.namespaces import (
@@ -26,6 +26,7 @@ from s22a.namespaces import (
     is_slug,
     register_iri,
 )
+from s22a.read.facts import with_labels
 from s22a.read.listing import Page, page_args
 from s22a.read.rows import (
     iris_in,
@@ -365,10 +366,13 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
     if fmt is not HTML:
         return _rdf(union, fmt)
     names = reference_labels(store, iris_in(union))
+    # Notes name agreements as `agreement:slug`; the page shows their names.
+    notes = [str(o) for o in union.objects() if isinstance(o, Literal)]
+    labels = with_labels(store, {"notes": notes})["labels"]
     sections = [
         {
             "register": register,
-            "force": register.rsplit("/", 1)[-1],
+            "name": register_name(store, register.rsplit("/", 1)[-1]),
             "title": changes.title(content, agreement),
             "version": found,
             "rows": statements(content, agreement, names, local),
@@ -380,6 +384,7 @@ def agreement_day(slug: str, day: date, ext: str | None = None) -> Response:
         render_template(
             "history/agreement_day.html",
             slug=slug,
+            labels=labels,
             day=day,
             sections=sections,
             iri=str(agreement),

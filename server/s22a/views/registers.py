@@ -25,6 +25,7 @@ from rdflib.namespace import RDF, SH
 from s22a.history import versions
 from s22a.ingest import writes
 from s22a.namespaces import FORCE, bind_prefixes, is_slug, register_iri
+from s22a.read.rows import register_name
 from s22a.store import StoreError, StoreFull, StoreUnavailable, get_store
 from s22a.web import conneg, rdf
 from s22a.web.conneg import (
@@ -347,6 +348,7 @@ def read(force: str) -> Response:
             render_template(
                 "registers/graph.html",
                 force=force,
+                name=register_name(store, force),
                 register=register,
                 latest=latest,
                 formats=READ_FORMATS,

@@ -107,6 +107,42 @@ def link_curies(text: str, labels: dict[str, str] | None = None) -> Markup:
     return Markup(_CURIE.sub(replace, escaped))
 
 
+_NOT_STATED = re.compile(r"s22a:notStated ([a-z][a-z0-9]*:[A-Za-z]+)")
+_TERM = re.compile(r"\b([a-z][a-z0-9]*):([A-Za-z][A-Za-z0-9]*)\b")
+_SEED = re.compile(r"(\()?\bseeds? ([0-9]{3})\b(\))?", re.IGNORECASE)
+# Prefixes of vocabularies; things' prefixes (agreement:, force:...) are links instead.
+_VOCABULARIES = {p for p in PREFIXES if p not in TYPES and p not in ("shape", "cap", "group")}
+
+
+def prose(text: str, labels: dict[str, str] | None = None) -> Markup:
+    """A note for people: a source file's number ("seed 004") becomes the source page's
+    title, an RDF term (`s22a:region`) its label, and `agreement:slug` names links."""
+    labels = labels or {}
+
+    def term(prefix: str, local: str) -> str:
+        if prefix not in _VOCABULARIES:
+            return f"{prefix}:{local}"
+        iri = f"{PREFIXES[prefix]}{local}"
+        return labels.get(iri) or re.sub(r"(?<=[a-z])(?=[A-Z])", " ", local).lower()
+
+    def seed(match: re.Match[str]) -> str:
+        title = labels.get(f"seed {match.group(2)}")
+        if not title:
+            return "(the source page)" if match.group(1) else "the source page"
+        return f"(from “{title}”)" if match.group(1) else f"“{title}”"
+
+    text = _NOT_STATED.sub(
+        lambda m: "a note that the source does not state the " + term(*m.group(1).split(":")), text
+    )
+    text = _SEED.sub(seed, text)
+    text = re.sub(r"\b(the )?seeds\b", "the source pages", text)
+    text = _TERM.sub(
+        lambda m: term(m.group(1), m.group(2)),
+        text,
+    )
+    return link_curies(text, labels)
+
+
 def page_url(**changes: Any) -> str:
     """The current page's URL with some query parameters changed (None removes one)."""
     # Any, not str: mypy matches **args against url_for's own keywords (_external: bool...).
@@ -127,6 +163,7 @@ def plural(count: int, singular: str, many: str | None = None) -> str:
 
 FILTERS: dict[str, Callable[..., Any]] = {
     "date_text": date_text,
+    "prose": prose,
     "money": money,
     "local": local_url,
     "name": name_of,
