@@ -44,7 +44,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.pages import PAGE, free_port, load_store, measure
+from bench.pages import PAGE, free_port, load_store, measure, wait_answering
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 32
@@ -144,20 +144,12 @@ def start(kind: str, store: Path, which: str, log: Path) -> tuple[subprocess.Pop
             env={**os.environ, "PYTHONPATH": str(ROOT), **ONE_ADDRESS},
         )  # fmt: skip
     path = PAGE if which == "app" else "/"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"{kind} exited: see {log}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", path)
-            if connection.getresponse().status == 200:
-                connection.close()
-                return process, port
-        except OSError:
-            time.sleep(0.2)
-    stop(process)
-    raise SystemExit(f"{kind} did not answer within 120 s")
+    try:
+        wait_answering(process, port, path, 120, f"{kind} (see {log})")
+    except SystemExit:
+        stop(process)
+        raise
+    return process, port
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

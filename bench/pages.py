@@ -138,6 +138,27 @@ def constant_server(port: int) -> list[str]:
     return [sys.executable, "-c", CONSTANT_SERVER, str(port)]
 
 
+def wait_answering(
+    process: subprocess.Popen[bytes], port: int, path: str, timeout: float, name: str
+) -> None:
+    """Block until `process` answers GET `path` on `port` with 200; exit if it dies or doesn't."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"{name} exited with {process.returncode}")
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            connection.request("GET", path)
+            response = connection.getresponse()
+            response.read()
+            connection.close()
+            if response.status == 200:
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"{name} did not answer {path} within {timeout:g} s")
+
+
 class Server:
     """A server process on a free loopback port, started from `command(port)`."""
 
@@ -151,21 +172,7 @@ class Server:
 
     def wait(self, path: str, timeout: float = 60) -> None:
         """Block until the server answers `path` with 200."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"the server exited: see {self.log.name}")
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-                connection.request("GET", path)
-                response = connection.getresponse()
-                response.read()
-                connection.close()
-                if response.status == 200:
-                    return
-            except OSError:
-                time.sleep(0.2)
-        raise SystemExit(f"the server did not answer {path} within {timeout:g} s")
+        wait_answering(self.process, self.port, path, timeout, f"the server (see {self.log.name})")
 
     def stop(self) -> None:
         """Stop the server and wait for it."""

@@ -44,6 +44,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.pages import wait_answering
+
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 8
 THREADS = 16
@@ -131,21 +133,7 @@ def start_apps(count: int, store_url: str, folder: Path) -> list[subprocess.Pope
 
 def wait_ready(process: subprocess.Popen[bytes], port: int, timeout: float = 300) -> None:
     """Block until the app on `port` answers its home page."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise SystemExit(f"an app process exited with {process.returncode}")
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            connection.request("GET", "/")
-            response = connection.getresponse()
-            response.read()
-            connection.close()
-            if response.status == 200:
-                return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"the app on port {port} did not answer within {timeout:g} s")
+    wait_answering(process, port, "/", timeout, f"the app on port {port}")
 
 
 def stop_apps(processes: list[subprocess.Popen[bytes]]) -> None:
