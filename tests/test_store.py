@@ -544,7 +544,7 @@ ex = "http://example.org/"
 data = {
     v: "".join(f'<{ex}s{i}> <{ex}v{v}> "{i}" .\n' for i in range(size)).encode() for v in "AB"
 }
-store = open_store(spec)
+store = open_store(spec, timeout=600)  # atomicity is tested here, not speed
 print("ready", flush=True)
 while True:
     print("start", version, flush=True)

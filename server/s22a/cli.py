@@ -101,7 +101,7 @@ CATALOG_OPTION = click.option(
 
 def _open(store_spec: str) -> Store:
     try:
-        return open_store(store_spec)
+        return open_store(store_spec, config.from_environment()["S22A_STORE_TIMEOUT"])
     except (ValueError, StoreError, OSError) as error:
         if isinstance(error, StoreInUse):
             raise click.ClickException(

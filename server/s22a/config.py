@@ -49,6 +49,9 @@ SETTINGS: tuple[Setting, ...] = (
             "the store: `oxigraph:PATH` embedded on disk, `memory:` in memory, "
             "`sparql:http://host:port` a SPARQL 1.1 server, "
             "`virtuoso:http://host:port` Virtuoso 7.2's HTTP port"),
+    Setting("S22A_STORE_TIMEOUT", float, 30.0,
+            "seconds a request to a remote store may take (a big register's write on "
+            "Virtuoso takes several)"),
     Setting("S22A_CATALOG", str, _bundled_catalog, "the DCAT catalogue of registers"),
     Setting("S22A_TOKENS", str, "./var/tokens.json",
             "the file of the forces' write tokens (salted hashes only)"),

@@ -25,7 +25,8 @@ def get_store() -> Store:
         with extensions["s22a_store_lock"]:
             store = extensions.get("s22a_store")
             if store is None:
-                store = open_store(current_app.config["S22A_STORE"])
+                config = current_app.config
+                store = open_store(config["S22A_STORE"], config.get("S22A_STORE_TIMEOUT", 30.0))
                 extensions["s22a_store"] = store
     return store
 

@@ -20,11 +20,13 @@ An embedded store belongs to one process (RocksDB's lock), so its clock needs ne
 
 from __future__ import annotations
 
+import fcntl
 import os
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +45,26 @@ def share(folder: str | Path | None, ttl: float | None = None) -> None:
     _SHARED["folder"] = Path(folder) if folder else None
     if ttl is not None:
         _SHARED["ttl"] = float(ttl)
+
+
+_EXCLUSIVE = threading.Lock()
+
+
+@contextmanager
+def exclusive(name: str) -> Iterator[None]:
+    """Hold the process-wide lock `name`: a thread lock here, and an exclusive `flock` on the
+    file `name` in the shared folder (`share`) if there is one, for every process on the
+    store. Used by updates that are not one register's and that snapshot-isolated servers
+    would let run side by side (the merged graph's)."""
+    with _EXCLUSIVE:
+        folder = _SHARED["folder"]
+        if folder is None:
+            yield
+            return
+        folder.mkdir(parents=True, exist_ok=True)
+        with open(folder / name, "ab") as file:  # closing the file releases the flock
+            fcntl.flock(file, fcntl.LOCK_EX)
+            yield
 
 
 class Changes:

@@ -20,9 +20,9 @@ def embedded(spec: str) -> bool:
     return spec.partition(":")[0] in ("oxigraph", "memory")
 
 
-def open_store(spec: str) -> Store:
+def open_store(spec: str, timeout: float = 30) -> Store:
     """Open the store `spec` names: oxigraph:PATH, oxigraph:, memory:, sparql:URL or
-    virtuoso:URL."""
+    virtuoso:URL (a remote one's requests each given `timeout` seconds)."""
     scheme, sep, rest = spec.partition(":")
     if sep and scheme == "memory" and not rest:
         return OxigraphStore(None)
@@ -33,9 +33,9 @@ def open_store(spec: str) -> Store:
         os.makedirs(path, exist_ok=True)
         return OxigraphStore(path)
     if sep and scheme == "sparql" and rest.startswith(("http://", "https://")):
-        return RemoteStore(rest)
+        return RemoteStore(rest, timeout=timeout)
     if sep and scheme == "virtuoso" and rest.startswith(("http://", "https://")):
-        return VirtuosoStore(rest)
+        return VirtuosoStore(rest, timeout=timeout)
     raise ValueError(
         f"unknown store {spec!r}; use 'oxigraph:PATH' (embedded, on disk), 'oxigraph:' or "
         "'memory:' (embedded, in memory), 'sparql:http://HOST:PORT' (SPARQL 1.1 server "

@@ -4,7 +4,10 @@ the store's graphs (all but `UNMERGED`), each triple once, as graphs are replace
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
+
 from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META
+from s22a.store import changes
 from s22a.store.base import HIDDEN_MARK, MERGED_GRAPH, is_staging
 
 # Graphs left out of the merged graph: the meta graph changes with every write by updates
@@ -49,3 +52,11 @@ def merge_everything() -> str:
         f"INSERT {{ GRAPH <{MERGED_GRAPH}> {{ ?s ?p ?o }} }} "
         f"WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {_counts('?g')} }}"
     )
+
+
+def merged_lock(graph: str) -> AbstractContextManager[None]:
+    """The lock an update of `graph` takes if it also updates `MERGED_GRAPH`: one for the whole
+    store (and every process sharing `S22A_LOCKS`). Two registers' updates run side by side on a
+    snapshot-isolated server would each decide from a snapshot without the other's change
+    whether a triple both state stays in the merged graph."""
+    return changes.exclusive("merged-graph.lock") if merged(graph) else nullcontext()

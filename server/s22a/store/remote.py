@@ -7,9 +7,9 @@ one connection per request, queries POSTed form-encoded, SPARQL JSON results rea
 and N-Triples/N-Quads with pyoxigraph's parser.
 
 While a hidden graph exists (a staging graph, or the merged graph `s22a.store.merged` keeps), a
-query without a dataset of its own is sent with the visible named graphs as its dataset (one more
-request, listing them; not the server's unnamed default graph). A replacement starting between
-the two can still be seen half-loaded: consistent per graph, across graphs only best-effort.
+query without a dataset of its own gets the visible named graphs as its dataset (one request
+more; not the server's unnamed default graph). A replacement starting between the two can be
+seen half-loaded: consistent per graph, across graphs only best-effort.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ from s22a.store.base import (
     staging_age,
     staging_name,
 )
-from s22a.store.merged import UNMERGED, merge_everything, merged, remerge, unmerge
+from s22a.store.merged import UNMERGED, merge_everything, merged, merged_lock, remerge, unmerge
 
 _JSON = "application/sparql-results+json"
 _NTRIPLES = "application/n-triples"
@@ -143,8 +143,7 @@ class RemoteStore(Store):
         return cls(f"{method} {url}: HTTP {status}: {message}")
 
     def _stream(self, url: str, accept: str) -> HTTPResponse:
-        """A GET to read as a stream (the dump, which has no size bound by design); every
-        other request goes through `_fetch` and the bounded client."""
+        """A GET read as a stream (the dump: unbounded by design; all else goes by `_fetch`)."""
         if self._closed:
             raise StoreError("the store is closed")
         request = urllib.request.Request(url, headers={"Accept": accept})
@@ -273,7 +272,8 @@ class RemoteStore(Store):
             if merged(graph):  # the merged graph changes in the same transaction
                 move = f"{unmerge(graph, staging, guard)} ;\n{remerge(staging, guard)} ;\n{move}"
             # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
-            self.update(f"{update} ;\n{move}" if update else move)
+            with merged_lock(graph):
+                self.update(f"{update} ;\n{move}" if update else move)
         except BaseException:
             with suppress(Exception):
                 self.update(f"DROP SILENT GRAPH <{staging}>")
@@ -281,15 +281,15 @@ class RemoteStore(Store):
         return count
 
     def _replacement(self, staging: str, graph: str, count: int, guard: str | None) -> str:
-        """The update that puts the loaded staging graph (of `count` triples) in `graph`'s
-        place, under `guard` if there is one."""
+        """The update putting staging graph (`count` triples) in `graph`'s place, under `guard`."""
         return replacement(staging, graph, guard)
 
     def drop_graph(self, graph: str) -> None:
         """Remove named graph `graph` (no error if it does not exist)."""
         check_graph_name(graph)
         drop = f"DROP SILENT GRAPH <{graph}>"
-        self.update(f"{unmerge(graph)} ;\n{drop}" if merged(graph) else drop)
+        with merged_lock(graph):
+            self.update(f"{unmerge(graph)} ;\n{drop}" if merged(graph) else drop)
 
     def merge_all(self) -> None:
         """Add every merged graph's triples to `MERGED_GRAPH` (one update, the whole dataset)."""
