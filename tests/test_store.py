@@ -122,8 +122,9 @@ def server():
 
 def empty_virtuoso(server: VirtuosoServer) -> VirtuosoStore:
     """A store on `server` with every graph of ours dropped (not DROP ALL: Virtuoso's own
-    system graphs must stay)."""
-    store = VirtuosoStore(server.url, staging_max_age=0)
+    system graphs must stay). Requests may take minutes: a write of 15,000 triples on Virtuoso
+    takes seconds to tens of seconds (the merged graph too), and these tests are not of speed."""
+    store = VirtuosoStore(server.url, staging_max_age=0, timeout=600)
     for graph in store._graph_names():
         store.update(f"DROP SILENT GRAPH <{graph}>")
     return store
@@ -726,7 +727,9 @@ def test_virtuoso_with_a_typical_result_cap_is_refused_and_never_read_in_part():
     with VirtuosoServer(max_rows=TYPICAL_MAX_ROWS) as typical:
         with pytest.raises(StoreError, match="ResultSetMaxRows"):
             open_store(typical.spec)
-        with VirtuosoStore(typical.url, min_rows=TYPICAL_MAX_ROWS // 2) as store:
+        # A first write of 15,000 triples to a new Virtuoso takes about 20 s (the merged graph
+        # too): more than the default request timeout on a loaded machine.
+        with VirtuosoStore(typical.url, min_rows=TYPICAL_MAX_ROWS // 2, timeout=600) as store:
             assert store.replace_graph(CRASH_GRAPH, version_triples("A", size)) == size
             for read in (
                 lambda: store.graph_triples(CRASH_GRAPH),
