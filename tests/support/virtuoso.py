@@ -29,6 +29,9 @@ __all__ = ["VirtuosoServer", "virtuoso_binary", "virtuoso_missing"]
 
 MAX_ROWS = 500_000
 TYPICAL_MAX_ROWS = 10_000  # what a typical virtuoso.ini sets
+# Virtuoso's own limit on one request: a first write of 15,000 triples (the graph, its staging
+# copy and the merged graph, in one transaction) took over 60 s with both cores busy.
+MAX_SECONDS = 600
 
 INI = """[Database]
 DatabaseFile = {dir}/virtuoso.db
@@ -53,7 +56,7 @@ ServerThreads = 10
 MaxClientConnections = 10
 [SPARQL]
 ResultSetMaxRows = {max_rows}
-MaxQueryExecutionTime = 60
+MaxQueryExecutionTime = {max_seconds}
 """
 
 
@@ -115,6 +118,7 @@ class VirtuosoServer:
                 sql_port=self.sql_port,
                 http_port=self.http_port,
                 max_rows=self.max_rows,
+                max_seconds=MAX_SECONDS,
             )
         )
         self.url = f"http://127.0.0.1:{self.http_port}"
