@@ -189,6 +189,32 @@ def test_replace_list_and_drop_graphs(store):
     assert len(store.graph_triples(G2)) == 0
 
 
+def test_a_replacement_leaves_exactly_the_new_graph_whatever_it_shares_with_the_old(store):
+    # The embedded store writes only the triples that differ (`replacement(changes_only=True)`):
+    # kept, changed, removed and added triples, blank nodes (which never match) and an empty
+    # version must all come out as a plain replacement would leave them.
+    old = (
+        b"@prefix ex: <http://example.org/> .\n"
+        b'ex:a ex:p "kept", "dropped" ; ex:q 1 ; ex:r [ ex:v "old blank" ] .\n'
+        b"ex:b ex:p ex:a .\n"
+    )
+    new = (
+        b"@prefix ex: <http://example.org/> .\n"
+        b'ex:a ex:p "kept", "added" ; ex:q 01 ; ex:r [ ex:v "old blank" ] .\n'
+        b"ex:c ex:p ex:a .\n"
+    )
+    store.replace_graph(G1, old, "text/turtle")
+    store.replace_graph(G2, NTRIPLES)
+    assert store.replace_graph(G1, new, "text/turtle") == 6
+    assert isomorphic(store.graph_triples(G1), rdflib.Graph().parse(data=new, format="turtle"))
+    assert {str(o) for o in store.graph_triples(G2).objects()} == {"two"}  # untouched
+    assert store.replace_graph(G1, new, "text/turtle") == 6  # the same again: still it
+    assert isomorphic(store.graph_triples(G1), rdflib.Graph().parse(data=new, format="turtle"))
+    assert store.replace_graph(G1, b"") == 0
+    assert len(store.graph_triples(G1)) == 0  # (only the embedded store lists empty graphs)
+    assert set(raw_graph_names(store)) <= {G1, G2}  # no staging graph left behind
+
+
 def test_replace_rejects_bad_data_and_keeps_the_old_graph(store):
     store.replace_graph(G1, TURTLE, "text/turtle")
     with pytest.raises(StoreDataError) as info:

@@ -239,3 +239,36 @@ def test_help_text_describes_exit_status(runner: CliRunner) -> None:
     result = runner.invoke(cli, ["validate", "--help"])
     assert result.exit_code == 0
     assert "0 all valid" in result.output
+
+
+def test_many_findings_count_the_register_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # pySHACL tests the data graph's truth, a len(), twice per result it reports; on Oxigraph
+    # each len() was a COUNT of the whole store, so the time grew with findings x triples.
+    # 30 agreements with one party each: 30 results of a SPARQL constraint, one count per graph.
+    from oxrdflib import OxigraphStore
+
+    one = (FIXTURES / "one-party.ttl").read_text(encoding="utf-8")
+    head, agreement = one.split("agreement:example-forensics a s22a:Agreement ;")
+    copies = [f"agreement:example-{n}" for n in range(30)]
+    data = head.replace("s22a:lists agreement:example-forensics", f"s22a:lists {', '.join(copies)}")
+    for iri in copies:
+        data += f"{iri} a s22a:Agreement ;" + agreement.replace("Forensics", iri[-2:])
+    counted = []
+    real = OxigraphStore.__len__
+
+    def counting(self: OxigraphStore, context: object = None) -> int:
+        counted.append(context)
+        return real(self, context)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(OxigraphStore, "__len__", counting)
+    result = validation.validate_bytes(data.encode(), "thirty.ttl")
+    few = [v for v in result.violations if "fewer than two" in v.message]
+    assert len(few) == 30
+    assert 1 <= len(counted) <= 2  # the register with its context, and on its own
+
+    graph = validation._on_oxigraph(rdflib.Graph().parse(data=data, format="turtle"))
+    size = len(graph)
+    graph.add((rdflib.URIRef("http://example.org/a"), rdflib.RDF.type, rdflib.OWL.Thing))
+    assert len(graph) == size + 1  # a write forgets the count
+    graph.remove((rdflib.URIRef("http://example.org/a"), None, None))
+    assert len(graph) == size

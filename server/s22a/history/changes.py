@@ -269,6 +269,12 @@ def snapshot(store: Store, version: versions.Version) -> Graph:
     return _SNAPSHOTS.get(key, lambda: versions.snapshot(store, version.iri))
 
 
+def remember(version: versions.Version, graph: Graph) -> None:
+    """Keep `graph` as the content of `version`, just stored from it (not to be modified
+    after): the change record of a write then needs no parse of what it wrote."""
+    _SNAPSHOTS.get((version.iri, version.content_hash), lambda: graph)
+
+
 def changes_between(
     store: Store,
     previous: versions.Version | None,

@@ -30,6 +30,7 @@ from rdflib.term import Node
 from s22a.ingest.parse import parse_register, read_register
 from s22a.namespaces import BODY, FORCE, S22A, bind_prefixes
 from s22a.reference import context_graph, register_shape_halves, statement_shapes
+from s22a.store import to_oxigraph
 
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 
@@ -254,7 +255,48 @@ def _on_oxigraph(register: Graph, *, with_context: bool = False) -> Graph:
     if with_context:
         store.bulk_extend(_context_quads())
     store.bulk_extend(_quads(register))
-    return Graph(store=OxigraphStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
+    return Graph(store=_CountedStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
+
+
+class _CountedStore(OxigraphStore):
+    """oxrdflib's store, counting its triples once until the next write.
+
+    pySHACL tests the data graph's truth (`datagraph or shapes`) twice for every result it
+    reports, which is `len()`; oxrdflib answers that with a COUNT over the whole store, so a
+    register with many findings took time growing with findings x triples (46 s of SPARQL
+    constraints for 1,000 agreements with 190 warnings; bench/validate.py). Validation only
+    reads the store, so the count is kept; any write forgets it.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._lengths: dict[object, int] = {}
+
+    def __len__(self, context: Graph | None = None) -> int:
+        key = None if context is None else context.identifier
+        if key not in self._lengths:
+            self._lengths[key] = super().__len__(context)
+        return self._lengths[key]
+
+    def add(self, *args: Any, **kwargs: Any) -> None:
+        self._lengths.clear()
+        super().add(*args, **kwargs)
+
+    def addN(self, *args: Any, **kwargs: Any) -> None:
+        self._lengths.clear()
+        super().addN(*args, **kwargs)
+
+    def remove(self, *args: Any, **kwargs: Any) -> None:
+        self._lengths.clear()
+        super().remove(*args, **kwargs)
+
+    def update(self, *args: Any, **kwargs: Any) -> None:
+        self._lengths.clear()
+        super().update(*args, **kwargs)
+
+    def remove_graph(self, graph: Graph) -> None:
+        self._lengths.clear()
+        super().remove_graph(graph)
 
 
 @functools.cache
@@ -267,19 +309,11 @@ def _quads(register: Graph) -> Iterator[ox.Quad]:
     blanks: dict[BNode, ox.BlankNode] = {}
 
     def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        if isinstance(node, URIRef):
-            return ox.NamedNode(str(node))
         if isinstance(node, BNode):  # its own label: a result's blank node is the register's
-            try:
-                return blanks.setdefault(node, ox.BlankNode(str(node)))
-            except ValueError:  # a label Oxigraph refuses
-                return blanks.setdefault(node, ox.BlankNode())
-        assert isinstance(node, Literal)
-        if node.language:
-            return ox.Literal(str(node), language=node.language)
-        return ox.Literal(
-            str(node), datatype=ox.NamedNode(str(node.datatype)) if node.datatype else None
-        )
+            if node not in blanks:
+                blanks[node] = to_oxigraph(node)  # type: ignore[assignment]
+            return blanks[node]
+        return to_oxigraph(node)  # type: ignore[arg-type]
 
     return (ox.Quad(term(s), term(p), term(o)) for s, p, o in register)  # type: ignore[arg-type]
 

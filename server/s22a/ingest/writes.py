@@ -151,6 +151,8 @@ def _write(
             return WriteResult("refused", register, reason=outcome.reason)
         # This write's version (another process may already have stored a newer one).
         version = _version(store, register, outcome.version)
+        if outcome.validation is not None:  # what was stored: no need to read it back
+            changes.remember(version, outcome.validation.graph)
         before = changes.snapshot(store, previous) if previous else Graph()
         found = changes.agreement_changes(before, changes.snapshot(store, version))
         warnings = [f for f in outcome.findings if f.severity == "warning"]

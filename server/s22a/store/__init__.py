@@ -26,6 +26,7 @@ from s22a.store.base import (
     StoreQueryError,
     StoreUnavailable,
     is_staging,
+    to_oxigraph,
 )
 from s22a.store.factory import embedded, in_memory, open_store
 from s22a.store.oxigraph import OxigraphStore
@@ -50,5 +51,6 @@ __all__ = [
     "in_memory",
     "init_app",
     "is_staging",
+    "to_oxigraph",
     "open_store",
 ]

@@ -213,7 +213,7 @@ class OxigraphStore(Store):
                         raise StoreDataError(error.msg or str(error)) from None
                     count = self._count(staging)
                     update, guard = then(count) if then is not None else ("", None)
-                    move = replacement(staging, graph, guard)
+                    move = replacement(staging, graph, guard, changes_only=True)
                     # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
                     db.update(f"{update} ;\n{move}" if update else move)
             except BaseException:
