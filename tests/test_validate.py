@@ -272,3 +272,16 @@ def test_many_findings_count_the_register_once(monkeypatch: pytest.MonkeyPatch) 
     assert len(graph) == size + 1  # a write forgets the count
     graph.remove((rdflib.URIRef("http://example.org/a"), None, None))
     assert len(graph) == size
+
+
+def test_validation_leaves_the_register_graph_as_it_was() -> None:
+    # The ontology and reference data are added to the register's own graph while the Core
+    # shapes run (no copy of a big register), and taken out again, but for what it states.
+    from s22a.reference import context_graph
+
+    register = rdflib.Graph().parse(FIXTURES / "valid.ttl", format="turtle")
+    stated = next(iter(context_graph()))  # a triple of the reference data the register repeats
+    register.add(stated)
+    before = set(register)
+    validation.validate_graph(register, "valid.ttl")  # (a violation: it describes a force)
+    assert set(register) == before and stated in register
