@@ -182,7 +182,7 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     service = sparql_service.get_service()
     store = get_store()
     try:
-        moment = _as_of()
+        moment = _as_of(query)
     except BadDatetime as error:
         return _error(400, str(error), query=query.query)
     try:
@@ -252,10 +252,10 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
     return response
 
 
-def _as_of() -> datetime | None:
+def _as_of(query: QueryRequest) -> datetime | None:
     """The instant a query asks about: `asOf` (an xsd:dateTime, or a date meaning its end),
     else Accept-Datetime (an HTTP date); None for now."""
-    value = request.values.get("asOf")
+    value = query.as_of  # read with the other parameters (not `request.values`: parsed again)
     if value:
         return parse_xsd_datetime(value)
     header = request.headers.get("Accept-Datetime")
