@@ -9,7 +9,7 @@ For each scale the same dataset (the seed registers plus synthetic registers fro
 `bench/synthetic.py`, loaded through the catalogue, so validated like any register) is served
 by three peers on 127.0.0.1, each in its own process(es):
 
-* this endpoint: ``s22a serve`` (Granian, one worker, 8 threads) on the on-disk
+* this endpoint: ``s22a serve`` (Granian, one worker, 16 threads) on the on-disk
   store (the app's query workers do the engine work in their own processes);
 * ``oxigraph serve --union-default-graph`` holding the same quads (archive graph left out,
   as the endpoint does);

@@ -77,6 +77,10 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds each federated `SERVICE` call may take"),
     Setting("S22A_SPARQL_CACHE_BYTES", int, 64 * 2**20,
             "memory for cached `/sparql` results, in bytes (0: no cache)"),
+    Setting("S22A_ANSWER_MEMO_BYTES", int, 16 * 2**20,
+            "memory for whole `/sparql` answers (200s and 304s of cacheable queries) that "
+            "`s22a serve` gives again before the app runs while the dataset version stands, in "
+            "bytes (0: off)"),
     Setting("S22A_PAGE_CACHE_BYTES", int, 64 * 2**20,
             "memory for rendered pages and documents kept for the current dataset version, "
             "in bytes (0: no cache)"),

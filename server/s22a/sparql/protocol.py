@@ -35,6 +35,7 @@ class QueryRequest:
     default_graphs: tuple[str, ...] = ()
     named_graphs: tuple[str, ...] = ()
     formats: tuple[str, ...] = ()
+    as_of: str | None = None  # the `asOf` parameter (`s22a.history.asof`), if any
 
     @property
     def has_dataset(self) -> bool:
@@ -147,4 +148,5 @@ def parse_request(
         _graph_iris([v for k, v in pairs if k == "default-graph-uri"], "default-graph-uri"),
         _graph_iris([v for k, v in pairs if k == "named-graph-uri"], "named-graph-uri"),
         formats,
+        next((v for k, v in pairs if k == "asOf"), None),
     )

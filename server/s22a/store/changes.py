@@ -119,3 +119,10 @@ class Changes:
         value = read()
         self._values[name] = (stamp, now, value)
         return value
+
+    def holds(self, name: str, value: object) -> bool:
+        """Whether `derived(name, ...)` would still give `value` without reading the store."""
+        known = self._values.get(name)
+        if known is None or known[2] != value or known[0] != self.stamp():
+            return False
+        return not self.remote or time.monotonic() - known[1] < _SHARED["ttl"]

@@ -17,6 +17,9 @@ thread's cost, and only a complete request goes to the pool of threads that run 
   the next is answered 503 with Retry-After at once, so one client cannot hold every thread.
 * Responses up to `STREAM_AFTER` bytes are sent in one piece; longer ones (the dumps) are
   streamed, a chunk at a time from the thread pool.
+* With a `memo` (`s22a.web.memo`), a request whose whole answer the app allowed to be kept is
+  answered from it on the event loop, without a thread, an environ or the app, while that
+  answer holds; after the per-address count above, which applies to it like any request.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+
+from s22a.web.memo import AnswerMemo
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 STREAM_AFTER = 1 << 20
@@ -60,9 +65,11 @@ class Bridge:
         max_body: int,
         body_timeout: float,
         client_requests: int,
+        memo: AnswerMemo | None = None,
     ) -> None:
         """Run `app` in `threads` threads; see the module docstring for the other limits."""
         self.app = app
+        self.memo = memo
         self.threads = threads
         self.max_body = max_body
         self.body_timeout = body_timeout
@@ -101,10 +108,19 @@ class Bridge:
     ) -> None:
         headers = scope.headers
         truncated = False
+        key = None
         if scope.method in _NO_BODY and not (
             headers.get("content-length") or headers.get("transfer-encoding")
         ):
             body = b""
+            memo = self.memo
+            if memo is not None and (key := memo.key(scope, client)) is not None:
+                started = time.perf_counter()
+                kept = memo.answer(key)
+                if kept is not None:
+                    protocol.response_bytes(*kept)
+                    memo.log(scope, client, kept, started)
+                    return
         else:
             try:
                 body, truncated = await asyncio.wait_for(self._read(protocol), self.body_timeout)
@@ -126,6 +142,8 @@ class Bridge:
             response_headers.append(("connection", "close"))
         if rest is None:
             protocol.response_bytes(status, response_headers, b"".join(chunks))
+            if key is not None and self.memo is not None:
+                self.memo.offer(key, environ, status, response_headers, chunks)
             return
         result, iterator = rest
         try:

@@ -53,6 +53,22 @@ def redact(query: str) -> str:
     return _TOKEN_IN_QUERY.sub(r"\1[redacted]", query)
 
 
+def client_address(remote: str, forwarded_for: str, trusted: frozenset[str]) -> str:
+    """The client's address: a trusted proxy's view of it (its last hop), else the peer's."""
+    if remote in trusted and forwarded_for:
+        return forwarded_for.split(",")[-1].strip()
+    return remote
+
+
+def log_line(
+    remote: str, method: str, path: str, query: str, protocol: str, status: str, size: str,
+    ms: float,
+) -> str:  # fmt: skip
+    """One access log line (an `access_token` in the query redacted; no header ever)."""
+    line = f"{method} {path}{'?' + redact(query) if query else ''}"
+    return f'{remote} "{line} {protocol}" {status} {size} {ms:.0f}ms'
+
+
 class Front:
     """WSGI middleware: canonical host and scheme, forwarded headers, the access log."""
 
@@ -98,9 +114,9 @@ class Front:
         """Set the scheme, host and prefix Flask builds absolute URLs from."""
         remote = str(environ.get("REMOTE_ADDR") or "")
         if remote in self.trusted:
-            forwarded_for = environ.get("HTTP_X_FORWARDED_FOR", "")
-            if forwarded_for:  # the proxy's view of the client: its last hop
-                environ["REMOTE_ADDR"] = forwarded_for.split(",")[-1].strip()
+            environ["REMOTE_ADDR"] = client_address(
+                remote, environ.get("HTTP_X_FORWARDED_FOR", ""), self.trusted
+            )
             if self.public is None:
                 proto = environ.get("HTTP_X_FORWARDED_PROTO", "").split(",")[-1].strip()
                 if proto in ("http", "https"):
@@ -125,18 +141,18 @@ class Front:
             environ["SCRIPT_NAME"] = prefix
 
     def _log(self, environ: Environ, status: str, size: str, started: float) -> None:
-        path = environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")
-        query = environ.get("QUERY_STRING", "")
-        line = f"{environ.get('REQUEST_METHOD', '-')} {path}{'?' + redact(query) if query else ''}"
-        ms = (time.perf_counter() - started) * 1000
         ACCESS_LOG.info(
-            '%s "%s %s" %s %s %.0fms',
-            environ.get("REMOTE_ADDR", "-"),
-            line,
-            environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
-            status,
-            size,
-            ms,
+            "%s",
+            log_line(
+                environ.get("REMOTE_ADDR", "-"),
+                environ.get("REQUEST_METHOD", "-"),
+                environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", ""),
+                environ.get("QUERY_STRING", ""),
+                environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
+                status,
+                size,
+                (time.perf_counter() - started) * 1000,
+            ),
         )
 
 

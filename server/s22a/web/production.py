@@ -29,6 +29,7 @@ from granian.server import Server
 from s22a.sparql.protocol import MAX_REQUEST_BYTES
 from s22a.web.bridge import Bridge
 from s22a.web.front import ACCESS_LOG
+from s22a.web.memo import AnswerMemo
 from s22a.web.memory import limit_malloc_arenas
 
 # Requests the Rust side holds per worker (being read, or waiting for a thread): past that,
@@ -61,6 +62,10 @@ def _rsgi(
         max_body=largest_body(app.config),
         body_timeout=float(app.config["S22A_BODY_TIMEOUT"]),
         client_requests=int(app.config["S22A_CLIENT_REQUESTS"]),
+        memo=AnswerMemo(
+            int(app.config["S22A_ANSWER_MEMO_BYTES"]),
+            (app.config.get("S22A_TRUSTED_PROXIES") or "").split(","),
+        ),
     )
 
 
