@@ -25,7 +25,7 @@ from rdflib import Graph, Literal
 from rdflib.namespace import SH
 
 from s22a import reference, resources
-from s22a.ingest import parse, validation
+from s22a.ingest import parse, shacl
 from s22a.namespaces import SHAPE
 
 
@@ -56,7 +56,7 @@ def on_rdflib(register: Graph, shapes: Graph) -> None:
 
 def on_oxigraph(register: Graph, shapes: Graph) -> None:
     """The statement shapes as the service runs them: the register copied into Oxigraph."""
-    validation._shacl(validation._on_oxigraph(register), shapes)
+    shacl.run(shacl.on_oxigraph(register), shapes)
 
 
 def main() -> None:

@@ -23,7 +23,7 @@ from rdflib import Graph
 
 from bench.synthetic import register_turtle
 from s22a import reference, resources
-from s22a.ingest import parse, validation
+from s22a.ingest import parse, shacl, validation
 
 
 def plain(graph: Graph, name: str) -> list[validation.Finding]:
@@ -31,10 +31,10 @@ def plain(graph: Graph, name: str) -> list[validation.Finding]:
     data = Graph()
     data += reference.context_graph()
     data += graph
-    report = validation._shacl(data, reference.register_shapes())
+    report = shacl.run(data, reference.register_shapes())
     # The statement shapes run as the service runs them (on Oxigraph): on rdflib's engine they
     # take minutes for a big register and its REGEX lacks Unicode classes (bench/statements.py).
-    report += validation._shacl(validation._on_oxigraph(graph), reference.statement_shapes())
+    report += shacl.run(shacl.on_oxigraph(graph), reference.statement_shapes())
     return validation._findings(report, graph)
 
 

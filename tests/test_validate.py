@@ -11,7 +11,7 @@ from click.testing import CliRunner
 
 from s22a import resources
 from s22a.cli import cli
-from s22a.ingest import validation
+from s22a.ingest import shacl, validation
 
 FIXTURES = Path(__file__).parent / "fixtures" / "registers"
 
@@ -266,7 +266,7 @@ def test_many_findings_count_the_register_once(monkeypatch: pytest.MonkeyPatch) 
     assert len(few) == 30
     assert 1 <= len(counted) <= 2  # the register with its context, and on its own
 
-    graph = validation._on_oxigraph(rdflib.Graph().parse(data=data, format="turtle"))
+    graph = shacl.on_oxigraph(rdflib.Graph().parse(data=data, format="turtle"))
     size = len(graph)
     graph.add((rdflib.URIRef("http://example.org/a"), rdflib.RDF.type, rdflib.OWL.Thing))
     assert len(graph) == size + 1  # a write forgets the count

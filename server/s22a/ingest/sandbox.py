@@ -2,7 +2,7 @@
 their own, with a time limit and a memory limit.
 
 Anyone may post these forms, and a 3.7 MB register takes pySHACL the best part of a minute. In
-the server's own process that would hold the validation lock (`validation._VALIDATION_LOCK`)
+the server's own process that would hold the validation lock (`shacl.LOCK`)
 and the interpreter, and a force's write would wait behind it. Here the check runs in one
 long-lived process (started with ``spawn``: nothing of the threaded server is inherited),
 which has the reference data and shapes parsed already. One check runs at a time: another

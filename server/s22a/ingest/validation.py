@@ -13,25 +13,18 @@ from __future__ import annotations
 import difflib
 import functools
 import json
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyoxigraph as ox
-import pyshacl
-from oxrdflib import OxigraphStore
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH
 from rdflib.term import Node
 
+from s22a.ingest import shacl
 from s22a.ingest.parse import parse_register, read_register
 from s22a.namespaces import BODY, FORCE, S22A, bind_prefixes
 from s22a.reference import context_graph, register_shape_halves, statement_shapes
-from s22a.store import to_oxigraph
 
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 
@@ -240,155 +233,6 @@ def _agreement_of(register: Graph, listed: set[Node], *nodes: Node | None) -> No
     return None
 
 
-# pyshacl runs the shapes' SPARQL constraints through rdflib, whose query parser (pyparsing)
-# is not thread-safe (RDFLib/rdflib#1282): two validations at once in a threaded server fail at
-# random with parser errors. Validation is CPU-bound Python, so one at a time costs little.
-_VALIDATION_LOCK = threading.Lock()
-
-
-def _on_oxigraph(register: Graph, *, with_context: bool = False) -> Graph:
-    """The register (with the ontology and reference data if `with_context`) as an rdflib graph
-    held by Oxigraph, so that pySHACL's SPARQL runs there.
-
-    rdflib's SPARQL takes tens of seconds over 100,000 triples; Oxigraph, milliseconds.
-    """
-    store = ox.Store()
-    if with_context:
-        store.bulk_extend(_context_quads())
-    store.bulk_extend(_quads(register))
-    return Graph(store=_CountedStore(store=store), identifier=DATASET_DEFAULT_GRAPH_ID)
-
-
-class _CountedStore(OxigraphStore):
-    """oxrdflib's store, counting its triples once until the next write.
-
-    pySHACL tests the data graph's truth (`datagraph or shapes`) twice for every result it
-    reports, which is `len()`; oxrdflib answers that with a COUNT over the whole store, so a
-    register with many findings took time growing with findings x triples (46 s of SPARQL
-    constraints for 1,000 agreements with 190 warnings; bench/validate.py). Validation only
-    reads the store, so the count is kept; any write forgets it.
-    """
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._lengths: dict[object, int] = {}
-
-    def __len__(self, context: Graph | None = None) -> int:
-        key = None if context is None else context.identifier
-        if key not in self._lengths:
-            self._lengths[key] = super().__len__(context)
-        return self._lengths[key]
-
-    def add(self, *args: Any, **kwargs: Any) -> None:
-        self._lengths.clear()
-        super().add(*args, **kwargs)
-
-    def addN(self, *args: Any, **kwargs: Any) -> None:
-        self._lengths.clear()
-        super().addN(*args, **kwargs)
-
-    def remove(self, *args: Any, **kwargs: Any) -> None:
-        self._lengths.clear()
-        super().remove(*args, **kwargs)
-
-    def update(self, *args: Any, **kwargs: Any) -> None:
-        self._lengths.clear()
-        super().update(*args, **kwargs)
-
-    def remove_graph(self, graph: Graph) -> None:
-        self._lengths.clear()
-        super().remove_graph(graph)
-
-
-@functools.cache
-def _context_quads() -> tuple[ox.Quad, ...]:
-    """The ontology and reference data as Oxigraph quads (made once per process)."""
-    return tuple(_quads(context_graph()))
-
-
-def _quads(register: Graph) -> Iterator[ox.Quad]:
-    blanks: dict[BNode, ox.BlankNode] = {}
-
-    def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        if isinstance(node, BNode):  # its own label: a result's blank node is the register's
-            if node not in blanks:
-                blanks[node] = to_oxigraph(node)  # type: ignore[assignment]
-            return blanks[node]
-        return to_oxigraph(node)  # type: ignore[arg-type]
-
-    return (ox.Quad(term(s), term(p), term(o)) for s, p, o in register)  # type: ignore[arg-type]
-
-
-class _Parameters(list[Any]):
-    """pySHACL's list of constraint parameters, looked up through a set."""
-
-    def __init__(self, parameters: list[Any]):
-        super().__init__(parameters)
-        self._set = frozenset(parameters)
-
-    def __contains__(self, item: object) -> bool:
-        return item in self._set
-
-
-def _index_constraint_parameters() -> None:
-    """Let pySHACL find a shape's constraint parameters by hashing, not by scanning a list.
-
-    For every shape it evaluates (once per value node of a nested sh:node or sh:or shape)
-    pySHACL tests each of the shape's predicates with `in` against its list of about 40
-    parameters (pyshacl/shape.py), comparing URIRefs in Python: 40% of the Core constraints'
-    time on a big register. It keeps that list in a cache attribute of its `shape` module,
-    filled on first use; filled here first with the same parameters in the same order, only
-    the `in` test changes. Where a pySHACL version lacks the cache, nothing is done.
-    """
-    try:
-        from pyshacl import shape
-        from pyshacl.constraints import ALL_CONSTRAINT_PARAMETERS, CONSTRAINT_PARAMETERS_MAP
-    except ImportError:  # pragma: no cover - another pySHACL layout: its own lookup stays
-        return
-    if getattr(shape, "CONSTRAINT_PARAMS", None) is None and hasattr(shape, "module"):
-        shape.CONSTRAINT_PARAMS = (  # type: ignore[attr-defined]
-            _Parameters(ALL_CONSTRAINT_PARAMETERS),
-            CONSTRAINT_PARAMETERS_MAP,
-        )
-
-
-_index_constraint_parameters()
-
-
-def _shacl(data: Graph, shapes: Graph) -> Graph:
-    """pySHACL's report of `data` against `shapes` (SHACL Core and SHACL-SPARQL)."""
-    _conforms, report, _text = pyshacl.validate(
-        data,
-        shacl_graph=shapes,
-        inference="none",
-        abort_on_first=False,
-        allow_warnings=True,
-        allow_infos=True,
-        meta_shacl=False,
-        advanced=False,
-        js=False,
-        inplace=True,  # `data` is made for this validation; copying it would only cost time
-    )
-    return report
-
-
-@contextmanager
-def _with_context(register: Graph) -> Iterator[Graph]:
-    """`register` with the ontology and reference data added for as long as this lasts, then
-    as it was (the triples it states itself are kept).
-
-    A copy of the register with them would hold every triple twice: for a register at the
-    upload cap, hundreds of MiB more at the peak of a write (bench/upload.py).
-    """
-    added = [triple for triple in context_graph() if triple not in register]
-    register.addN((s, p, o, register) for s, p, o in added)
-    try:
-        yield register
-    finally:
-        for triple in added:
-            register.remove(triple)
-
-
 def validate_graph(register: Graph, source: str = "register") -> ValidationResult:
     """Validate a parsed register against the shapes: first with the ontology and reference
     data (shapes/register.ttl), then on its own, where its statements about forces, agreements
@@ -397,13 +241,13 @@ def validate_graph(register: Graph, source: str = "register") -> ValidationResul
     core, sparql = register_shape_halves()
     # The SPARQL constraints run on Oxigraph, the Core constraints on rdflib's graph: each
     # half where it is fast (bench/validate.py compares with all shapes on rdflib's graph).
-    union = _on_oxigraph(register, with_context=True)
-    alone = _on_oxigraph(register)
-    with _VALIDATION_LOCK, _with_context(register) as data:
-        report = _shacl(data, core)
-    with _VALIDATION_LOCK:
-        report += _shacl(union, sparql)
-        report += _shacl(alone, statement_shapes())
+    union = shacl.on_oxigraph(register, with_context=True)
+    alone = shacl.on_oxigraph(register)
+    with shacl.LOCK, shacl.with_context(register) as data:
+        report = shacl.run(data, core)
+    with shacl.LOCK:
+        report += shacl.run(union, sparql)
+        report += shacl.run(alone, statement_shapes())
     bind_prefixes(report)
     return ValidationResult(
         source=source, findings=_findings(report, register), report=report, graph=register
