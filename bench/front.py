@@ -32,7 +32,6 @@ import http.client
 import multiprocessing
 import os
 import shlex
-import signal
 import socket
 import subprocess
 import sys
@@ -44,7 +43,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.pages import PAGE, free_port, load_store, measure, wait_answering
+from bench.pages import PAGE, free_port, load_store, measure, s22a_serve, wait_answering
+from tests.support.processes import terminate
 
 ROOT = Path(__file__).resolve().parent.parent
 THREADS = 32
@@ -132,9 +132,7 @@ def start(kind: str, store: Path, which: str, log: Path) -> tuple[subprocess.Pop
     """Start server `kind` serving `which` ("app" or "constant"); wait until it answers."""
     port = free_port()
     if kind == "s22a" and which == "app":
-        script = Path(sys.executable).with_name("s22a")
-        command = [str(script) if script.exists() else sys.executable, "serve"]
-        command += ["--port", str(port), "--threads", str(THREADS), "--store", f"oxigraph:{store}"]
+        command = s22a_serve(f"oxigraph:{store}", port, THREADS)
     else:
         code = "import sys; from bench.front import serve; serve(*sys.argv[1:])"
         command = [sys.executable, "-c", code, kind, str(port), f"oxigraph:{store}", which]
@@ -154,15 +152,7 @@ def start(kind: str, store: Path, which: str, log: Path) -> tuple[subprocess.Pop
 
 def stop(process: subprocess.Popen[bytes]) -> None:
     """Stop a server's whole process group."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-        process.wait(timeout=15)
-    except (ProcessLookupError, subprocess.TimeoutExpired):
-        try:
-            os.killpg(process.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
-        process.wait()
+    terminate(process, 15, group=True)
 
 
 def _drip(port: int, until: float, body: bool) -> None:

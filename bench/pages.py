@@ -38,6 +38,9 @@ import time
 from collections.abc import Iterable
 from pathlib import Path
 
+from tests.support.processes import terminate
+from tests.support.server import s22a_command
+
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "/doc/agreement/north-west-rocu"
 STATIC = "/static/s22a.css"
@@ -82,20 +85,10 @@ def load_store(path: Path) -> None:
         raise SystemExit(f"seed registers refused: {refused}")
 
 
-def s22a_serve(store: Path, port: int) -> list[str]:
-    """The README's `s22a serve` on `store` and `port`."""
-    script = Path(sys.executable).with_name("s22a")
-    command = [str(script)] if script.exists() else [sys.executable, "-m", "s22a"]
-    return [
-        *command,
-        "serve",
-        "--port",
-        str(port),
-        "--threads",
-        str(THREADS),
-        "--store",
-        f"oxigraph:{store}",
-    ]
+def s22a_serve(store: str, port: int, threads: int = THREADS) -> list[str]:
+    """The README's `s22a serve` on store spec `store` (``oxigraph:PATH``, ``sparql:URL``...)."""
+    options = ["--port", str(port), "--threads", str(threads), "--store", store]
+    return [*s22a_command(), "serve", *options]
 
 
 # One process builds the page `count` times with the page cache off and prints CPU ms per page.
@@ -176,12 +169,7 @@ class Server:
 
     def stop(self) -> None:
         """Stop the server and wait for it."""
-        self.process.terminate()
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            self.process.wait()
+        terminate(self.process, 20)
         self.log.close()
 
 
@@ -268,8 +256,12 @@ def main() -> None:
         if args.baseline:
             renders["baseline"] = cold_render(store, args.baseline, args.renders)
         results: dict[str, dict[str, float]] = {}
+
+        def serving(port: int) -> list[str]:
+            return s22a_serve(f"oxigraph:{store}", port)
+
         with multiprocessing.get_context("spawn").Pool(PROCESSES) as pool:
-            app = Server(lambda port: s22a_serve(store, port), {}, Path(folder) / "app.log")
+            app = Server(serving, {}, Path(folder) / "app.log")
             try:
                 app.wait(PAGE)
                 print("app:", shlex.join(app.command))
@@ -292,11 +284,7 @@ def main() -> None:
             finally:
                 app.stop()
             # The same page built for every request: the page cache off (a cold render each time).
-            cold = Server(
-                lambda port: s22a_serve(store, port),
-                {"S22A_PAGE_CACHE_BYTES": "0"},
-                Path(folder) / "cold.log",
-            )
+            cold = Server(serving, {"S22A_PAGE_CACHE_BYTES": "0"}, Path(folder) / "cold.log")
             try:
                 cold.wait(PAGE)
                 results["agreement page, HTML, cold"] = measure(

@@ -44,7 +44,8 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.pages import wait_answering
+from bench.pages import s22a_serve, wait_answering
+from tests.support.processes import terminate
 
 ROOT = Path(__file__).resolve().parents[1]
 CLIENTS = 8
@@ -93,7 +94,6 @@ def seed_store(url: str) -> None:
 def start_apps(count: int, store_url: str, folder: Path) -> list[subprocess.Popen[bytes]]:
     """`count` separate `s22a serve` processes on the store, sharing tokens and locks."""
     from tests.support.oxigraph import free_port
-    from tests.support.server import s22a_command
 
     env = {
         **os.environ,
@@ -109,16 +109,7 @@ def start_apps(count: int, store_url: str, folder: Path) -> list[subprocess.Pope
     processes, ports = [], []
     for n in range(count):
         port = free_port()
-        command = [
-            *s22a_command(),
-            "serve",
-            "--port",
-            str(port),
-            "--threads",
-            str(THREADS),
-            "--store",
-            f"sparql:{store_url}",
-        ]
+        command = s22a_serve(f"sparql:{store_url}", port, THREADS)
         log = (folder / f"app-{count}-{n}.log").open("wb")
         processes.append(
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -139,13 +130,9 @@ def wait_ready(process: subprocess.Popen[bytes], port: int, timeout: float = 300
 def stop_apps(processes: list[subprocess.Popen[bytes]]) -> None:
     """Stop the app processes and wait for them."""
     for process in processes:
-        process.terminate()
+        process.terminate()  # all at once, then wait for each
     for process in processes:
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        terminate(process, 30)
 
 
 def etag(port: int) -> str:

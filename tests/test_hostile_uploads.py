@@ -38,6 +38,11 @@ from tests.support.server import (
 )
 
 ROOT = Path(__file__).resolve().parents[1]
+# What tells a stall from a busy machine: the inputs below keep a naive implementation busy
+# for hours (rdflib's isomorphism on a 13-clique of blank nodes), while a busy 2-core machine
+# took 20.05 s over one of them (`.ci/run` with both cores kept busy): a generous deadline,
+# not a speed (speed is bench/'s).
+STALLED = 120
 MERSEYSIDE = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
 HOSTILE = Path(__file__).parent / "fixtures" / "hostile"
 REGISTER = "https://w3id.org/s22a/id/register/merseyside"
@@ -73,7 +78,7 @@ class Harness:
                 "/registers/merseyside",
                 body,
                 self.headers(content_type, **extra),
-                timeout=120,
+                timeout=STALLED,
             )
 
     @contextlib.contextmanager
@@ -322,7 +327,7 @@ def test_a_100_mb_literal_is_refused_without_being_read(harness: Harness, chunke
     assert f"A register may be at most {LIMIT} bytes".encode() in result.response
     # Loopback socket buffers hold a few MiB; the rest of the 100 MB was never taken.
     assert result.sent < LIMIT + 24 * 2**20, result
-    assert result.seconds < 20, result
+    assert result.seconds < STALLED, result
     assert PEAKS[case][1] < MEMORY_CEILING_MIB, PEAKS
     assert_untouched(before, harness.dump())
     assert harness.server.request("GET", "/").status == 200
@@ -335,7 +340,7 @@ def test_a_100_mb_literal_is_refused_without_being_read(harness: Harness, chunke
 @pytest.mark.slow
 def test_blank_nodes_that_look_alike_do_not_stall_writes_or_diffs(harness: Harness) -> None:
     """Uploads rdflib cannot compare or describe quickly (2,000 alike blank nodes, a chain of
-    3,000, a clique of 13) are stored, re-sent in other bytes, diffed and shown in seconds."""
+    3,000, a clique of 13) are stored, re-sent in other bytes, diffed and shown, none stalling."""
     agreement = b"<https://w3id.org/s22a/id/agreement/west-coast-collaboration>"
     see_also = b" <http://www.w3.org/2000/01/rdf-schema#seeAlso> "
     extras = {
@@ -353,7 +358,7 @@ def test_blank_nodes_that_look_alike_do_not_stall_writes_or_diffs(harness: Harne
             assert first.status == 200, first.text[:500]
             again = harness.put(f"{name}, sent again", body + b"# other bytes\n", "text/turtle")
             assert again.status == 200, again.text[:500]
-            assert first.seconds < 20 and again.seconds < 20, (name, first.seconds, again.seconds)
+            assert max(first.seconds, again.seconds) < STALLED, (name, first.seconds, again.seconds)
             number = int(again.text.split('"number": ')[1].split(",")[0])
             for path in (
                 f"/registers/merseyside/diff/{number - 1}/{number}?_format=json",
@@ -361,9 +366,9 @@ def test_blank_nodes_that_look_alike_do_not_stall_writes_or_diffs(harness: Harne
                 "/doc/agreement/west-coast-collaboration.jsonld",
                 "/registers/merseyside/feed.atom",
             ):
-                reply = harness.server.request("GET", path, timeout=60)
+                reply = harness.server.request("GET", path, timeout=STALLED)
                 assert reply.status == 200, (name, path, reply.text[:300])
-                assert reply.seconds < 20, (name, path, reply.seconds)
+                assert reply.seconds < STALLED, (name, path, reply.seconds)
     finally:
         restored = harness.put("the seed register again", MERSEYSIDE, "text/turtle")
         assert restored.status == 200, restored.text[:500]

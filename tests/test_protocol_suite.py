@@ -20,16 +20,17 @@ import pytest
 from rdflib import Graph
 from SPARQLWrapper import JSON, SPARQLWrapper
 
-from s22a.namespaces import register_iri
+from tests.support.protocol import (
+    CHESHIRE,
+    DIRECT,
+    FORM,
+    JSON_RESULTS,
+    MERSEYSIDE,
+    UPDATE,
+    XML_RESULTS,
+)
 from tests.support.server import Reply, ServerProcess, request, seeded_store
 
-FORM = "application/x-www-form-urlencoded"
-DIRECT = "application/sparql-query"
-UPDATE = "application/sparql-update"
-XML_RESULTS = "application/sparql-results+xml"
-JSON_RESULTS = "application/sparql-results+json"
-MERSEYSIDE = register_iri("merseyside")
-CHESHIRE = register_iri("cheshire")
 LISTS = "<https://w3id.org/s22a/def/s22a#lists>"
 BOTH_LIST = f"ASK {{ <{MERSEYSIDE}> {LISTS} ?a . <{CHESHIRE}> {LISTS} ?b }}"
 BOTH_NAMED = (

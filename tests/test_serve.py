@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from s22a.cli import cli
 from s22a.web.tokens import TokenStore
 from tests.support.oxigraph import OxigraphServer
-from tests.support.server import ServerProcess, children, s22a_command
+from tests.support.server import ServerProcess, children, s22a_command, seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
 MERSEYSIDE = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
@@ -143,8 +143,10 @@ def test_serve_stops_promptly_and_leaves_no_process(tmp_path: Path) -> None:
 
 
 @pytest.mark.slow
-def test_a_second_serve_on_a_store_in_use_says_so_in_one_line(tmp_path: Path) -> None:
-    store = tmp_path / "store"
+def test_a_second_serve_on_a_store_in_use_says_so_in_one_line(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    store = seeded_store(tmp_path_factory.getbasetemp(), tmp_path / "store")  # nothing to load
     with ServerProcess(tmp_path / "first", store=store):
         second = subprocess.run(
             [*s22a_command(), "serve", "--port", "0", "--store", f"oxigraph:{store}"],

@@ -23,13 +23,9 @@ from rdflib.namespace import RDF
 
 from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, GRAPH_REFERENCE, register_iri
 from s22a.sparql.examples import EXAMPLES
+from tests.support.protocol import CHESHIRE, DIRECT, FORM, JSON_RESULTS, MERSEYSIDE
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
-JSON_RESULTS = "application/sparql-results+json"
-FORM = "application/x-www-form-urlencoded"
-DIRECT = "application/sparql-query"
-MERSEYSIDE = register_iri("merseyside")
-CHESHIRE = register_iri("cheshire")
 LISTS = "SELECT (COUNT(DISTINCT ?a) AS ?n) WHERE { ?r <https://w3id.org/s22a/def/s22a#lists> ?a }"
 GRAPHS = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } } ORDER BY ?g"
 REGISTER_CLASS = "<https://w3id.org/s22a/def/s22a#Register>"

@@ -157,8 +157,9 @@ class Front:
 
 
 @contextlib.contextmanager
-def running_front(folder: Path) -> Iterator[Front]:
-    """A deployment, the rules `s22a w3id` writes for it, and Apache serving them."""
+def running_front(folder: Path, cache: Path) -> Iterator[Front]:
+    """A deployment, the rules `s22a w3id` writes for it, and Apache serving them (the store
+    copied from the seeded one kept in `cache` for the session)."""
     port = free_port()
     public = f"http://127.0.0.1:{port}/"
     rules = folder / "rules" / "s22a"
@@ -169,7 +170,7 @@ def running_front(folder: Path) -> Iterator[Front]:
         capture_output=True,
         env={**os.environ, "S22A_PUBLIC_URL": public},
     )
-    store = seeded_store(folder, folder / "store")
+    store = seeded_store(cache, folder / "store")
     server = ServerProcess(
         folder / "server", store=store, port=port, env={"S22A_PUBLIC_URL": public}
     )
@@ -366,13 +367,16 @@ def crawl(front: Front, session: requests.Session) -> str:
 
 
 @pytest.mark.slow
-def test_canonical_iris_resolve_through_apache(tmp_path: Path) -> None:
+def test_canonical_iris_resolve_through_apache(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
     """One deployment and one Apache for every check: the issue's examples, the same examples
     against broken rules (each must fail them), and the crawl."""
     reason = apache_missing()
     if reason:
         pytest.skip(reason)
-    with running_front(tmp_path) as front, requests.Session() as session:
+    cache = tmp_path_factory.getbasetemp()
+    with running_front(tmp_path, cache) as front, requests.Session() as session:
         started = time.monotonic()
         follow_examples(front, session)
         examples = time.monotonic() - started

@@ -17,13 +17,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 from tests.support.oxigraph import free_port
+from tests.support.processes import Service, terminate
 from tests.support.server import request
 
 MODULES = Path("/usr/lib/apache2/modules")
@@ -48,7 +48,7 @@ def apache_missing() -> str | None:
     return None
 
 
-class ApacheServer:
+class ApacheServer(Service):
     """Apache on a free 127.0.0.1 port serving a w3id.org-like document root."""
 
     def __init__(self, folder: Path, *, startup_timeout: float = 60) -> None:
@@ -135,21 +135,8 @@ DocumentRoot "{self.docroot}"
         return "\n".join(texts)
 
     def stop(self) -> None:
-        """Stop Apache (SIGTERM to its group, then SIGKILL) and remove the document root."""
-        if self.process is not None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-            self.process = None
+        """Stop Apache (SIGTERM, then SIGKILL to its group) and remove the document root."""
+        process, self.process = self.process, None
+        if process is not None:
+            terminate(process, 15, group=True)
         shutil.rmtree(self.docroot, ignore_errors=True)
-
-    def __enter__(self) -> ApacheServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -16,12 +16,14 @@ from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import urlsplit
 
+from tests.support.processes import Service
+
 __all__ = ["CountingProxy"]
 
 _HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 
 
-class CountingProxy:
+class CountingProxy(Service):
     """Forwards every request to `target` (http://127.0.0.1:PORT) and counts them by path."""
 
     def __init__(self, target: str) -> None:
@@ -92,9 +94,3 @@ class CountingProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    def __enter__(self) -> CountingProxy:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

@@ -20,6 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from tests.support.processes import Service, terminate
+
 __all__ = ["OxigraphServer", "free_port", "oxigraph_binary"]
 
 
@@ -41,7 +43,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-class OxigraphServer:
+class OxigraphServer(Service):
     """An ``oxigraph serve`` subprocess on 127.0.0.1, by default with its own temporary data
     directory. Given a `location`, it keeps its data there; after `kill` (a crash, data kept)
     `start` brings it back on the same port and data, the way a remote store goes away and
@@ -123,15 +125,8 @@ class OxigraphServer:
 
     def _terminate(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process, 10)
 
     def stop(self) -> None:
         """Stop the server and delete its data directory."""
@@ -139,9 +134,3 @@ class OxigraphServer:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> OxigraphServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()

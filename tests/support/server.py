@@ -28,6 +28,7 @@ from pathlib import Path
 
 from tests.support import ROOT
 from tests.support.oxigraph import free_port
+from tests.support.processes import Service, terminate
 
 __all__ = [
     "Reply",
@@ -186,7 +187,7 @@ def revision(force: str, number: int) -> bytes:
 # The server
 
 
-class ServerProcess:
+class ServerProcess(Service):
     """``s22a serve`` on 127.0.0.1 in its own process group."""
 
     def __init__(
@@ -312,18 +313,6 @@ class ServerProcess:
 
     def stop(self) -> None:
         """Stop gracefully (SIGTERM), then kill whatever of the group is left."""
-        if self.process is None:
-            return
-        with contextlib.suppress(ProcessLookupError):
-            self.process.terminate()
-        try:
-            self.process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            pass
-        self.kill()
-
-    def __enter__(self) -> ServerProcess:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        process, self.process = self.process, None
+        if process is not None:
+            terminate(process, 15, group=True)

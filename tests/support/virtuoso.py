@@ -24,6 +24,7 @@ import urllib.request
 from pathlib import Path
 
 from tests.support.oxigraph import free_port
+from tests.support.processes import Service, terminate
 
 __all__ = ["VirtuosoServer", "virtuoso_binary", "virtuoso_missing"]
 
@@ -80,7 +81,7 @@ def virtuoso_binary() -> str:
     return found
 
 
-class VirtuosoServer:
+class VirtuosoServer(Service):
     """``virtuoso-t +foreground`` on 127.0.0.1 with its own database folder."""
 
     def __init__(self, *, startup_timeout: float = 120, max_rows: int = MAX_ROWS) -> None:
@@ -180,15 +181,8 @@ class VirtuosoServer:
 
     def _terminate(self) -> None:
         process, self.process = self.process, None
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process, 30)
 
     def stop(self) -> None:
         """Stop the server and delete its database."""
@@ -196,9 +190,3 @@ class VirtuosoServer:
         if self._tmp is not None:
             self._tmp.cleanup()
             self._tmp = None
-
-    def __enter__(self) -> VirtuosoServer:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
