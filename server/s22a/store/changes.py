@@ -108,21 +108,25 @@ class Changes:
                 shared = b"-"  # no write signalled yet
         return self.generation, shared
 
+    def _fresh(self, name: str, stamp: tuple[int, bytes], now: float) -> tuple[bool, Any]:
+        """Whether the value kept for `name` still stands at `stamp` and `now`, and the value."""
+        known = self._values.get(name)
+        if known is None or known[0] != stamp:
+            return False, None
+        return not self.remote or now - known[1] < _SHARED["ttl"], known[2]
+
     def derived(self, name: str, read: Callable[[], T]) -> T:
         """`read()`'s value, read again only when the store may have changed since."""
         stamp = self.stamp()  # taken before the read: a write during it moves the stamp
         now = time.monotonic()
-        known = self._values.get(name)
-        if known is not None and known[0] == stamp:
-            if not self.remote or now - known[1] < _SHARED["ttl"]:
-                return known[2]
+        fresh, value = self._fresh(name, stamp, now)
+        if fresh:
+            return value
         value = read()
         self._values[name] = (stamp, now, value)
         return value
 
     def holds(self, name: str, value: object) -> bool:
         """Whether `derived(name, ...)` would still give `value` without reading the store."""
-        known = self._values.get(name)
-        if known is None or known[2] != value or known[0] != self.stamp():
-            return False
-        return not self.remote or time.monotonic() - known[1] < _SHARED["ttl"]
+        fresh, known = self._fresh(name, self.stamp(), time.monotonic())
+        return fresh and known == value

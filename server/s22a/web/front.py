@@ -53,6 +53,11 @@ def redact(query: str) -> str:
     return _TOKEN_IN_QUERY.sub(r"\1[redacted]", query)
 
 
+def trusted_set(proxies: Iterable[str]) -> frozenset[str]:
+    """The trusted proxies' addresses (`S22A_TRUSTED_PROXIES` split at commas; blanks dropped)."""
+    return frozenset(p.strip() for p in proxies if p.strip())
+
+
 def client_address(remote: str, forwarded_for: str, trusted: frozenset[str]) -> str:
     """The client's address: a trusted proxy's view of it (its last hop), else the peer's."""
     if remote in trusted and forwarded_for:
@@ -82,7 +87,7 @@ class Front:
         """Wrap `app`."""
         self.app = app
         self.public = parse_public_url(public_url) if public_url else None
-        self.trusted = frozenset(p.strip() for p in trusted_proxies if p.strip())
+        self.trusted = trusted_set(trusted_proxies)
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request."""

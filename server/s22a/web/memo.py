@@ -34,7 +34,7 @@ from typing import Any
 
 from cachetools import LRUCache
 
-from s22a.web.front import ACCESS_LOG, client_address, log_line
+from s22a.web.front import ACCESS_LOG, client_address, log_line, trusted_set
 
 Key = tuple[Any, ...]
 Answer = tuple[int, list[tuple[str, str]], bytes]
@@ -91,7 +91,7 @@ class AnswerMemo:
     def __init__(self, max_bytes: int, trusted_proxies: Iterable[str] = ()) -> None:
         """Hold at most `max_bytes` bytes; `trusted_proxies` as `s22a.web.front.Front`'s."""
         self.max_bytes = max_bytes
-        self.trusted = frozenset(p.strip() for p in trusted_proxies if p.strip())
+        self.trusted = trusted_set(trusted_proxies)
         self._entries: LRUCache[Key, _Entry] = LRUCache(
             maxsize=max(max_bytes, 1), getsizeof=lambda entry: entry.size
         )
