@@ -707,6 +707,16 @@ def test_crash_during_replace_virtuoso(virtuoso, tmp_path):
 
     # As on Oxigraph's server, a killed client's update may still be finishing: all-A or all-B.
     crash_replacements(virtuoso.spec, check, tmp_path, iterations=3, strict=False)
+    # The last killed client's update may still be running in Virtuoso, and its COPY empties
+    # the graph before it fills it again: wait until one whole version has stood for a second
+    # before dropping staging graphs, young ones included (one CI run saw no graph at all).
+    deadline, settled = time.monotonic() + 120, []
+    while len(settled) < 2 or settled[-1] != settled[-2]:
+        with VirtuosoStore(virtuoso.url) as store:
+            state = (store.graphs(), graph_version(store, CRASH_GRAPH))
+        settled = [*settled, state] if list(state[1].values()) == [CRASH_SIZE] else []
+        assert time.monotonic() < deadline, f"no whole version stood still: {state}"
+        time.sleep(1)
     deadline = time.monotonic() + 15
     while True:
         with VirtuosoStore(virtuoso.url, staging_max_age=0) as store:
