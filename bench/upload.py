@@ -7,7 +7,8 @@ Run from the repository root after ``python3 -m pip install -r requirements/dev.
 
 Serves the seed registers with `s22a serve` (on-disk store), then PUTs Merseyside's register as
 synthetic registers of growing size (`bench/synthetic.py`: made-up agreements between
-reference forces, all valid), each with the force's token, one at a time. For each it prints
+reference forces, all valid), each with the force's token, one at a time, and each again with
+one agreement's title edited (validation then checks that agreement only). For each it prints
 the triples, the bytes, the seconds the PUT took (parse, validate, store, version, reconcile)
 and the server worker's peak resident memory during it (VmHWM, reset before each), and the
 memory per 10,000 triples above the worker's memory before the upload. Loopback only; nothing
@@ -54,25 +55,36 @@ def main() -> None:
         with server:
             for count in (int(n) for n in args.agreements.split(",")):
                 body = register_turtle("merseyside", count, prefix=f"upload{count}").encode()
-                worker = server.worker_pid()
-                assert worker is not None
-                before = rss_mib(worker)
-                reset_peak(worker)
-                started = time.monotonic()
-                reply = server.request("PUT", "/registers/merseyside", body, headers, 600)
-                seconds = time.monotonic() - started
-                peak = peak_rss_mib(worker)
-                triples = sum(1 for _ in ox.parse(body, format=ox.RdfFormat.TURTLE))
-                rows.append((count, triples, len(body), reply.status, seconds, before, peak))
-                print(f"{count} agreements: {reply.status} in {seconds:.1f} s", flush=True)
+                # The same register again with one agreement's title edited: what a PCC office
+                # does most; validation checks only what changed (s22a.ingest.unchanged).
+                edited = body.replace(
+                    b"Synthetic collaboration 0 ", b"Synthetic collaboration 0, edited, ", 1
+                )
+                assert edited != body
+                for kind, data in (("new", body), ("1 edited", edited)):
+                    worker = server.worker_pid()
+                    assert worker is not None
+                    before = rss_mib(worker)
+                    reset_peak(worker)
+                    started = time.monotonic()
+                    reply = server.request("PUT", "/registers/merseyside", data, headers, 600)
+                    seconds = time.monotonic() - started
+                    peak = peak_rss_mib(worker)
+                    triples = sum(1 for _ in ox.parse(data, format=ox.RdfFormat.TURTLE))
+                    rows.append(
+                        (count, kind, triples, len(data), reply.status, seconds, before, peak)
+                    )
+                    print(
+                        f"{count} agreements, {kind}: {reply.status} in {seconds:.1f} s", flush=True
+                    )
     print(
-        f"\n{'agreements':>10} {'triples':>8} {'MB':>6} {'status':>6} {'seconds':>8} "
+        f"\n{'agreements':>10} {'upload':>9} {'triples':>8} {'MB':>6} {'status':>6} {'seconds':>8} "
         f"{'RSS before':>11} {'peak MiB':>9} {'MiB per 10k triples':>20}"
     )
-    for count, triples, size, status, seconds, before, peak in rows:
+    for count, kind, triples, size, status, seconds, before, peak in rows:
         per = (peak - before) / max(triples, 1) * 10_000
         print(
-            f"{count:>10,} {triples:>8,} {size / 1e6:>6.1f} {status:>6} {seconds:>8.1f} "
+            f"{count:>10,} {kind:>9} {triples:>8,} {size / 1e6:>6.1f} {status:>6} {seconds:>8.1f} "
             f"{before:>11.0f} {peak:>9.0f} {per:>20.0f}"
         )
 

@@ -314,6 +314,20 @@ def test_select_returns_rdflib_terms(store):
     assert by_label == [{"o": bnode}]  # the same blank node label across queries
 
 
+def test_select_text_is_the_text_of_select(store):
+    store.replace_graph(G1, TURTLE, "text/turtle")
+    query = (
+        "PREFIX ex: <http://example.org/> SELECT ?p ?o ?n WHERE { "
+        "ex:agreement ?p ?o OPTIONAL { ?o ex:name ?n } } ORDER BY ?p"
+    )
+    texts = store.select_text(query)
+    terms = store.select(query)
+    assert texts == [{name: str(value) for name, value in row.items()} for row in terms]
+    found = {row["p"].removeprefix(EX): row for row in texts}
+    assert found["title"] == {"p": EX + "title", "o": "Joint firearms unit"}
+    assert found["signed"]["o"] == "2021-03-04" and found["contact"]["n"] == "Duty officer"
+
+
 def test_ask_and_construct(store):
     load_three(store)
     assert store.ask("ASK { <http://example.org/c> ?p 'three' }")

@@ -9,7 +9,7 @@ from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, SH
 
 from s22a import resources
-from s22a.namespaces import bind_prefixes
+from s22a.namespaces import S22A, bind_prefixes
 
 
 @cache
@@ -77,6 +77,25 @@ def register_shape_halves() -> tuple[Graph, Graph]:
             if predicate not in keeps:
                 sparql.remove((shape, predicate, value))
     return core, sparql
+
+
+@cache
+def core_shape_parts() -> tuple[Graph, Graph]:
+    """The Core half of the register shapes split by what they target: the register (run on
+    the whole register each time) and each listed agreement (the shapes targeting the objects
+    of s22a:lists, with the shapes they refer to), which validation may run on the agreements
+    that changed only (`s22a.ingest.unchanged`)."""
+    core, _sparql = register_shape_halves()
+    per_agreement = set(core.subjects(SH.targetObjectsOf, S22A.lists))
+    register_part = Graph()
+    register_part += core
+    agreement_part = Graph()
+    agreement_part += core
+    for predicate in _TARGETS:
+        for shape, target in core.subject_objects(predicate):
+            part = register_part if shape in per_agreement else agreement_part
+            part.remove((shape, predicate, target))  # a shape without a target is not run
+    return register_part, agreement_part
 
 
 @cache

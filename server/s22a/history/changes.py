@@ -28,7 +28,7 @@ from rdflib.compare import graph_diff, isomorphic
 from rdflib.namespace import DCTERMS, RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from s22a.history import versions
+from s22a.history import digests, versions
 from s22a.namespaces import GRAPH_META, S22A
 from s22a.store import Store
 
@@ -209,10 +209,17 @@ def same_triples(first: Graph, second: Graph) -> bool:
     """Whether two graphs are the same up to blank node labels (isomorphic), literals
     compared in canonical form.
 
-    False, without trying, for graphs whose canonical form would take too long: at worst a
-    write of the same register in other bytes is then stored as a new version.
+    Where blank nodes are trees (a register's budgets and events), by the graphs' signatures
+    (`digests.signature`, linear); else by rdflib's canonical form, and False without trying
+    for graphs whose canonical form would take too long: at worst a write of the same register
+    in other bytes is then stored as a new version.
     """
-    if len(first) != len(second) or not _canonical_is_cheap(first, second):
+    if len(first) != len(second):
+        return False
+    one, two = (digests.signature(g, _canonical_literal) for g in (first, second))
+    if one is not None or two is not None:  # (only one: blank nodes shaped otherwise)
+        return one == two
+    if not _canonical_is_cheap(first, second):
         return False
     if isomorphic(first, second):
         return True

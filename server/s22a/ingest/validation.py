@@ -21,10 +21,15 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH
 from rdflib.term import Node
 
-from s22a.ingest import shacl
+from s22a.ingest import shacl, unchanged
 from s22a.ingest.parse import parse_register, read_register
 from s22a.namespaces import BODY, FORCE, S22A, bind_prefixes
-from s22a.reference import context_graph, register_shape_halves, statement_shapes
+from s22a.reference import (
+    context_graph,
+    core_shape_parts,
+    register_shape_halves,
+    statement_shapes,
+)
 
 SEVERITIES = {SH.Violation: "violation", SH.Warning: "warning", SH.Info: "info"}
 
@@ -53,6 +58,9 @@ class ValidationResult:
     report: Graph = field(default_factory=Graph)
     graph: Graph = field(default_factory=Graph)
     agreements: int | None = None  # set where `graph` was left out (`s22a.ingest.sandbox`)
+    # How many listed agreements the agreement shapes ran on: the others were described as
+    # when they were last found without findings (`s22a.ingest.unchanged`).
+    agreements_checked: int | None = None
 
     @property
     def violations(self) -> list[Finding]:
@@ -237,21 +245,75 @@ def validate_graph(register: Graph, source: str = "register") -> ValidationResul
     """Validate a parsed register against the shapes: first with the ontology and reference
     data (shapes/register.ttl), then on its own, where its statements about forces, agreements
     it does not list or the reference data can be told from the reference data's
-    (shapes/statements.ttl)."""
-    core, sparql = register_shape_halves()
+    (shapes/statements.ttl).
+
+    The agreement shapes run only on the listed agreements not already found without findings
+    as they are described now (`s22a.ingest.unchanged`)."""
+    _core, sparql = register_shape_halves()
+    register_part, agreement_part = core_shape_parts()
+    descriptions = unchanged.Descriptions(register, f"{id(context_graph())}/{id(agreement_part)}")
+    listed = sorted({a for a in register.objects(None, S22A.lists) if isinstance(a, URIRef)})
+    digests = {a: descriptions.digest(a) for a in listed}
+    changed = [a for a in listed if not unchanged.already_clean(digests[a])]
     # The SPARQL constraints run on Oxigraph, the Core constraints on rdflib's graph: each
     # half where it is fast (bench/validate.py compares with all shapes on rdflib's graph).
     union = shacl.on_oxigraph(register, with_context=True)
     alone = shacl.on_oxigraph(register)
     with shacl.LOCK, shacl.with_context(register) as data:
-        report = shacl.run(data, core)
+        report = shacl.run(data, register_part)
+        if len(changed) == len(listed):
+            found = shacl.run(data, agreement_part)
+    if len(changed) < len(listed):
+        with shacl.LOCK:
+            found = shacl.run(_described(register, descriptions, changed), agreement_part)
+    report += found
     with shacl.LOCK:
         report += shacl.run(union, sparql)
         report += shacl.run(alone, statement_shapes())
     bind_prefixes(report)
+    unchanged.remember_clean(digests[a] for a in _clean(found, register, changed))
     return ValidationResult(
-        source=source, findings=_findings(report, register), report=report, graph=register
+        source=source,
+        findings=_findings(report, register),
+        report=report,
+        graph=register,
+        agreements_checked=len(changed),
     )
+
+
+def _described(
+    register: Graph, descriptions: unchanged.Descriptions, agreements: list[URIRef]
+) -> Graph:
+    """The ontology, the reference data and what the register says of `agreements` and of
+    everything reachable from them, with the register listing them: all the agreement shapes
+    read of them."""
+    data = Graph()
+    data += context_graph()
+    for agreement in agreements:
+        data.addN(
+            (s, p, o, data) for s, p, o in descriptions.triples(descriptions.reachable(agreement))
+        )
+        for holder in register.subjects(S22A.lists, agreement):
+            data.add((holder, S22A.lists, agreement))
+    return data
+
+
+def _clean(report: Graph, register: Graph, agreements: list[URIRef]) -> list[URIRef]:
+    """The `agreements` that no result of `report` is about (none, if a result is about no
+    agreement that can be told)."""
+    listed: set[Node] = set(agreements)
+    about: set[Node] = set()
+    for result in report.objects(None, SH.result):
+        agreement = _agreement_of(
+            register,
+            listed,
+            _optional(report, result, SH.focusNode),
+            _optional(report, result, SH.value),
+        )
+        if agreement is None:
+            return []
+        about.add(agreement)
+    return [a for a in agreements if a not in about]
 
 
 def validate_bytes(

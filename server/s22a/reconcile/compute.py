@@ -53,10 +53,7 @@ class _Reconciliation:
     def __init__(self, store: Store) -> None:
         def rows(query: str, reference: bool = False) -> list[dict[str, str]]:
             graphs = [_REF, ns.GRAPH_ONTOLOGY] if reference else None
-            return [
-                {k: str(v) for k, v in r.items()}
-                for r in store.select(SPARQL_PREFIXES + query, default_graph=graphs)
-            ]
+            return store.select_text(SPARQL_PREFIXES + query, default_graph=graphs)
 
         # Only what each register may say (a register speaks only for itself): about itself
         # (its s22a:lists and s22a:force, the force it is named for) and about the agreements

@@ -322,6 +322,14 @@ class Store(ABC):
     ) -> list[dict[str, Identifier]]:
         """Run a SELECT query; rows map bound variable names to rdflib terms."""
 
+    def select_text(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> list[dict[str, str]]:
+        """Run a SELECT query; rows map bound variable names to their values' text (an IRI,
+        a literal's lexical form), for callers that only compare and print them."""
+        rows = self.select(query, default_graph=default_graph, named_graphs=named_graphs)
+        return [{name: str(value) for name, value in row.items()} for row in rows]
+
     @abstractmethod
     def ask(self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None) -> bool:
         """Run an ASK query."""

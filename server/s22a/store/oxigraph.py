@@ -255,6 +255,21 @@ class OxigraphStore(Store):
                 for row in result
             ]
 
+    def select_text(
+        self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
+    ) -> list[dict[str, str]]:
+        """Run a SELECT query; rows map bound variable names to their values' text, read from
+        Oxigraph's terms (no rdflib terms made: most of a big reconciliation's reading)."""
+        result = self._run(query, default_graph, named_graphs)
+        if not isinstance(result, ox.QuerySolutions):
+            raise StoreQueryError("expected a SELECT query")
+        names = [v.value for v in result.variables]
+        with _engine_errors():
+            return [
+                {n: t.value for n, t in zip(names, row, strict=True) if t is not None}
+                for row in result
+            ]
+
     def ask(self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None) -> bool:
         """Run an ASK query."""
         result = self._run(query, default_graph, named_graphs)
