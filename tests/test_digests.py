@@ -9,7 +9,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import XSD
 
 from s22a.history import digests
-from s22a.history.changes import same_triples
+from s22a.history.changes import same_triples, triple_diff
 
 EX = Namespace("http://example.org/")
 
@@ -99,3 +99,38 @@ def test_the_signature_agrees_with_rdflib_on_random_trees():
         )
         checked[expected] += 1
     assert min(checked.values()) > 50  # both answers were put to the test
+
+
+def test_the_difference_turns_the_old_graph_into_the_new():
+    rng = random.Random(16)
+    for _ in range(200):
+        old = random_tree_graph(rng, rng.randint(1, 9))
+        new = relabelled(old)
+        for _ in range(rng.randint(0, 2)):  # a few changes, or none
+            s, p, o = next(iter(new))
+            new.remove((s, p, o))
+            new.add((s, EX.changed, o) if rng.random() < 0.5 else (s, p, Literal("3")))
+        added, removed = triple_diff(old, new)
+        assert all(t in new for t in added) and all(t in old for t in removed)
+        rebuilt = Graph()
+        for triple in old:
+            if triple not in removed:
+                rebuilt.add(triple)
+        # The blank nodes of the added triples are the new graph's: the old graph's blank nodes
+        # that the removed triples leave are the same node relabelled.
+        assert not not_a_tree_change(old, new)  # the linear difference was used
+        assert isomorphic(rebuilt + added, new)
+        if isomorphic(old, new):
+            assert not added and not removed
+
+
+def not_a_tree_change(old: Graph, new: Graph) -> bool:
+    return digests.placed(old, lambda t: t) is None or digests.placed(new, lambda t: t) is None
+
+
+def test_the_difference_of_ground_graphs_is_the_set_difference():
+    old = turtle('ex:a ex:p "1", "2" ; ex:q ex:b .')
+    new = turtle('ex:a ex:p "2", "3" ; ex:q ex:b .')
+    added, removed = triple_diff(old, new)
+    assert set(added) == {(EX.a, EX.p, Literal("3"))}
+    assert set(removed) == {(EX.a, EX.p, Literal("1"))}

@@ -7,11 +7,13 @@ took minutes for a register of a few hundred budgets (`same_triples`, bench/uplo
 from __future__ import annotations
 
 import hashlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 
 from rdflib import BNode, Graph
 from rdflib.term import Node
+
+Triple = tuple[Node, Node, Node]
 
 
 class Cycle(Exception):
@@ -22,9 +24,9 @@ class Digests:
     """The digests of one graph's blank nodes, each computed once; literals written by
     `literal` (e.g. in canonical form) before they are hashed."""
 
-    def __init__(self, graph: Graph, literal: Callable[[Node], Node] = lambda term: term) -> None:
+    def __init__(self, graph: Graph, literal: Callable[[Node], Node] | None = None) -> None:
         self.graph = graph
-        self.literal = literal
+        self.literal = literal or _same
         self._blank: dict[BNode, bytes] = {}
 
     def term(self, node: Node) -> bytes:
@@ -62,15 +64,9 @@ class Digests:
         return self._blank[node]
 
 
-def signature(graph: Graph, literal: Callable[[Node], Node]) -> Counter[bytes] | None:
-    """The graph's triples with each blank node written by its place and content, counted:
-    two graphs with equal signatures are isomorphic, and isomorphic graphs have equal ones.
-
-    A blank node's place is the triple that leads to it (its subject's place in turn), so a
-    signature exists only where every blank node is the object of at most one triple and none
-    leads back to itself (registers' budgets, events and contributions are such trees); None
-    otherwise. Blank nodes with the same place and content are interchangeable, hence counted.
-    """
+def placed(graph: Graph, literal: Callable[[Node], Node]) -> dict[bytes, list[Triple]] | None:
+    """The graph's triples by their line in its `signature` (interchangeable blank nodes give
+    several triples one line); None where it has no signature."""
     digests = Digests(graph, literal)
     parent: dict[BNode, tuple[Node, Node]] = {}
     for s, p, o in graph:
@@ -89,7 +85,41 @@ def signature(graph: Graph, literal: Callable[[Node], Node]) -> Counter[bytes] |
             places[node] = hashlib.sha256(where + b"|" + digests.blank(node)).digest()
         return places[node]
 
+    lines: dict[bytes, list[Triple]] = defaultdict(list)
     try:
-        return Counter(place(s) + b" " + p.n3().encode() + b" " + place(o) for s, p, o in graph)
+        for s, p, o in graph:
+            lines[place(s) + b" " + p.n3().encode() + b" " + place(o)].append((s, p, o))
     except (Cycle, RecursionError):  # a cycle, or a chain deeper than Python's stack
         return None
+    return lines
+
+
+def signature(graph: Graph, literal: Callable[[Node], Node]) -> Counter[bytes] | None:
+    """The graph's triples with each blank node written by its place and content, counted:
+    two graphs with equal signatures are isomorphic, and isomorphic graphs have equal ones.
+
+    A blank node's place is the triple that leads to it (its subject's place in turn), so a
+    signature exists only where every blank node is the object of at most one triple and none
+    leads back to itself (registers' budgets, events and contributions are such trees); None
+    otherwise. Blank nodes with the same place and content are interchangeable, hence counted.
+    """
+    lines = placed(graph, literal)
+    return None if lines is None else Counter({line: len(t) for line, t in lines.items()})
+
+
+def difference(old: Graph, new: Graph) -> tuple[Graph, Graph] | None:
+    """The triples added to `old` and removed from it to make `new`, whatever their blank node
+    labels (a changed blank node: all its triples); None where either has no signature."""
+    before, after = placed(old, _same), placed(new, _same)
+    if before is None or after is None:
+        return None
+    added, removed = Graph(), Graph()
+    for lines, other, into in ((after, before, added), (before, after, removed)):
+        for line, triples in lines.items():
+            for triple in triples[len(other.get(line, ())) :]:
+                into.add(triple)
+    return added, removed
+
+
+def _same(term: Node) -> Node:
+    return term
