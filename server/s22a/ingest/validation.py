@@ -257,8 +257,7 @@ def validate_graph(register: Graph, source: str = "register") -> ValidationResul
     changed = [a for a in listed if not unchanged.already_clean(digests[a])]
     # The SPARQL constraints run on Oxigraph, the Core constraints on rdflib's graph: each
     # half where it is fast (bench/validate.py compares with all shapes on rdflib's graph).
-    union = shacl.on_oxigraph(register, with_context=True)
-    alone = shacl.on_oxigraph(register)
+    union, alone = shacl.on_oxigraph_both(register)
     with shacl.LOCK, shacl.with_context(register) as data:
         report = shacl.run(data, register_part)
         if len(changed) == len(listed):
