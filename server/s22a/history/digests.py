@@ -25,15 +25,21 @@ class Digests:
     `literal` (e.g. in canonical form) before they are hashed."""
 
     def __init__(self, graph: Graph, literal: Callable[[Node], Node] | None = None) -> None:
-        self.graph = graph
         self.literal = literal or _same
+        # What the graph says of each subject, read in one pass (faster than a look-up each).
+        self.about: dict[Node, list[tuple[Node, Node]]] = defaultdict(list)
+        for s, p, o in graph:
+            self.about[s].append((p, o))
         self._blank: dict[BNode, bytes] = {}
+        self._written: dict[Node, bytes] = {}
+
+    def values(self, node: Node) -> list[tuple[Node, Node]]:
+        """The predicates and objects of the graph's triples about `node`."""
+        return self.about.get(node, [])
 
     def term(self, node: Node) -> bytes:
         """`node` written for hashing: N-Triples, a blank node by its digest."""
-        if isinstance(node, BNode):
-            return b"_:" + self.blank(node).hex().encode()
-        return self.literal(node).n3().encode()
+        return self._term(node, frozenset())
 
     def statements(self, node: Node) -> bytes:
         """What the graph says of `node` (predicate and object per line, sorted)."""
@@ -45,15 +51,21 @@ class Digests:
 
     def _statements(self, node: Node, within: frozenset[BNode]) -> bytes:
         lines = sorted(
-            predicate.n3().encode() + b" " + self._term(value, within)
-            for predicate, value in self.graph.predicate_objects(node)
+            self._write(predicate) + b" " + self._term(value, within)
+            for predicate, value in self.about.get(node, ())
         )
         return b"\n".join(lines)
 
     def _term(self, value: Node, within: frozenset[BNode]) -> bytes:
         if isinstance(value, BNode):
             return b"_:" + self._digest(value, within).hex().encode()
-        return self.literal(value).n3().encode()
+        return self._write(value)
+
+    def _write(self, term: Node) -> bytes:
+        written = self._written.get(term)
+        if written is None:
+            written = self._written[term] = self.literal(term).n3().encode()
+        return written
 
     def _digest(self, node: BNode, within: frozenset[BNode]) -> bytes:
         if node in within:
@@ -78,7 +90,7 @@ def placed(graph: Graph, literal: Callable[[Node], Node]) -> dict[bytes, list[Tr
 
     def place(node: Node) -> bytes:
         if not isinstance(node, BNode):
-            return literal(node).n3().encode()
+            return digests._write(node)
         if node not in places:
             above = parent.get(node)
             where = b"root" if above is None else place(above[0]) + above[1].n3().encode()

@@ -17,7 +17,7 @@ from typing import Any
 import pyoxigraph as ox
 import pyshacl
 from oxrdflib import OxigraphStore
-from rdflib import BNode, Graph
+from rdflib import Graph
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.term import Node
 
@@ -101,14 +101,15 @@ def _context_quads() -> tuple[ox.Quad, ...]:
 
 
 def _quads(register: Graph) -> Iterator[ox.Quad]:
-    blanks: dict[BNode, ox.BlankNode] = {}
+    # Each term converted once (predicates, forces and agreements recur in many triples); a
+    # blank node keeps its own label: a result's blank node is the register's.
+    converted: dict[Node, ox.NamedNode | ox.BlankNode | ox.Literal] = {}
 
     def term(node: Node) -> ox.NamedNode | ox.BlankNode | ox.Literal:
-        if isinstance(node, BNode):  # its own label: a result's blank node is the register's
-            if node not in blanks:
-                blanks[node] = to_oxigraph(node)  # type: ignore[assignment]
-            return blanks[node]
-        return to_oxigraph(node)  # type: ignore[arg-type]
+        found = converted.get(node)
+        if found is None:
+            found = converted[node] = to_oxigraph(node)  # type: ignore[arg-type]
+        return found
 
     return (ox.Quad(term(s), term(p), term(o)) for s, p, o in register)  # type: ignore[arg-type]
 

@@ -57,7 +57,7 @@ class Descriptions:
         seen = {start}
         queue = [start]
         for node in queue:
-            for value in self.register.objects(node, None):
+            for _predicate, value in self._digests.values(node):
                 if not isinstance(value, Literal) and value not in seen:
                     seen.add(value)
                     queue.append(value)
@@ -66,7 +66,7 @@ class Descriptions:
     def triples(self, nodes: Iterable[Node]) -> Iterable[tuple[Node, Node, Node]]:
         """The register's triples about `nodes`."""
         for node in nodes:
-            for predicate, value in self.register.predicate_objects(node):
+            for predicate, value in self._digests.values(node):
                 yield node, predicate, value
 
     def _own_digest(self, node: Node) -> bytes:
