@@ -46,6 +46,10 @@ def test_interchangeable_blank_nodes_are_counted():
 
 def test_literals_are_compared_in_canonical_form():
     assert same_triples(turtle("ex:a ex:p [ ex:v 0.50 ] ."), turtle("ex:a ex:p [ ex:v 0.5 ] ."))
+    assert same_triples(turtle("ex:a ex:v 0.50 ; ex:p [] ."), turtle("ex:a ex:v 0.5 ; ex:p [] ."))
+    assert not same_triples(
+        turtle("ex:a ex:v 0.50 ; ex:p [] ."), turtle("ex:a ex:v 0.6 ; ex:p [] .")
+    )
 
 
 def test_blank_nodes_that_lead_back_to_themselves_have_no_signature():

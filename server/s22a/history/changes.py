@@ -205,6 +205,21 @@ def _canonical_literal(term: Node) -> Node:
     return term
 
 
+def _same_ground_triples(first: Graph, second: Graph) -> bool:
+    """Whether the triples without blank nodes are the same (literals in canonical form): a
+    quick test that most different registers fail (isomorphism maps them to themselves)."""
+    one, two = (
+        {(s, p, o) for s, p, o in g if not isinstance(s, BNode) and not isinstance(o, BNode)}
+        for g in (first, second)
+    )
+    if one == two:
+        return True
+    canonical = [
+        {(s, p, _canonical_literal(o)) for s, p, o in side} for side in (one - two, two - one)
+    ]
+    return canonical[0] == canonical[1]
+
+
 def same_triples(first: Graph, second: Graph) -> bool:
     """Whether two graphs are the same up to blank node labels (isomorphic), literals
     compared in canonical form.
@@ -214,7 +229,7 @@ def same_triples(first: Graph, second: Graph) -> bool:
     for graphs whose canonical form would take too long: at worst a write of the same register
     in other bytes is then stored as a new version.
     """
-    if len(first) != len(second):
+    if len(first) != len(second) or not _same_ground_triples(first, second):
         return False
     one, two = (digests.signature(g, _canonical_literal) for g in (first, second))
     if one is not None or two is not None:  # (only one: blank nodes shaped otherwise)

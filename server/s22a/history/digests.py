@@ -80,8 +80,9 @@ def placed(graph: Graph, literal: Callable[[Node], Node]) -> dict[bytes, list[Tr
     """The graph's triples by their line in its `signature` (interchangeable blank nodes give
     several triples one line); None where it has no signature."""
     digests = Digests(graph, literal)
+    triples = [(s, p, o) for s, values in digests.about.items() for p, o in values]
     parent: dict[BNode, tuple[Node, Node]] = {}
-    for s, p, o in graph:
+    for s, p, o in triples:
         if isinstance(o, BNode):
             if o in parent:
                 return None  # shared by two triples: no place of its own
@@ -99,8 +100,8 @@ def placed(graph: Graph, literal: Callable[[Node], Node]) -> dict[bytes, list[Tr
 
     lines: dict[bytes, list[Triple]] = defaultdict(list)
     try:
-        for s, p, o in graph:
-            lines[place(s) + b" " + p.n3().encode() + b" " + place(o)].append((s, p, o))
+        for s, p, o in triples:
+            lines[place(s) + b" " + digests._write(p) + b" " + place(o)].append((s, p, o))
     except (Cycle, RecursionError):  # a cycle, or a chain deeper than Python's stack
         return None
     return lines
