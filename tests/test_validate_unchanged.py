@@ -137,7 +137,7 @@ def test_blank_nodes_describing_each_other_are_always_checked():
     graph.add((first, S22A.contributor, URIRef("https://w3id.org/s22a/id/force/merseyside")))
     graph.add((first, RDFS.seeAlso, second))
     graph.add((second, RDFS.seeAlso, first))
-    descriptions = unchanged.Descriptions(graph, "test")
+    descriptions = unchanged.Descriptions(graph)
     assert descriptions.digest(agreement(5)) is None
     assert descriptions.digest(agreement(6)) is not None
     assert not unchanged.already_clean(None)

@@ -16,6 +16,7 @@ say (`s22a.history.digests`: their labels differ between two parses of one file)
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Iterable
@@ -24,6 +25,7 @@ from cachetools import LRUCache
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from s22a import resources
 from s22a.history import digests
 
 # Digests of descriptions found clean, least recently seen first out: a digest and its key are
@@ -37,9 +39,9 @@ _guard = threading.Lock()
 class Descriptions:
     """Digests of what is reachable from each node of one register graph."""
 
-    def __init__(self, register: Graph, generation: str) -> None:
+    def __init__(self, register: Graph) -> None:
         self.register = register
-        self.generation = generation.encode()
+        self.generation = _generation()
         self._digests = digests.Digests(register)
         self._own: dict[Node, bytes] = {}
 
@@ -77,6 +79,14 @@ class Descriptions:
                 statements = self._digests.statements(node)
                 self._own[node] = hashlib.sha256(node.n3().encode() + statements).digest()
         return self._own[node]
+
+
+@functools.cache
+def _generation() -> bytes:
+    """The ontology, reference data and shapes this process validates with: a digest of them
+    is part of every description's, so that another set of them finds nothing remembered."""
+    paths = [resources.ontology_path(), *resources.reference_paths(), *resources.shapes_paths()]
+    return hashlib.sha256(b"".join(path.read_bytes() for path in paths)).digest()
 
 
 def already_clean(digest: bytes | None) -> bool:

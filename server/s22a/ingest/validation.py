@@ -251,7 +251,7 @@ def validate_graph(register: Graph, source: str = "register") -> ValidationResul
     as they are described now (`s22a.ingest.unchanged`)."""
     _core, sparql = register_shape_halves()
     register_part, agreement_part = core_shape_parts()
-    descriptions = unchanged.Descriptions(register, f"{id(context_graph())}/{id(agreement_part)}")
+    descriptions = unchanged.Descriptions(register)
     listed = sorted({a for a in register.objects(None, S22A.lists) if isinstance(a, URIRef)})
     digests = {a: descriptions.digest(a) for a in listed}
     changed = [a for a in listed if not unchanged.already_clean(digests[a])]
