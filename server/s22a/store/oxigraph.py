@@ -6,7 +6,7 @@ import errno
 import logging
 import os
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, suppress
 from typing import Any
 
@@ -245,28 +245,29 @@ class OxigraphStore(Store):
         self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
     ) -> list[dict[str, Identifier]]:
         """Run a SELECT query; rows map bound variable names to rdflib terms."""
-        result = self._run(query, default_graph, named_graphs)
-        if not isinstance(result, ox.QuerySolutions):
-            raise StoreQueryError("expected a SELECT query")
-        names = [v.value for v in result.variables]
-        with _engine_errors():
-            return [
-                {n: from_oxigraph(t) for n, t in zip(names, row, strict=True) if t is not None}
-                for row in result
-            ]
+        return self._rows(query, default_graph, named_graphs, from_oxigraph)
 
     def select_text(
         self, query: str, *, default_graph: Graphs = None, named_graphs: Graphs = None
     ) -> list[dict[str, str]]:
         """Run a SELECT query; rows map bound variable names to their values' text, read from
         Oxigraph's terms (no rdflib terms made: most of a big reconciliation's reading)."""
+        return self._rows(query, default_graph, named_graphs, lambda term: term.value)
+
+    def _rows(
+        self,
+        query: str,
+        default_graph: Graphs,
+        named_graphs: Graphs,
+        convert: Callable[[Any], Any],
+    ) -> list[dict[str, Any]]:
         result = self._run(query, default_graph, named_graphs)
         if not isinstance(result, ox.QuerySolutions):
             raise StoreQueryError("expected a SELECT query")
         names = [v.value for v in result.variables]
         with _engine_errors():
             return [
-                {n: t.value for n, t in zip(names, row, strict=True) if t is not None}
+                {n: convert(t) for n, t in zip(names, row, strict=True) if t is not None}
                 for row in result
             ]
 
