@@ -100,6 +100,7 @@ class Dripper(threading.Thread):
         self.cut = False
 
     def run(self) -> None:
+        """Connect, send the request's first line, then drip a line (byte) a second."""
         with socket.create_connection(
             ("127.0.0.1", self.port), timeout=30, source_address=(DRIPPER, 0)
         ) as sock:
