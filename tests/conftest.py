@@ -19,27 +19,29 @@ ROOT = Path(__file__).resolve().parents[1]
 # rdflib logs a traceback for each ill-typed literal in the broken fixtures.
 logging.getLogger("rdflib.term").setLevel(logging.CRITICAL)
 
-# The longest tests (15 s to a minute each on this 2-core machine, from `--durations`), longest
-# first: they run before everything else. Under `--dist worksteal` each worker runs its share
-# from the front while an idle one takes from the back of the other's, so a long test queued
-# late would run alone at the end and set the suite's wall time. A name that no longer matches
-# only loses its place in the queue, never a test.
+# The longest tests (15 s to four minutes each on this 2-core machine, from `--durations` of a
+# whole run at load 5-8, call and module set-up together), longest first: they run before
+# everything else. Under `--dist worksteal` each worker runs its share from the front while an
+# idle one takes from the back of the other's, so a long test queued late would run alone at
+# the end and set the suite's wall time. A name that no longer matches only loses its place
+# in the queue, never a test.
 LONGEST = (
-    "tests/test_store.py::test_virtuoso_with_a_typical_result_cap",
-    "tests/test_store.py::test_crash_during_replace_remote",
-    "tests/test_multiprocess_writes.py::",
-    "tests/test_crawl.py::test_every_link_from_the_home_page_resolves",
-    "tests/test_w3id.py::test_canonical_iris_resolve_through_apache",
-    "tests/test_store.py::test_crash_during_replace_embedded",
-    "tests/test_soak.py::",
-    "tests/test_faults.py::test_kill_9_during_writes",
-    "tests/test_store.py::test_crash_during_replace_virtuoso",
-    "tests/test_browser.py::",
-    "tests/test_documents.py::test_every_format_is_the_same_graph_to_both_parsers[/def/shapes]",
-    "tests/test_hostile_uploads.py::",  # its longest test shares the module's server
-    "tests/test_big_registers.py::",
-    "tests/test_serve.py::test_serve_loads_once",
-    "tests/test_serve.py::test_serve_writes_with_several_workers",
+    "tests/test_store.py::test_virtuoso_with_a_typical_result_cap",  # 239 s
+    "tests/test_crawl.py::test_every_link_from_the_home_page_resolves",  # 121 s
+    "tests/test_multiprocess_writes.py::",  # 53 s + 22 s set-up
+    "tests/test_w3id.py::test_canonical_iris_resolve_through_apache",  # 71 s
+    "tests/test_big_registers.py::",  # 32 s set-up + 22 s
+    "tests/test_soak.py::",  # 52 s
+    "tests/test_browser.py::",  # 48 s, and two of 26-27 s on the module's server
+    "tests/test_faults.py::test_kill_9_during_writes",  # 47 s
+    "tests/test_hostile_uploads.py::",  # 46 s and 26 s; its tests share the module's server
+    "tests/test_serve.py::test_serve_writes_with_several_workers",  # 43 s
+    "tests/test_serve.py::test_serve_loads_once",  # 41 s
+    "tests/test_store.py::test_crash_during_replace_virtuoso",  # 37 s
+    "tests/test_properties.py::test_a_register_uploaded_by_one_force",  # 36 s
+    "tests/test_store.py::test_virtuoso_graphs_larger_than_a_typical_result_cap",  # 33 s
+    "tests/test_store.py::test_crash_during_replace_embedded",  # 25 s
+    "tests/test_store.py::test_crash_during_replace_remote",  # 18 s
 )
 
 

@@ -330,7 +330,10 @@ def test_remote_calls_have_their_own_timeout(fed: Federation, client: FlaskClien
     loud = ask(client, f"SELECT * WHERE {{ SERVICE <{fed.hanging.url}> {{ ?s ?p ?o }} }}")
     assert loud.status_code == 504
     assert "did not answer within 0.5 s" in loud.get_data(as_text=True)
-    assert time.monotonic() - started < 4  # two 0.5 s timeouts, not the 5 s query limit
+    # Two 0.5 s timeouts, not the 5 s query limit: the rows and the 504 show which stopped
+    # each call; the time is only bounded below (each call waited its timeout) and, against a
+    # hang, generously above (a busy machine cannot fail it).
+    assert 1 <= time.monotonic() - started < 60
 
 
 def test_a_syntax_error_is_reported_before_any_service_call(

@@ -212,6 +212,7 @@ class WorkerPool:
         worker = slot.worker
         try:
             if worker.token != token:
+                loading = time.monotonic()
                 path = self._snapshot.current(store, token)
                 # Loading is not the query's time: it happens once per accepted write.
                 reply, _ = worker.call(
@@ -220,6 +221,9 @@ class WorkerPool:
                 if not reply.get("ok"):
                     raise QueryFailed(f"the query worker could not load the dataset: {reply}")
                 worker.token = token
+                # So the query keeps the whole of its limit (else a fresh worker, or the first
+                # query after a write, could time out while loading on a busy machine).
+                deadline += time.monotonic() - loading
             request = {
                 "op": "query",
                 "token": token,
