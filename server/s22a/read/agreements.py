@@ -18,7 +18,7 @@ from s22a import namespaces as ns
 from s22a.namespaces import GRAPH_REFERENCE, S22A
 from s22a.read import describe as d
 from s22a.read import summary
-from s22a.read.facts import P, forces, listed_by, short_keys, with_labels
+from s22a.read.facts import P, forces, short_keys, with_labels
 from s22a.store import Store
 
 _FORM_WORDS = {"and", "clause", "arrangement"}  # words that add nothing to an aspect's name
@@ -99,9 +99,13 @@ def _confirmation(
     if canonical:
         groups |= set(canonical["groups"])
     members: set[str] = set()
-    for group in sorted(groups):
-        rows = store.select(f"SELECT ?m WHERE {{ GRAPH ?g {{ <{group}> <{ORG.hasMember}> ?m }} }}")
-        members |= {str(r["m"]) for r in rows}
+    if groups:
+        values = " ".join(f"<{group}>" for group in sorted(groups))
+        rows = store.select(
+            f"SELECT ?m WHERE {{ VALUES ?group {{ {values} }} "
+            f"GRAPH ?g {{ ?group <{ORG.hasMember}> ?m }} }}"
+        )
+        members = {str(r["m"]) for r in rows}
     party_forces = sorted((named | members) & set(all_forces))
     states = []
     for force in party_forces:
@@ -128,10 +132,43 @@ def _confirmation(
     return found
 
 
+def _listing(store: Store, iri: str) -> tuple[list[str], dict[str, str]]:
+    """The registers that list agreement `iri` (sorted), and the title of each one's source."""
+    rows = store.select(
+        P
+        + f"""SELECT ?r ?title WHERE {{ GRAPH ?r {{ ?r s22a:lists <{iri}>
+            OPTIONAL {{ ?r dcterms:source/dcterms:title ?title }} }} }}"""
+    )
+    sources = {str(r["r"]): str(r["title"]) for r in rows if "title" in r}
+    return sorted({str(r["r"]) for r in rows}), sources
+
+
+# The finding types an agreement page shows (the rest it works out from the statements).
+_SHOWN_FINDINGS = {"SplitListing", "LikelyDuplicate"}
+
+
+def _flagged(store: Store) -> frozenset[str]:
+    """The agreements that a finding the page shows is about, read once per dataset version:
+    most agreements have none, and then their page asks nothing of the reconciliation."""
+
+    def read() -> frozenset[str]:
+        types = " ".join(f"s22a:{t}" for t in sorted(_SHOWN_FINDINGS))
+        rows = store.select(
+            P + f"SELECT DISTINCT ?a WHERE {{ GRAPH <{ns.GRAPH_RECONCILIATION}> {{ "
+            f"?f s22a:aboutAgreement ?a ; a ?type }} VALUES ?type {{ {types} }} }}"
+        )
+        return frozenset(str(r["a"]) for r in rows)
+
+    return store.changes.derived("agreements.flagged", read)
+
+
 def page(store: Store, iri: str) -> dict[str, Any]:
-    """The agreement page: canonical record, each register's statement, confirmation, findings."""
-    said = d.statements(store, iri)
-    listing = listed_by(store, [iri])[iri]
+    """The agreement page: canonical record, each register's statement, confirmation, findings.
+    Raises `describe.NotDescribed` if no graph that may describe the agreement does."""
+    listing, sources = _listing(store, iri)
+    # The graphs that may speak of it (`attribution.own_graphs`), known now: no EXISTS per row.
+    graphs = " ".join(f"<{g}>" for g in [GRAPH_REFERENCE, *listing])
+    said = d.described(store, iri, f"VALUES ?g {{ {graphs} }}")
     canonical: dict[str, Any] | None = None
     if GRAPH_REFERENCE in said:
         ref = said[GRAPH_REFERENCE]
@@ -148,16 +185,8 @@ def page(store: Store, iri: str) -> dict[str, Any]:
         }
     register_graphs = sorted(g for g in said if g.startswith(str(ns.REGISTER)))
     statements = [_register_statement(said[g]) for g in register_graphs]
-    if register_graphs:
-        rows = store.select(
-            P
-            + f"""SELECT ?g ?title WHERE {{ VALUES ?g {{ {
-                " ".join(f"<{g}>" for g in register_graphs)
-            } }} GRAPH ?g {{ ?g dcterms:source/dcterms:title ?title }} }}"""
-        )
-        sources = {str(r["g"]): str(r["title"]) for r in rows}
-        for statement in statements:
-            statement["source"] = sources.get(statement["graph"], "")
+    for statement in statements:
+        statement["source"] = sources.get(statement["graph"], "")
     title = d.labels(store, [iri])[iri]
     parties: dict[str, dict[str, Any]] = {}
     for s in statements:
@@ -175,10 +204,9 @@ def page(store: Store, iri: str) -> dict[str, Any]:
     # Confirmation and differences come from the statements this page shows (summary.py);
     # of the reconciliation's findings, only what the page cannot see: splits and duplicates.
     confirmation = _confirmation(store, iri, statements, listing, canonical)
-    problems = [
-        f for f in d.findings(store, iri) if f["types"] & {"SplitListing", "LikelyDuplicate"}
-    ]
-    reconciled = d.has_reconciliation(store)
+    problems = []
+    if iri in _flagged(store):
+        problems = [f for f in d.findings(store, iri) if f["types"] & _SHOWN_FINDINGS]
     purposes = [s["purpose"] for s in statements if s["purpose"]]
     return with_labels(
         store,
@@ -201,6 +229,5 @@ def page(store: Store, iri: str) -> dict[str, Any]:
             "confirmation": confirmation,
             "differences": summary.differences(statements),
             "findings": problems,
-            "reconciled": reconciled,
         },
     )

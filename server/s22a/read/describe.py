@@ -326,6 +326,19 @@ def statements(store: Store, iri: str, graphs: str | None = None) -> dict[str, S
     return said
 
 
+class NotDescribed(LookupError):
+    """No graph that may describe an IRI says anything of it: the thing does not exist."""
+
+
+def described(store: Store, iri: str, graphs: str | None = None) -> dict[str, Said]:
+    """`statements`, or `NotDescribed` if there are none (what `exists` asks, in the same
+    query: a page that reads the statements needs no question of its own first)."""
+    said = statements(store, iri, graphs)
+    if not said:
+        raise NotDescribed(iri)
+    return said
+
+
 def merged(said: dict[str, Said], predicate: URIRef) -> list[Node]:
     """The objects of `predicate` in any graph, without repeats, sorted."""
     return sorted({o for s in said.values() for o in s.values.get(str(predicate), [])}, key=str)
@@ -377,8 +390,3 @@ def findings(store: Store, iri: str, about: URIRef = S22A.aboutAgreement) -> lis
         if "status" in row:
             entry["status"] = str(row["status"]).rsplit("#", 1)[-1]
     return sorted(found.values(), key=lambda f: (sorted(f["types"]), f["description"]))
-
-
-def has_reconciliation(store: Store) -> bool:
-    """Whether the reconciliation graph holds any finding."""
-    return store.ask(f"ASK {{ GRAPH <{GRAPH_RECONCILIATION}> {{ ?s ?p ?o }} }}")
