@@ -316,12 +316,15 @@ def statements(store: Store, iri: str, graphs: str | None = None) -> dict[str, S
     seen: set[tuple[str, str, str]] = set()
     for row in rows:
         g = str(row["g"])
-        entry = said.setdefault(g, Said(g))
+        entry = said.get(g) or said.setdefault(g, Said(g))
         p, o = str(row["p"]), row["o"]
-        if (g, p, o.n3()) not in seen:
-            seen.add((g, p, o.n3()))
+        if not isinstance(o, BNode):
+            entry.values[p].append(o)  # one row each: the OPTIONAL adds rows for blank nodes only
+            continue
+        if (g, p, str(o)) not in seen:  # a blank node's row for each of its statements
+            seen.add((g, p, str(o)))
             entry.values[p].append(o)
-        if isinstance(o, BNode) and "bp" in row:
+        if "bp" in row:
             entry.nodes[str(o)][str(row["bp"])].append(row["bo"])
     return said
 

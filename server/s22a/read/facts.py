@@ -66,28 +66,30 @@ def _mentions(data: Any) -> tuple[set[str], bool]:
     """Every IRI-like string inside `data` (dicts, lists, sets, tuples), with the IRIs of the
     prefixed names in its text; and whether any text names a source by its file's number.
 
-    One pass over the data without recursion (a page's data holds thousands of strings)."""
+    One pass over the data without recursion (a page's data holds thousands of strings), then
+    one search of all its text: neither pattern matches across the line breaks joining it."""
     found: set[str] = set()
-    seed = False
+    texts: list[str] = []
+    records: list[str] = []  # other objects (a version...): searched for seed mentions only
     stack = [data]
     while stack:
         value = stack.pop()
         if isinstance(value, str):
             if value.startswith(("http://", "https://")):
                 found.add(value)
-            elif ":" in value:  # a prefixed name needs one
-                for prefix, local in TERM.findall(value):
-                    if prefix in PREFIXES:
-                        found.add(f"{PREFIXES[prefix]}{local}")
-            seed = seed or bool(SEED.search(value))
+            texts.append(value)
         elif isinstance(value, dict):
             stack.extend(value.keys())
             stack.extend(value.values())
         elif isinstance(value, list | tuple | set | frozenset):
             stack.extend(value)
-        elif not seed and value is not None and not isinstance(value, int | float):
-            seed = bool(SEED.search(repr(value)))  # a record (a version...): its text too
-    return found, seed
+        elif value is not None and not isinstance(value, int | float):
+            records.append(repr(value))
+    words = "\n".join(t for t in texts if not t.startswith(("http://", "https://")))
+    for prefix, local in TERM.findall(words):
+        if prefix in PREFIXES:
+            found.add(f"{PREFIXES[prefix]}{local}")
+    return found, bool(SEED.search("\n".join(texts + records)))
 
 
 def with_labels(store: Store, data: dict[str, Any]) -> dict[str, Any]:
