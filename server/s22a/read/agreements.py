@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from types import SimpleNamespace
 from typing import Any
 
 from rdflib import URIRef
@@ -40,48 +41,78 @@ def _governance(node: dict[str, list[str]]) -> dict[str, list[str]]:
     return node
 
 
+# The terms a register's statement is read by, made once: rdflib's namespaces make a new URIRef
+# at every attribute access, and a page reads dozens.
+_S = SimpleNamespace(
+    budget=S22A.budget,
+    capability=S22A.capability,
+    contribution=S22A.contribution,
+    coveredBy=S22A.coveredBy,
+    dateMade=S22A.dateMade,
+    document=S22A.document,
+    established=S22A.established,
+    governance=S22A.governance,
+    hostForce=S22A.hostForce,
+    leadForce=S22A.leadForce,
+    legalBasis=S22A.legalBasis,
+    lifecycleEvent=S22A.lifecycleEvent,
+    notStated=S22A.notStated,
+    oversightCommittee=S22A.oversightCommittee,
+    party=S22A.party,
+    partyGroup=S22A.partyGroup,
+    purpose=S22A.purpose,
+    scope=S22A.scope,
+    staffPosts=S22A.staffPosts,
+    withheldUnder=S22A.withheldUnder,
+    title=DCTERMS.title,
+    alternative=DCTERMS.alternative,
+    sameAs=OWL.sameAs,
+    comment=RDFS.comment,
+)
+
+
 def _register_statement(said: d.Said) -> dict[str, Any]:
     """One register's statement about an agreement, as the template shows it."""
     roles: dict[str, set[str]] = defaultdict(set)
     for predicate, role in (
-        (S22A.party, "party"),
-        (S22A.leadForce, "lead force"),
-        (S22A.hostForce, "host force"),
+        (_S.party, "party"),
+        (_S.leadForce, "lead force"),
+        (_S.hostForce, "host force"),
     ):
         for party in said.all(predicate):
             roles[str(party)].add(role)
-    not_stated = {str(n) for n in said.all(S22A.notStated)}
+    not_stated = {str(n) for n in said.all(_S.notStated)}
 
     def nodes(predicate: URIRef) -> list[dict[str, list[str]]]:
         return [short_keys(said.node(b)) for b in said.all(predicate)]
 
     return {
         "graph": said.graph,
-        "title": d.text(said.one(DCTERMS.title)),
-        "alternatives": [str(a) for a in said.all(DCTERMS.alternative)],
-        "purpose": d.text(said.one(S22A.purpose)),
-        "dates": [str(x) for x in said.all(S22A.dateMade)],
-        "date_not_stated": str(S22A.dateMade) in not_stated,
-        "established": [str(x) for x in said.all(S22A.established)],
+        "title": d.text(said.one(_S.title)),
+        "alternatives": [str(a) for a in said.all(_S.alternative)],
+        "purpose": d.text(said.one(_S.purpose)),
+        "dates": [str(x) for x in said.all(_S.dateMade)],
+        "date_not_stated": str(_S.dateMade) in not_stated,
+        "established": [str(x) for x in said.all(_S.established)],
         "parties": sorted(roles.items(), key=lambda kv: ("lead force" not in kv[1], kv[0])),
-        "parties_not_stated": str(S22A.party) in not_stated,
-        "groups": [str(g) for g in said.all(S22A.partyGroup)],
-        "scopes": [str(s) for s in said.all(S22A.scope)],
-        "legal": [str(x) for x in said.all(S22A.legalBasis)],
-        "capabilities": [str(c) for c in said.all(S22A.capability)],
-        "committees": [str(c) for c in said.all(S22A.oversightCommittee)],
+        "parties_not_stated": str(_S.party) in not_stated,
+        "groups": [str(g) for g in said.all(_S.partyGroup)],
+        "scopes": [str(s) for s in said.all(_S.scope)],
+        "legal": [str(x) for x in said.all(_S.legalBasis)],
+        "capabilities": [str(c) for c in said.all(_S.capability)],
+        "committees": [str(c) for c in said.all(_S.oversightCommittee)],
         "governance": sorted(
-            map(_governance, nodes(S22A.governance)), key=lambda n: n.get("aspect", [""])
+            map(_governance, nodes(_S.governance)), key=lambda n: n.get("aspect", [""])
         ),
-        "budgets": nodes(S22A.budget),
-        "staff": [str(s) for s in said.all(S22A.staffPosts)],
-        "contributions": nodes(S22A.contribution),
-        "lifecycle": nodes(S22A.lifecycleEvent),
-        "documents": nodes(S22A.document),
-        "covered_by": [str(c) for c in said.all(S22A.coveredBy)],
-        "same_as": [str(c) for c in said.all(OWL.sameAs)],
-        "withheld": [str(w) for w in said.all(S22A.withheldUnder)],
-        "comments": [str(c) for c in said.all(RDFS.comment)],
+        "budgets": nodes(_S.budget),
+        "staff": [str(s) for s in said.all(_S.staffPosts)],
+        "contributions": nodes(_S.contribution),
+        "lifecycle": nodes(_S.lifecycleEvent),
+        "documents": nodes(_S.document),
+        "covered_by": [str(c) for c in said.all(_S.coveredBy)],
+        "same_as": [str(c) for c in said.all(_S.sameAs)],
+        "withheld": [str(w) for w in said.all(_S.withheldUnder)],
+        "comments": [str(c) for c in said.all(_S.comment)],
     }
 
 
