@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import http.client
+import json
 import math
 import multiprocessing
 import os
@@ -35,7 +36,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 
 from tests.support.processes import terminate
@@ -91,39 +92,80 @@ def s22a_serve(store: str, port: int, threads: int = THREADS) -> list[str]:
     return [*s22a_command(), "serve", *options]
 
 
-# One process builds the page `count` times with the page cache off and prints CPU ms per page.
+# One process builds each page `count` times per batch, `batches` batches, with the page cache
+# off, and prints CPU ms per page of each batch (JSON: path -> list).
 COLD_RENDER = """
-import sys, time
+import json, sys, time
 from s22a import create_app
 app = create_app({"S22A_STORE": "oxigraph:" + sys.argv[1], "S22A_PAGE_CACHE_BYTES": 0})
-client, count = app.test_client(), int(sys.argv[2])
-for _ in range(5):
-    assert client.get(sys.argv[3], headers={"Accept": "text/html"}).status_code == 200
-started = time.process_time()
-for _ in range(count):
-    client.get(sys.argv[3], headers={"Accept": "text/html"})
-print((time.process_time() - started) * 1000 / count)
+client, count, batches = app.test_client(), int(sys.argv[2]), int(sys.argv[3])
+figures = {}
+for path in sys.argv[4:]:
+    for _ in range(5):
+        assert client.get(path, headers={"Accept": "text/html"}).status_code == 200, path
+    runs = []
+    for _ in range(batches):
+        started = time.process_time()
+        for _ in range(count):
+            client.get(path, headers={"Accept": "text/html"})
+        runs.append((time.process_time() - started) * 1000 / count)
+    figures[path] = runs
+print(json.dumps(figures))
 """
+# The other pages timed cold: one of each kind, the home page and the lists.
+COLD_PAGES = (
+    "/doc/force/merseyside",
+    "/doc/capability/anpr",
+    "/doc/register/merseyside",
+    "/doc/body/merseyside-pcc",
+    "/doc/region/north-west",
+    "/",
+    "/agreements",
+    "/forces",
+    "/capabilities",
+    "/regions",
+    "/search?q=firearms",
+)
 
 
-def cold_render(store: Path, server_dir: str | None, count: int) -> float:
-    """CPU ms per cold render of the page, in a process of its own (with the `s22a` of
-    `server_dir` first on its path, if given)."""
+def cold_render(
+    store: Path,
+    server_dir: str | None,
+    count: int,
+    paths: Sequence[str] = (PAGE,),
+    batches: int = 1,
+) -> dict[str, list[float]]:
+    """CPU ms per cold render of each of `paths`, one figure per batch of `count` renders, in a
+    process of its own (with the `s22a` of `server_dir` first on its path, if given)."""
     env = dict(os.environ)
     if server_dir:
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [server_dir, env.get("PYTHONPATH")]))
     done = subprocess.run(
-        [sys.executable, "-c", COLD_RENDER, str(store), str(count), PAGE],
+        [sys.executable, "-c", COLD_RENDER, str(store), str(count), str(batches), *paths],
         env=env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=1800,
     )
     if done.returncode:
         raise SystemExit(
             f"the cold render failed ({server_dir or 'this checkout'}):\n{done.stderr}"
         )
-    return float(done.stdout.strip().splitlines()[-1])
+    figures: dict[str, list[float]] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def cold_renders(
+    store: Path, checkouts: dict[str, str | None], count: int, paths: Sequence[str], rounds: int
+) -> dict[str, dict[str, list[float]]]:
+    """`cold_render` of every checkout, taking turns `rounds` times (so that a busy spell of the
+    machine falls on both alike): checkout -> path -> every batch's CPU ms per page."""
+    found: dict[str, dict[str, list[float]]] = {name: {p: [] for p in paths} for name in checkouts}
+    for _ in range(rounds):
+        for name, server_dir in checkouts.items():
+            for path, runs in cold_render(store, server_dir, count, paths, 3).items():
+                found[name][path] += runs
+    return found
 
 
 def constant_server(port: int) -> list[str]:
@@ -237,7 +279,21 @@ def main() -> None:
         help="requests per scenario (default 3200, 200 per client)",
     )
     parser.add_argument(
-        "--renders", type=int, default=40, help="cold renders timed in-process (default 40)"
+        "--renders",
+        type=int,
+        default=40,
+        help="cold renders per batch timed in-process (default 40; 3 batches a round)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds of cold renders, the checkouts taking turns (default 2)",
+    )
+    parser.add_argument(
+        "--cold-only",
+        action="store_true",
+        help="only the in-process cold renders of the agreement page and the other pages",
     )
     parser.add_argument(
         "--baseline",
@@ -252,9 +308,14 @@ def main() -> None:
         started = time.perf_counter()
         load_store(store)
         print(f"seed registers loaded in {time.perf_counter() - started:.1f} s")
-        renders = {"this checkout": cold_render(store, None, args.renders)}
-        if args.baseline:
-            renders["baseline"] = cold_render(store, args.baseline, args.renders)
+        checkouts = {
+            "this checkout": None,
+            **({"baseline": args.baseline} if args.baseline else {}),
+        }
+        renders = cold_renders(store, checkouts, args.renders, (PAGE, *COLD_PAGES), args.rounds)
+        if args.cold_only:
+            print_cold(renders, args.renders, args.rounds)
+            return
         results: dict[str, dict[str, float]] = {}
 
         def serving(port: int) -> list[str]:
@@ -314,12 +375,43 @@ def main() -> None:
             f"{name:<30}{figures['rps']:>9.0f}{figures['p50']:>9.1f}{figures['p99']:>9.1f}"
             f"{figures['rps'] / static['rps']:>11.3f}{figures['rps'] / base['rps']:>13.3f}"
         )
-    print(f"\ncold render of {PAGE} (HTML), one client in-process, CPU ms per page:")
-    for name, ms in renders.items():
-        ratio = f"  ({renders['baseline'] / ms:.2f}x cheaper than the baseline)" if (
-            "baseline" in renders and name != "baseline"
-        ) else ""  # fmt: skip
-        print(f"  {name:<16}{ms:>8.2f}{ratio}")
+    print_cold(renders, args.renders, args.rounds)
+
+
+def print_cold(renders: dict[str, dict[str, list[float]]], count: int, rounds: int) -> None:
+    """The cold renders' figures: the best batch (the one least disturbed by the rest of the
+    machine) and the median batch of each checkout, and the baseline's over this checkout's."""
+    batches = len(next(iter(renders.values()))[PAGE])
+    print(
+        f"\ncold render of {PAGE} (HTML), one client in-process, CPU ms per page "
+        f"(best of {batches} batches of {count}, {rounds} rounds taking turns; median):"
+    )
+    best = {name: {p: min(runs) for p, runs in paths.items()} for name, paths in renders.items()}
+    middle = {
+        name: {p: statistics.median(runs) for p, runs in paths.items()}
+        for name, paths in renders.items()
+    }
+    for name in renders:
+        ms, median = best[name][PAGE], middle[name][PAGE]
+        ratio = (
+            f"  ({best['baseline'][PAGE] / ms:.2f}x cheaper than the baseline; median "
+            f"{middle['baseline'][PAGE] / median:.2f}x)"
+            if "baseline" in renders and name != "baseline"
+            else ""
+        )
+        print(f"  {name:<16}{ms:>8.2f}  (median {median:.2f}){ratio}")
+    print("\nother pages cold, CPU ms per page (best batch; median batch):")
+    names = list(renders)
+    header = "".join(f"{n:>22}" for n in names)
+    print(f"{'page':<28}{header}" + (f"{'baseline / this':>17}" if "baseline" in renders else ""))
+    for path in COLD_PAGES:
+        cells = "".join(f"{best[n][path]:>12.2f} ({middle[n][path]:>6.2f})" for n in names)
+        ratio = (
+            f"{best['baseline'][path] / best['this checkout'][path]:>17.2f}"
+            if "baseline" in renders
+            else ""
+        )
+        print(f"{path:<28}{cells}{ratio}")
 
 
 if __name__ == "__main__":

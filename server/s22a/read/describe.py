@@ -316,13 +316,29 @@ def statements(store: Store, iri: str, graphs: str | None = None) -> dict[str, S
     seen: set[tuple[str, str, str]] = set()
     for row in rows:
         g = str(row["g"])
-        entry = said.setdefault(g, Said(g))
+        entry = said.get(g) or said.setdefault(g, Said(g))
         p, o = str(row["p"]), row["o"]
-        if (g, p, o.n3()) not in seen:
-            seen.add((g, p, o.n3()))
+        if not isinstance(o, BNode):
+            entry.values[p].append(o)  # one row each: the OPTIONAL adds rows for blank nodes only
+            continue
+        if (g, p, str(o)) not in seen:  # a blank node's row for each of its statements
+            seen.add((g, p, str(o)))
             entry.values[p].append(o)
-        if isinstance(o, BNode) and "bp" in row:
+        if "bp" in row:
             entry.nodes[str(o)][str(row["bp"])].append(row["bo"])
+    return said
+
+
+class NotDescribed(LookupError):
+    """No graph that may describe an IRI says anything of it: the thing does not exist."""
+
+
+def described(store: Store, iri: str, graphs: str | None = None) -> dict[str, Said]:
+    """`statements`, or `NotDescribed` if there are none (what `exists` asks, in the same
+    query: a page that reads the statements needs no question of its own first)."""
+    said = statements(store, iri, graphs)
+    if not said:
+        raise NotDescribed(iri)
     return said
 
 
@@ -377,8 +393,3 @@ def findings(store: Store, iri: str, about: URIRef = S22A.aboutAgreement) -> lis
         if "status" in row:
             entry["status"] = str(row["status"]).rsplit("#", 1)[-1]
     return sorted(found.values(), key=lambda f: (sorted(f["types"]), f["description"]))
-
-
-def has_reconciliation(store: Store) -> bool:
-    """Whether the reconciliation graph holds any finding."""
-    return store.ask(f"ASK {{ GRAPH <{GRAPH_RECONCILIATION}> {{ ?s ?p ?o }} }}")

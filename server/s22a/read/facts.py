@@ -62,30 +62,41 @@ TERM = re.compile(r"\b([a-z][a-z0-9]*):([A-Za-z][A-Za-z0-9]*(?:-[A-Za-z0-9]+)*)"
 SEED = re.compile(r"\bseeds? ([0-9]{3})\b", re.IGNORECASE)
 
 
-def _iris(value: Any, found: set[str]) -> set[str]:
-    """Every IRI-like string inside `value` (dicts, lists, sets, tuples), and the IRIs of the
-    prefixed names in its text."""
-    if isinstance(value, str):
-        if value.startswith(("http://", "https://")):
-            found.add(value)
-        else:
-            for prefix, local in TERM.findall(value):
-                if prefix in PREFIXES:
-                    found.add(f"{PREFIXES[prefix]}{local}")
-    elif isinstance(value, dict):
-        for k, v in value.items():
-            _iris(k, found)
-            _iris(v, found)
-    elif isinstance(value, list | tuple | set | frozenset):
-        for v in value:
-            _iris(v, found)
-    return found
+def _mentions(data: Any) -> tuple[set[str], bool]:
+    """Every IRI-like string inside `data` (dicts, lists, sets, tuples), with the IRIs of the
+    prefixed names in its text; and whether any text names a source by its file's number.
+
+    One pass over the data without recursion (a page's data holds thousands of strings), then
+    one search of all its text: neither pattern matches across the line breaks joining it."""
+    found: set[str] = set()
+    texts: list[str] = []
+    records: list[str] = []  # other objects (a version...): searched for seed mentions only
+    stack = [data]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, str):
+            if value.startswith(("http://", "https://")):
+                found.add(value)
+            texts.append(value)
+        elif isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list | tuple | set | frozenset):
+            stack.extend(value)
+        elif value is not None and not isinstance(value, int | float):
+            records.append(repr(value))
+    words = "\n".join(t for t in texts if not t.startswith(("http://", "https://")))
+    for prefix, local in TERM.findall(words):
+        if prefix in PREFIXES:
+            found.add(f"{PREFIXES[prefix]}{local}")
+    return found, bool(SEED.search("\n".join(texts + records)))
 
 
 def with_labels(store: Store, data: dict[str, Any]) -> dict[str, Any]:
     """Add `labels` for every IRI the page data mentions."""
-    data["labels"] = d.labels(store, _iris(data, set()))
-    if SEED.search(repr(data)):
+    iris, seed = _mentions(data)
+    data["labels"] = d.labels(store, iris)
+    if seed:
         data["labels"].update(seed_names(store))
     return data
 

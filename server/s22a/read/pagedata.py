@@ -4,6 +4,7 @@ Each function reads the store (through `describe`) and returns a dict with `kind
 `title` and what the template of that kind shows; `labels` maps every IRI the page links
 to onto its name. An agreement appears in several register graphs, each saying its own
 title, date and parties: the agreement page shows each register's statement side by side.
+A thing no graph that may describe it does is `describe.NotDescribed` (the view's 404).
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ def force(store: Store, iri: str, page: int = 1) -> dict[str, Any]:
     The agreements come `DOC_PAGE` at a time (in the order of their identifiers, each page
     grouped by scope and sorted by title), and the timeline shows the page's agreements.
     """
-    said = d.statements(store, iri)
+    said = d.described(store, iri)
     ref = said.get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     register = forces(store).get(iri)
     everything = _named_agreements(store, iri)
@@ -100,7 +101,7 @@ def force(store: Store, iri: str, page: int = 1) -> dict[str, Any]:
 
 def body(store: Store, iri: str) -> dict[str, Any]:
     """A policing body's (or committee's) page: forces it oversees, agreements naming it."""
-    said = d.statements(store, iri)
+    said = d.described(store, iri)
     ref = said.get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     policed = [
         str(r["f"])
@@ -149,7 +150,7 @@ def body(store: Store, iri: str) -> dict[str, Any]:
 
 def group(store: Store, iri: str) -> dict[str, Any]:
     """A party group's page: its members and the agreements made with all of them."""
-    said = d.statements(store, iri)
+    said = d.described(store, iri)
     ref = said.get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     rows = store.select(
         P + f"SELECT DISTINCT ?a WHERE {{ GRAPH ?g {{ ?a s22a:partyGroup <{iri}> }} {SAID_OF_A} }}"
@@ -171,7 +172,7 @@ def group(store: Store, iri: str) -> dict[str, Any]:
 
 def capability(store: Store, iri: str) -> dict[str, Any]:
     """A capability's page: its definition, broader and narrower concepts, agreements."""
-    ref = d.statements(store, iri).get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
+    ref = d.described(store, iri).get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     narrower = {str(x) for x in ref.all(SKOS.narrower)} | {
         str(r["c"])
         for r in store.select(
@@ -199,7 +200,7 @@ def capability(store: Store, iri: str) -> dict[str, Any]:
 
 def scheme(store: Store, iri: str) -> dict[str, Any]:
     """A concept scheme's page: its concepts as a tree, with how many agreements each has."""
-    ref = d.statements(store, iri).get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
+    ref = d.described(store, iri).get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     rows = store.select(
         P
         + f"""SELECT ?c ?broader (COUNT(DISTINCT ?a) AS ?n) WHERE {{
@@ -232,7 +233,7 @@ def scheme(store: Store, iri: str) -> dict[str, Any]:
 
 def region(store: Store, iri: str) -> dict[str, Any]:
     """A region's page: its forces and the agreements among them."""
-    ref = d.statements(store, iri).get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
+    ref = d.described(store, iri).get(GRAPH_REFERENCE) or d.Said(GRAPH_REFERENCE)
     members = sorted(
         str(r["f"])
         for r in store.select(
@@ -267,7 +268,7 @@ def region(store: Store, iri: str) -> dict[str, Any]:
 def register(store: Store, iri: str, page: int = 1) -> dict[str, Any]:
     """A register's page: who publishes it, what it lists (in its own words, `DOC_PAGE` at a
     time, by title), its latest versions."""
-    own = d.statements(store, iri).get(iri) or d.Said(iri)
+    own = d.described(store, iri).get(iri) or d.Said(iri)
     total = int(
         store.select(
             P + "SELECT (COUNT(DISTINCT ?a) AS ?n) "
@@ -318,7 +319,7 @@ def register(store: Store, iri: str, page: int = 1) -> dict[str, Any]:
 
 def resource(store: Store, iri: str) -> dict[str, Any]:
     """Any other resource the service names (a register version, a finding): its statements."""
-    said = d.statements(store, iri, d.NOT_ARCHIVE)
+    said = d.described(store, iri, d.NOT_ARCHIVE)
     rows = [
         {
             "graph": g,

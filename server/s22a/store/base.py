@@ -197,12 +197,15 @@ def make_literal(value: str, datatype: str | None = None, lang: str | None = Non
 # rdflib's Literal() parses its value on creation (a third of a cold page's CPU went there);
 # literals are immutable and the same ones come back in every page (names, titles, dates).
 _literal = functools.lru_cache(maxsize=2**15)(make_literal)
+# Likewise IRIs: URIRef() checks every character of its value, and a page's rows name the same
+# graphs, predicates and things over and over.
+_iri = functools.lru_cache(maxsize=2**15)(URIRef)
 
 
 def from_oxigraph(term: Any) -> Identifier:
     """Convert a pyoxigraph term to the rdflib term."""
     if isinstance(term, ox.NamedNode):
-        return URIRef(term.value)
+        return _iri(term.value)
     if isinstance(term, ox.BlankNode):
         return BNode(term.value)
     if isinstance(term, ox.Literal):

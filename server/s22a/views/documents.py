@@ -61,8 +61,9 @@ def serve(
     check: Callable[[], None] | None = None,
 ) -> Response:
     """Negotiate a document's format and answer with it (or 304, or 406); `variant` names a
-    page of a paged HTML document (the RDF is the whole document); `check` runs before the
-    document is built (not for an answer from the cache or a 304: `http.cached`)."""
+    page of a paged HTML document (the RDF is the whole document). `check` (a 404 for a thing
+    that does not exist) runs before the RDF is built; `html` must fail as `check` would, as
+    reading the page data tells (not for an answer from the cache or a 304: `http.cached`)."""
     fmt = negotiate(
         extension=ext,
         format_param=request.args.get("_format"),
@@ -77,6 +78,8 @@ def serve(
     def build() -> Response:
         if fmt is HTML:
             return Response(html(formats), content_type=fmt.content_type)
+        if check is not None:
+            check()
         response = Response(rdf.serialize(graph(), fmt), content_type=fmt.content_type)
         response.access_control_allow_origin = "*"
         return response
@@ -156,7 +159,10 @@ def render_document(
     page = listing.page_args(request.args.get("page"), None, None, {"": ("", "")})[0]
 
     def html(formats: Sequence[Format]) -> str:
-        data = PAGED[kind](store, iri, page) if kind in PAGED else BUILDERS[kind](store, iri)
+        try:
+            data = PAGED[kind](store, iri, page) if kind in PAGED else BUILDERS[kind](store, iri)
+        except describe.NotDescribed:
+            raise not_found(kind, slug) from None
         extras = {}
         if kind == "force":
             extras["network"] = pictures.network(store, centre=iri, ident="force-network")
@@ -196,7 +202,10 @@ def resource(kind: str, path: str, ext: str | None) -> Response:
     base_path = f"/doc/{kind}/{path}"
 
     def html(formats: Sequence[Format]) -> str:
-        data = pagedata.resource(store, iri)
+        try:
+            data = pagedata.resource(store, iri)
+        except describe.NotDescribed:
+            raise not_found(kind, path.split("/")[0]) from None
         return render_template(
             "documents/resource.html",
             data=data,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask import Flask, request, url_for
@@ -71,6 +72,34 @@ def local_url(iri: str) -> str:
 def name_of(iri: str, labels: dict[str, str] | None = None) -> str:
     """The label of `iri` from `labels`, else one made from the IRI."""
     return (labels or {}).get(iri) or fallback_label(iri)
+
+
+def link(iri: str, labels: dict[str, str] | None = None) -> Markup:
+    """A link to `iri` named by `labels` (an identifier in a span where it may not be a link).
+
+    Python, not a template macro: a page links dozens of things, and a macro call costs Jinja
+    several times what this does (the `link` macro's output, byte for byte)."""
+    return _link(iri, name_of(iri, labels), http.root())
+
+
+# The same few hundred things are linked from every page; what a link is depends only on
+# the IRI, its name and the site root (`local_url` reads the root of the current request).
+@functools.lru_cache(maxsize=2**14)
+def _link(iri: str, name: str, root: str) -> Markup:
+    href = local_url(iri)
+    if href:
+        return Markup(f'<a href="{escape(href)}">{escape(name)}</a>')
+    return Markup(f'<span class="identifier">{escape(name)}</span>')
+
+
+def links(
+    iris: Iterable[str], labels: dict[str, str] | None = None, empty: str = "None given"
+) -> Markup:
+    """`link` to each of `iris`, comma-separated; `empty` (in a span) when there are none."""
+    written = [link(iri, labels) for iri in iris]
+    if not written:
+        return Markup(f'<span class="secondary">{escape(empty)}</span>')
+    return Markup(", ").join(written)
 
 
 def curie(iri: str) -> str:
@@ -173,6 +202,8 @@ FILTERS: dict[str, Callable[..., Any]] = {
     "link_curies": link_curies,
 }
 GLOBALS: dict[str, Any] = {  # Jinja globals may be any value, not only functions
+    "link": link,
+    "links": links,
     "page_url": page_url,
     "plural": plural,
     "TYPES": TYPES,

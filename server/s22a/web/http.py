@@ -91,8 +91,9 @@ def cached(
 ) -> Response:
     """`build()`'s response with validators, from the page cache when this variant was built
     on the current data, or 304 Not Modified without building it. `check` (which may raise,
-    say a 404) runs before a build, and before a 304 granted on a date alone: an ETag that
-    matches was given for this variant of this data, so it needs no check."""
+    say a 404) runs before a 304 granted on a date alone (an ETag that matches was given for
+    this variant of this data, so it needs no check); `build` must fail as `check` would, so
+    that a cold build asks the store once whether the thing exists."""
     tag, modified = etag(variant), last_modified()
     reading = request.method in ("GET", "HEAD")
     matched = bool(request.if_none_match) and not request.if_none_match.star_tag
@@ -100,9 +101,9 @@ def cached(
         return finish(Response(status=304), tag, modified)
     pages, token, key = page_cache(), state(), f"{tag}|{request.script_root}"
     kept = pages.get(token, key) if reading else None
-    if kept is None and check is not None:
-        check()
     if reading and _fresh(tag, modified):  # on a date alone, once the variant is known to be
+        if kept is None and check is not None:
+            check()
         return finish(Response(status=304), tag, modified)
     if kept is not None:
         return finish(kept.response(), tag, modified)
