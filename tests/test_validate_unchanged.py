@@ -130,14 +130,18 @@ def test_agreements_with_findings_are_checked_every_time():
     assert any("no title" in f.message for f in again.violations)
 
 
-def test_blank_nodes_describing_each_other_are_always_checked():
+def test_blank_nodes_describing_each_other_or_a_deep_chain_are_always_checked():
     graph = version_one()
     first, second = BNode(), BNode()
     graph.add((agreement(5), S22A.contribution, first))
     graph.add((first, S22A.contributor, URIRef("https://w3id.org/s22a/id/force/merseyside")))
     graph.add((first, RDFS.seeAlso, second))
     graph.add((second, RDFS.seeAlso, first))
+    chain = [BNode() for _ in range(3000)]  # deeper than Python's stack
+    graph.add((agreement(7), RDFS.seeAlso, chain[0]))
+    graph.addN((a, RDFS.seeAlso, b, graph) for a, b in zip(chain, chain[1:], strict=False))
     descriptions = unchanged.Descriptions(graph)
     assert descriptions.digest(agreement(5)) is None
+    assert descriptions.digest(agreement(7)) is None
     assert descriptions.digest(agreement(6)) is not None
     assert not unchanged.already_clean(None)

@@ -47,10 +47,10 @@ class Descriptions:
 
     def digest(self, agreement: URIRef) -> bytes | None:
         """The digest of the agreement's description; None where blank nodes in it lead back
-        to themselves (such an agreement is always checked)."""
+        to themselves or form a chain thousands deep (such an agreement is always checked)."""
         try:
             parts = sorted(self._own_digest(node) for node in self.reachable(agreement))
-        except digests.Cycle:
+        except (digests.Cycle, RecursionError):  # a cycle, or a chain deeper than the stack
             return None
         return hashlib.sha256(self.generation + agreement.n3().encode() + b"".join(parts)).digest()
 
