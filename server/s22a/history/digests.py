@@ -91,7 +91,7 @@ def placed(graph: Graph, literal: Callable[[Node], Node]) -> dict[bytes, list[Tr
 
     def place(node: Node) -> bytes:
         if not isinstance(node, BNode):
-            return digests._write(node)
+            return digests.term(node)
         if node not in places:
             above = parent.get(node)
             where = b"root" if above is None else place(above[0]) + above[1].n3().encode()
@@ -101,7 +101,7 @@ def placed(graph: Graph, literal: Callable[[Node], Node]) -> dict[bytes, list[Tr
     lines: dict[bytes, list[Triple]] = defaultdict(list)
     try:
         for s, p, o in triples:
-            lines[place(s) + b" " + digests._write(p) + b" " + place(o)].append((s, p, o))
+            lines[place(s) + b" " + digests.term(p) + b" " + place(o)].append((s, p, o))
     except (Cycle, RecursionError):  # a cycle, or a chain deeper than Python's stack
         return None
     return lines

@@ -40,7 +40,6 @@ class Descriptions:
     """Digests of what is reachable from each node of one register graph."""
 
     def __init__(self, register: Graph) -> None:
-        self.register = register
         self.generation = _generation()
         self._digests = digests.Digests(register)
         self._own: dict[Node, bytes] = {}
