@@ -56,7 +56,7 @@ def main() -> None:
             for count in (int(n) for n in args.agreements.split(",")):
                 body = register_turtle("merseyside", count, prefix=f"upload{count}").encode()
                 # The same register again with one agreement's title edited: what a PCC office
-                # does most; validation checks only what changed (s22a.ingest.unchanged).
+                # does most (the history of changes compares it with the version before).
                 edited = body.replace(
                     b"Synthetic collaboration 0 ", b"Synthetic collaboration 0, edited, ", 1
                 )

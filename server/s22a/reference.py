@@ -83,8 +83,8 @@ def register_shape_halves() -> tuple[Graph, Graph]:
 def core_shape_parts() -> tuple[Graph, Graph]:
     """The Core half of the register shapes split by what they target: the register (run on
     the whole register each time) and each listed agreement (the shapes targeting the objects
-    of s22a:lists, with the shapes they refer to), which validation may run on the agreements
-    that changed only (`s22a.ingest.unchanged`)."""
+    of s22a:lists, with the shapes they refer to), which validation runs on the agreements the
+    screen flags only (`s22a.ingest.screen`)."""
     core, _sparql = register_shape_halves()
     per_agreement = set(core.subjects(SH.targetObjectsOf, S22A.lists))
     register_part = Graph()

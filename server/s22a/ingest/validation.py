@@ -21,7 +21,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, RDF, RDFS, SH
 from rdflib.term import Node
 
-from s22a.ingest import shacl, unchanged
+from s22a.ingest import screen, shacl
 from s22a.ingest.parse import parse_register, read_register
 from s22a.namespaces import BODY, FORCE, S22A, bind_prefixes
 from s22a.reference import (
@@ -58,8 +58,8 @@ class ValidationResult:
     report: Graph = field(default_factory=Graph)
     graph: Graph = field(default_factory=Graph)
     agreements: int | None = None  # set where `graph` was left out (`s22a.ingest.sandbox`)
-    # How many listed agreements the agreement shapes ran on: the others were described as
-    # when they were last found without findings (`s22a.ingest.unchanged`).
+    # How many listed agreements pySHACL ran the agreement shapes on: the screen passed the
+    # others (`s22a.ingest.screen`).
     agreements_checked: int | None = None
 
     @property
@@ -247,72 +247,86 @@ def validate_graph(register: Graph, source: str = "register") -> ValidationResul
     it does not list or the reference data can be told from the reference data's
     (shapes/statements.ttl).
 
-    The agreement shapes run only on the listed agreements not already found without findings
-    as they are described now (`s22a.ingest.unchanged`)."""
+    pySHACL runs the SHACL Core constraints only on what the screen (`s22a.ingest.screen`) could
+    not pass: the register as a whole, and each listed agreement, with what is reachable from it.
+    """
     _core, sparql = register_shape_halves()
     register_part, agreement_part = core_shape_parts()
-    descriptions = unchanged.Descriptions(register)
-    listed = sorted({a for a in register.objects(None, S22A.lists) if isinstance(a, URIRef)})
-    digests = {a: descriptions.digest(a) for a in listed}
-    changed = [a for a in listed if not unchanged.already_clean(digests[a])]
+    listed = {a for a in register.objects(None, S22A.lists) if isinstance(a, URIRef)}
+    register_suspect, agreements = _suspects(register)
+    # An agreement the screen cannot tell by itself (a blank node, or no screen at all) is
+    # checked with the whole register, as every agreement was before the screen.
+    if agreements is None or not agreements <= listed:
+        whole, checked = True, sorted(listed)
+    else:
+        whole, checked = False, sorted(a for a in listed if a in agreements)
+    report = Graph()
     # The SPARQL constraints run on Oxigraph, the Core constraints on rdflib's graph: each
     # half where it is fast (bench/validate.py compares with all shapes on rdflib's graph).
     union, alone = shacl.on_oxigraph_both(register)
-    with shacl.LOCK, shacl.with_context(register) as data:
-        report = shacl.run(data, register_part)
-        if len(changed) == len(listed):
-            found = shacl.run(data, agreement_part)
-    if len(changed) < len(listed):
+    if register_suspect or whole:
+        with shacl.LOCK, shacl.with_context(register) as data:
+            if register_suspect:
+                report += shacl.run(data, register_part)
+            if whole:
+                report += shacl.run(data, agreement_part)
+    if checked and not whole:
         with shacl.LOCK:
-            found = shacl.run(_described(register, descriptions, changed), agreement_part)
-    report += found
+            report += shacl.run(_described(register, checked), agreement_part)
     with shacl.LOCK:
         report += shacl.run(union, sparql)
         report += shacl.run(alone, statement_shapes())
     bind_prefixes(report)
-    unchanged.remember_clean(digests[a] for a in _clean(found, register, changed))
     return ValidationResult(
         source=source,
         findings=_findings(report, register),
         report=report,
         graph=register,
-        agreements_checked=len(changed),
+        agreements_checked=len(checked),
     )
 
 
-def _described(
-    register: Graph, descriptions: unchanged.Descriptions, agreements: list[URIRef]
-) -> Graph:
+@functools.cache
+def _screen() -> tuple[screen.Screen | None, frozenset[Node]]:
+    """The screen of the Core constraints (None if they use what it cannot check), and the
+    shapes that target each listed agreement."""
+    core, _sparql = register_shape_halves()
+    return screen.compile_screen(core), frozenset(core.subjects(SH.targetObjectsOf, S22A.lists))
+
+
+def _suspects(register: Graph) -> tuple[bool, set[Node] | None]:
+    """Whether the register as a whole may have findings of the Core constraints, and which
+    agreements may (None: any of them)."""
+    compiled, agreement_shapes = _screen()
+    if compiled is None:
+        return True, None
+    suspects = compiled.suspects(screen.Data(register, context_graph()))
+    agreements = {
+        f for shape, found in suspects.items() if shape in agreement_shapes for f in found
+    }
+    return any(
+        found for shape, found in suspects.items() if shape not in agreement_shapes
+    ), agreements
+
+
+def _described(register: Graph, agreements: list[URIRef]) -> Graph:
     """The ontology, the reference data and what the register says of `agreements` and of
     everything reachable from them, with the register listing them: all the agreement shapes
-    read of them."""
+    read of them (they follow paths forward from the agreement only)."""
     data = Graph()
     data += context_graph()
+    seen: set[Node] = set(agreements)
+    queue: list[Node] = list(agreements)
+    for node in queue:
+        for predicate, value in register.predicate_objects(node):
+            data.add((node, predicate, value))
+            if not isinstance(value, Literal) and value not in seen:
+                seen.add(value)
+                queue.append(value)
     for agreement in agreements:
-        data.addN(
-            (s, p, o, data) for s, p, o in descriptions.triples(descriptions.reachable(agreement))
-        )
         for holder in register.subjects(S22A.lists, agreement):
             data.add((holder, S22A.lists, agreement))
     return data
-
-
-def _clean(report: Graph, register: Graph, agreements: list[URIRef]) -> list[URIRef]:
-    """The `agreements` that no result of `report` is about (none, if a result is about no
-    agreement that can be told)."""
-    listed: set[Node] = set(agreements)
-    about: set[Node] = set()
-    for result in report.objects(None, SH.result):
-        agreement = _agreement_of(
-            register,
-            listed,
-            _optional(report, result, SH.focusNode),
-            _optional(report, result, SH.value),
-        )
-        if agreement is None:
-            return []
-        about.add(agreement)
-    return [a for a in agreements if a not in about]
 
 
 def validate_bytes(
