@@ -265,7 +265,8 @@ def validate_graph(register: Graph, source: str = "register") -> ValidationResul
     # half where it is fast (bench/validate.py compares with all shapes on rdflib's graph).
     union, alone = shacl.on_oxigraph_both(register)
     if register_suspect or whole:
-        with shacl.LOCK, shacl.with_context(register) as data:
+        data = shacl.with_context(register)
+        with shacl.LOCK:
             if register_suspect:
                 report += shacl.run(data, register_part)
             if whole:
@@ -314,7 +315,6 @@ def _described(register: Graph, agreements: list[URIRef]) -> Graph:
     everything reachable from them, with the register listing them: all the agreement shapes
     read of them (they follow paths forward from the agreement only)."""
     data = Graph()
-    data += context_graph()
     seen: set[Node] = set(agreements)
     queue: list[Node] = list(agreements)
     for node in queue:
@@ -326,7 +326,7 @@ def _described(register: Graph, agreements: list[URIRef]) -> Graph:
     for agreement in agreements:
         for holder in register.subjects(S22A.lists, agreement):
             data.add((holder, S22A.lists, agreement))
-    return data
+    return shacl.with_context(data)
 
 
 def validate_bytes(
