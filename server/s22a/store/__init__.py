@@ -25,6 +25,7 @@ from s22a.store.base import (
     StoreInUse,
     StoreQueryError,
     StoreUnavailable,
+    from_oxigraph,
     is_staging,
     to_oxigraph,
 )
@@ -47,6 +48,7 @@ __all__ = [
     "VirtuosoStore",
     "close_store",
     "embedded",
+    "from_oxigraph",
     "get_store",
     "in_memory",
     "init_app",
