@@ -39,14 +39,22 @@ class Unsupported(Exception):
     """The shapes use something the screen cannot check soundly."""
 
 
+def nodes_of(graph: Graph) -> frozenset[Node]:
+    """Every subject and object of `graph`."""
+    return frozenset(graph.subjects()) | frozenset(graph.objects())
+
+
 class Data:
     """A register and the ontology and reference data, read as one graph (pySHACL validates
     the register with both added to it)."""
 
-    def __init__(self, register: Graph, context: Graph) -> None:
+    def __init__(
+        self, register: Graph, context: Graph, in_context: AbstractSet[Node] | None = None
+    ) -> None:
+        """`in_context`: every subject and object of `context`, if the caller keeps them."""
         self._register = register
         self._context = context
-        self._in_context = set(context.subjects()) | set(context.objects())
+        self._in_context = in_context if in_context is not None else nodes_of(context)
         self._about: dict[Node, dict[Node, set[Node]]] = {}
         self._superclasses: dict[Node, set[Node]] = {}
 

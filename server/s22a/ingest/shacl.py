@@ -189,7 +189,9 @@ class _Beside(Store):
     def __init__(self, first: Graph, second: Graph) -> None:
         super().__init__()
         self._first, self._second = first, second
-        self._both = {triple for triple in second if triple in first}
+        # By subject first: most of the second graph's subjects are not in the first at all.
+        shared = {s for s in set(second.subjects()) if (s, None, None) in first}
+        self._both = {t for s in shared for t in second.triples((s, None, None)) if t in first}
 
     def triples(
         self, pattern: tuple[Node | None, Node | None, Node | None], context: Graph | None = None

@@ -295,13 +295,18 @@ def _screen() -> tuple[screen.Screen | None, frozenset[Node]]:
     return screen.compile_screen(core), frozenset(core.subjects(SH.targetObjectsOf, S22A.lists))
 
 
+@functools.cache
+def _context_nodes() -> frozenset[Node]:
+    return screen.nodes_of(context_graph())
+
+
 def _suspects(register: Graph) -> tuple[bool, set[Node] | None]:
     """Whether the register as a whole may have findings of the Core constraints, and which
     agreements may (None: any of them)."""
     compiled, agreement_shapes = _screen()
     if compiled is None:
         return True, None
-    suspects = compiled.suspects(screen.Data(register, context_graph()))
+    suspects = compiled.suspects(screen.Data(register, context_graph(), _context_nodes()))
     agreements = {
         f for shape, found in suspects.items() if shape in agreement_shapes for f in found
     }
