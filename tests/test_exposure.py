@@ -9,6 +9,7 @@ issue's acceptance criteria, generous beside what the server takes (run with ``-
 from __future__ import annotations
 
 import http.client
+import re
 import socket
 import threading
 import time
@@ -38,7 +39,7 @@ GREEDY = """SELECT (STRLEN(GROUP_CONCAT(?x)) AS ?n) WHERE {
 # Long enough that a page, a refusal or a write is answered well within it on a busy machine
 # (a fraction of a second to a few seconds), which the orderings below rely on.
 QUERY_TIMEOUT = 10.0
-ANONYMOUS_TIMEOUT = 15.0
+ANONYMOUS_TIMEOUT = 10.0
 # An upper bound for what must not hang, generous beside any machine's speed (each figure
 # is a fraction of a second to a few seconds here, idle or busy: run with ``-s``).
 HUNG = 60.0
@@ -317,7 +318,14 @@ def test_a_memory_hungry_query_is_stopped_with_a_clear_error(server: ServerProce
 def test_a_force_write_does_not_wait_behind_an_anonymous_validation(
     server: ServerProcess,
 ) -> None:
-    big = register_turtle("merseyside", 5000, prefix="anonymous").encode()  # 90,000 triples
+    # 85,000 triples, and no agreement says what it is for: a warning for each, so pySHACL's
+    # Core constraints check every one of them (the screen passes agreements without findings,
+    # and a register of those is checked within the limit).
+    big = re.sub(
+        rb"\n    s22a:purpose [^\n]*",
+        b"",
+        register_turtle("merseyside", 5000, prefix="anonymous").encode(),
+    )
     token = TokenStore(server.tokens).create("merseyside")[1]
     boundary = "s22a-test-boundary"
     form = (
@@ -351,7 +359,7 @@ def test_a_force_write_does_not_wait_behind_an_anonymous_validation(
     print(f"\nthe force's PUT: {put.status} in {put.seconds:.2f} s, during an anonymous check")
     print(f"of {len(big):,} bytes, stopped after {checked.seconds:.1f} s ({checked.status})")
     assert put.status in (200, 201) and still_checking
-    # The check ran all along (it needs well over a minute on this machine), and was stopped
+    # The check ran all along (it needs over a minute on this machine), and was stopped
     # at its time limit with a clear message: after the limit, and not left to run on.
     assert checked.status == 503 and checked.headers["Retry-After"]
     assert f"the check took longer than {ANONYMOUS_TIMEOUT:g} s" in checked.text
