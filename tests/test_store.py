@@ -39,6 +39,7 @@ from s22a.store import (
     open_store,
 )
 from s22a.store.base import MERGED_GRAPH
+from s22a.store.oxigraph import FLUSH_BYTES
 from s22a.store.remote import RemoteStore
 from s22a.store.virtuoso import VirtuosoStore
 from tests.support.oxigraph import OxigraphServer, free_port
@@ -190,7 +191,7 @@ def test_replace_list_and_drop_graphs(store):
 
 
 def test_a_replacement_leaves_exactly_the_new_graph_whatever_it_shares_with_the_old(store):
-    # The embedded store writes only the triples that differ (`replacement(changes_only=True)`):
+    # The embedded store writes only the triples that differ (`s22a.store.patch`):
     # kept, changed, removed and added triples, blank nodes (which never match) and an empty
     # version must all come out as a plain replacement would leave them.
     old = (
@@ -869,20 +870,57 @@ def test_flask_apps_each_get_one_store():
 
 
 def test_an_on_disk_store_does_not_keep_every_write_in_its_log(tmp_path: Path) -> None:
-    """Each write is flushed, so the write-ahead log holds the latest writes, not all of them
-    (unflushed, ten rewrites of this graph left 39 MB of log, ten times one write's)."""
+    """Writes are flushed once `FLUSH_BYTES` have been written, so the write-ahead log holds
+    the latest writes, not all of them: thirty rewrites of every triple of this graph leave
+    about 13 times one write's log (unflushed, about 50 times; ten rewrites left 39 MB)."""
     store = OxigraphStore(tmp_path / "db")
     graph = "https://example.org/graph"
-    rows = "".join(f'<https://example.org/s{i}> <https://example.org/p> "value {i}" .\n'
-                   for i in range(2000)).encode()  # fmt: skip
+
+    def rows(version: int) -> bytes:
+        return "".join(f'<https://example.org/s{i}> <https://example.org/p> "{i}, {version}" .\n'
+                       for i in range(2000)).encode()  # fmt: skip
 
     def log_bytes() -> int:
         return sum(path.stat().st_size for path in (tmp_path / "db").glob("*.log"))
 
-    store.replace_graph(graph, rows)
+    store.replace_graph(graph, rows(0))
     one_write = log_bytes()
-    for number in range(10):
-        store.replace_graph(graph, rows + f'<{graph}> <{graph}> "{number}" .\n'.encode())
-    assert len(store.graph_triples(graph)) == 2001
-    assert log_bytes() < 3 * one_write, (log_bytes(), one_write)
+    for version in range(1, 31):
+        store.replace_graph(graph, rows(version))
+    assert 30 * 2 * len(rows(0)) > 4 * FLUSH_BYTES  # (each deletes and inserts every triple)
+    assert {str(o) for o in store.graph_triples(graph).objects()} == {
+        f"{i}, 30" for i in range(2000)
+    }
+    assert log_bytes() < 20 * one_write, (log_bytes(), one_write)
+    store.close()
+
+
+def test_concurrent_replacements_of_one_graph_leave_one_version_whole(tmp_path: Path) -> None:
+    """The embedded store reads the stored graph and writes the difference: under its write
+    lock, so that threads replacing one graph at once leave one of their versions, whole."""
+    store = OxigraphStore(tmp_path / "db")
+    graph = "https://example.org/graph"
+    versions = {
+        name: "".join(
+            f'<https://example.org/s{i}> <https://example.org/p> "{name} {i}" .\n'
+            for i in range(0, 600, 1 + n)
+        ).encode()  # fmt: skip
+        for n, name in enumerate("ABCDEF")
+    }
+    start = threading.Barrier(len(versions))
+
+    def replace(data: bytes) -> None:
+        start.wait()
+        store.replace_graph(graph, data)
+
+    for _ in range(8):  # rounds: each thread replaces the graph once, all at the same moment
+        threads = [threading.Thread(target=replace, args=(data,)) for data in versions.values()]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        stored = {str(o).split()[0] for o in store.graph_triples(graph).objects()}
+        assert len(stored) == 1, stored
+    (name,) = stored
+    assert len(store.graph_triples(graph)) == versions[name].count(b"\n")
     store.close()

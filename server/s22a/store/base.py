@@ -9,18 +9,20 @@ SPARQL Protocol rules apply on both backends: the default graph is the merge of
 ``default_graph`` (empty if not given) and ``GRAPH`` sees only ``named_graphs`` (none if not
 given).
 
-Atomic replacement. `Store.replace_graph` loads into a private staging graph named
-``<graph IRI without fragment>#s22a-staging-<unix time>-<uuid>`` (so relative IRIs resolve as
-against the graph IRI), then runs one ``MOVE GRAPH <staging> TO <graph>`` update, a single
-transaction in Oxigraph: readers, and a process killed at any moment, see the old graph or the
-new one, never a mix. (Not ``MOVE SILENT``: in Oxigraph 0.5 a silent MOVE from a missing
-graph empties the target.) An update given as ``then`` runs in that same transaction, so the
-record of a new version is stored with the graph or not at all. When ``then`` also gives a
-guard (a graph pattern), the replacement is made conditional on it instead of a MOVE: a DELETE
-and an INSERT whose WHERE holds the guard, in the same update, so that a compare-and-set in
-``then`` decides whether the graph changes too (`s22a.history.versions.accepted_update`).
-Staging graphs are hidden from `Store.graphs`, `Store.dump` and union-default-graph queries,
-and stale ones are dropped when a store is opened.
+Atomic replacement. A remote store's `Store.replace_graph` loads into a private staging graph
+named ``<graph IRI without fragment>#s22a-staging-<unix time>-<uuid>`` (so relative IRIs
+resolve as against the graph IRI), then runs one ``MOVE GRAPH <staging> TO <graph>`` update, a
+single transaction: readers, and a process killed at any moment, see the old graph or the new
+one, never a mix. (Not ``MOVE SILENT``: in Oxigraph 0.5 a silent MOVE from a missing graph
+empties the target.) The embedded store needs no staging graph: it compares the new version
+with the stored triples itself and writes the difference in one update (`s22a.store.patch`).
+An update given as ``then`` runs in that same transaction, so the record of a new version is
+stored with the graph or not at all. When ``then`` also gives a guard (a graph pattern), the
+replacement is made conditional on it: every operation changing the graph holds the guard in
+its WHERE, in the same update, so that a compare-and-set in ``then`` decides whether the graph
+changes too (`s22a.history.versions.accepted_update`). Staging graphs are hidden from
+`Store.graphs`, `Store.dump` and union-default-graph queries, and stale ones are dropped when a
+store is opened.
 
 Merged graph. SPARQL's default graph is a graph, a set of triples, but an engine's union of
 named graphs is a union of quads (Oxigraph's, embedded and server, and Virtuoso's): a triple
@@ -118,28 +120,17 @@ def staging_age(graph: str) -> float:
 Then = Callable[[int], tuple[str, str | None]]
 
 
-def replacement(staging: str, graph: str, guard: str | None, *, changes_only: bool = False) -> str:
+def replacement(staging: str, graph: str, guard: str | None) -> str:
     """The update that puts the loaded staging graph in `graph`'s place: a MOVE, or with a
     guard a DELETE and an INSERT that happen only where the guard holds (then the staging
-    graph is dropped either way).
-
-    With `changes_only`, the DELETE and INSERT touch only the triples that differ between the
-    two graphs (and the graph is created, as MOVE would, even if empty). The same graph comes
-    out; on Oxigraph's engine it costs a fraction of a MOVE when a new version changes little,
-    and less even when it changes everything (MOVE deletes and inserts every triple, and
-    drops the staging graph triple by triple; bench/upload.py).
-    """
-    if guard is None and not changes_only:
+    graph is dropped either way)."""
+    if guard is None:
         return f"MOVE GRAPH <{staging}> TO <{graph}>"
-    # With changes_only, a triple already in the other graph is left where it is.
-    keep_old = f" FILTER NOT EXISTS {{ GRAPH <{staging}> {{ ?s ?p ?o }} }}" if changes_only else ""
-    keep_new = f" FILTER NOT EXISTS {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}" if changes_only else ""
-    create = f"CREATE SILENT GRAPH <{graph}> ;\n" if changes_only and guard is None else ""
     return (
-        f"{create}DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {guard or ''} "
-        f"GRAPH <{graph}> {{ ?s ?p ?o }}{keep_old} }} ;\n"
-        f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {guard or ''} "
-        f"GRAPH <{staging}> {{ ?s ?p ?o }}{keep_new} }} ;\n"
+        f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ {guard} GRAPH <{graph}> {{ ?s ?p ?o }} }} ;\n"
+        f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} "
+        f"WHERE {{ {guard} GRAPH <{staging}> {{ ?s ?p ?o }} }} ;\n"
         f"DROP SILENT GRAPH <{staging}>"
     )
 
