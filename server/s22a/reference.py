@@ -7,6 +7,7 @@ from functools import cache
 
 from rdflib import Graph
 from rdflib.namespace import RDF, RDFS, SH
+from rdflib.term import Node
 
 from s22a import resources
 from s22a.namespaces import S22A, bind_prefixes
@@ -86,7 +87,7 @@ def core_shape_parts() -> tuple[Graph, Graph]:
     of s22a:lists, with the shapes they refer to), which validation runs on the agreements the
     screen flags only (`s22a.ingest.screen`)."""
     core, _sparql = register_shape_halves()
-    per_agreement = set(core.subjects(SH.targetObjectsOf, S22A.lists))
+    per_agreement = agreement_shapes()
     register_part = Graph()
     register_part += core
     agreement_part = Graph()
@@ -96,6 +97,13 @@ def core_shape_parts() -> tuple[Graph, Graph]:
             part = register_part if shape in per_agreement else agreement_part
             part.remove((shape, predicate, target))  # a shape without a target is not run
     return register_part, agreement_part
+
+
+@cache
+def agreement_shapes() -> frozenset[Node]:
+    """The Core shapes that target each listed agreement (the objects of s22a:lists)."""
+    core, _sparql = register_shape_halves()
+    return frozenset(core.subjects(SH.targetObjectsOf, S22A.lists))
 
 
 @cache

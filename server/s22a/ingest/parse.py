@@ -12,7 +12,7 @@ import json
 import re
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 from xml.sax import SAXParseException
 
 import pyoxigraph as ox
@@ -181,16 +181,25 @@ def _refuse_dtd(text: str) -> None:
 _STREAMING_FORMATS = {"turtle": ox.RdfFormat.TURTLE, "xml": ox.RdfFormat.RDF_XML}
 
 
-def _refuse_too_many_triples(data: bytes, fmt: str) -> tuple[list[ox.Quad], dict[str, str]] | None:
-    """Count the triples with Oxigraph's streaming parser first, and refuse past MAX_TRIPLES.
+class _Read(NamedTuple):
+    """A register as Oxigraph's parser read it: its quads, and the prefixes it declares."""
 
-    rdflib's Turtle parser builds a whole object list (``<s> <p> [], [], ...``) before it adds
-    one triple, so its own count comes too late; Oxigraph counts a 5 MB file in a fraction of a
-    second. A syntax error is left for rdflib to report with its position.
+    quads: list[ox.Quad]
+    prefixes: dict[str, str]
 
-    Returns the quads and prefixes of a Turtle or N-Triples register that names every IRI in
-    full (none relative to the upload's base, which is rdflib's to resolve or refuse):
-    `_from_oxigraph` makes the graph of them several times faster than rdflib parses the text.
+
+def _read_with_oxigraph(data: bytes, fmt: str) -> _Read | None:
+    """Read a Turtle, N-Triples or RDF/XML register with Oxigraph's streaming parser, refusing
+    it past MAX_TRIPLES; return what it read where that can make the graph, else None.
+
+    The count comes first because rdflib's Turtle parser builds a whole object list
+    (``<s> <p> [], [], ...``) before it adds one triple, so its own count comes too late;
+    Oxigraph counts a 5 MB file in a fraction of a second. A syntax error is left for rdflib
+    to report with its position.
+
+    The quads make the graph (`_from_oxigraph`, several times faster than rdflib parses the
+    text) for Turtle and N-Triples that name every IRI in full: a relative IRI is rdflib's to
+    resolve against the upload's base or refuse, and RDF/XML stays rdflib's to read.
     """
     streaming = _STREAMING_FORMATS.get(fmt)
     if streaming is None:
@@ -204,7 +213,7 @@ def _refuse_too_many_triples(data: bytes, fmt: str) -> tuple[list[ox.Quad], dict
         return None
     if len(quads) > MAX_TRIPLES:
         raise _TooManyTriples()
-    return (quads, dict(triples.prefixes)) if whole else None
+    return _Read(quads, dict(triples.prefixes)) if whole else None
 
 
 def _from_oxigraph(quads: list[ox.Quad], graph: Graph) -> None:
@@ -286,12 +295,11 @@ def parse_register(data: bytes, name: str = "register.ttl", media_type: str | No
         _refuse_dtd(text)
     counter = _TripleCounter(MAX_TRIPLES)
     try:
-        parsed = _refuse_too_many_triples(data, fmt)
-        if parsed is not None:
-            quads, prefixes = parsed
-            for prefix, namespace in prefixes.items():
+        read = _read_with_oxigraph(data, fmt)
+        if read is not None:
+            for prefix, namespace in read.prefixes.items():
                 graph.bind(prefix, namespace, override=False)
-            _from_oxigraph(quads, graph)
+            _from_oxigraph(read.quads, graph)
             return graph
         graph.store.dispatcher.subscribe(TripleAddedEvent, counter)
         with warnings.catch_warnings():

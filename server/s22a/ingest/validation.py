@@ -25,6 +25,7 @@ from s22a.ingest import screen, shacl
 from s22a.ingest.parse import parse_register, read_register
 from s22a.namespaces import BODY, FORCE, S22A, bind_prefixes
 from s22a.reference import (
+    agreement_shapes,
     context_graph,
     core_shape_parts,
     register_shape_halves,
@@ -288,11 +289,10 @@ def validate_graph(register: Graph, source: str = "register") -> ValidationResul
 
 
 @functools.cache
-def _screen() -> tuple[screen.Screen | None, frozenset[Node]]:
-    """The screen of the Core constraints (None if they use what it cannot check), and the
-    shapes that target each listed agreement."""
+def _screen() -> screen.Screen | None:
+    """The screen of the Core constraints (None if they use what it cannot check)."""
     core, _sparql = register_shape_halves()
-    return screen.compile_screen(core), frozenset(core.subjects(SH.targetObjectsOf, S22A.lists))
+    return screen.compile_screen(core)
 
 
 @functools.cache
@@ -303,16 +303,13 @@ def _context_nodes() -> frozenset[Node]:
 def _suspects(register: Graph) -> tuple[bool, set[Node] | None]:
     """Whether the register as a whole may have findings of the Core constraints, and which
     agreements may (None: any of them)."""
-    compiled, agreement_shapes = _screen()
+    compiled = _screen()
     if compiled is None:
         return True, None
     suspects = compiled.suspects(screen.Data(register, context_graph(), _context_nodes()))
-    agreements = {
-        f for shape, found in suspects.items() if shape in agreement_shapes for f in found
-    }
-    return any(
-        found for shape, found in suspects.items() if shape not in agreement_shapes
-    ), agreements
+    per_agreement = agreement_shapes()
+    agreements = {f for shape, found in suspects.items() if shape in per_agreement for f in found}
+    return any(found for shape, found in suspects.items() if shape not in per_agreement), agreements
 
 
 def _described(register: Graph, agreements: list[URIRef]) -> Graph:
