@@ -262,11 +262,14 @@ def triple_diff(old: Graph, new: Graph) -> tuple[Graph, Graph]:
 
 
 class _Cache:
-    """A small thread-safe LRU cache for things computed from immutable versions."""
+    """A small thread-safe LRU cache for things computed from immutable versions, holding
+    items weighing at most `size` in all (each 1 by default, so `size` items)."""
 
-    def __init__(self, size: int) -> None:
+    def __init__(self, size: int, weigh: Callable[[Any], int] = lambda _value: 1) -> None:
         self.size = size
-        self.items: OrderedDict[Hashable, Any] = OrderedDict()
+        self.weigh = weigh
+        self.items: OrderedDict[Hashable, tuple[Any, int]] = OrderedDict()
+        self.weight = 0
         self.lock = threading.Lock()
 
     def get(self, key: Hashable, make: Callable[[], Any]) -> Any:
@@ -274,17 +277,26 @@ class _Cache:
         with self.lock:
             if key in self.items:
                 self.items.move_to_end(key)
-                return self.items[key]
+                return self.items[key][0]
         value = make()
+        weight = self.weigh(value)
         with self.lock:
-            self.items[key] = value
-            while len(self.items) > self.size:
-                self.items.popitem(last=False)
+            if key not in self.items and weight <= self.size:
+                self.items[key] = (value, weight)
+                self.weight += weight
+                while self.weight > self.size:
+                    _key, (_value, dropped) = self.items.popitem(last=False)
+                    self.weight -= dropped
         return value
 
 
 # Keys carry the content hash, so a store rebuilt with other content never hits stale entries.
-_SNAPSHOTS = _Cache(64)
+# Snapshots are weighed by their triples: 64 registers at the upload cap held as rdflib graphs
+# would take gigabytes (a worker that took six big uploads in turn kept 580 MiB of them,
+# bench/upload.py). The budget holds one register at the cap, so that the next write of the
+# register a force is uploading finds its version before cached.
+SNAPSHOT_TRIPLES = 150_000
+_SNAPSHOTS = _Cache(SNAPSHOT_TRIPLES, weigh=lambda graph: max(1, len(graph)))
 _CHANGES = _Cache(1024)
 
 
