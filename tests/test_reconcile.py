@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from rdflib import Graph, URIRef
@@ -10,11 +10,13 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 
 from s22a import resources
+from s22a.ingest import gate
 from s22a.namespaces import AGREEMENT, FORCE, GRAPH_RECONCILIATION, GRAPH_REFERENCE, REGISTER, S22A
 from s22a.reconcile.compute import reconcile
 from s22a.reconcile.findings import Confirmation, Report, store_report
 from s22a.store import Store, open_store
 from tests.support.app import seed_dump
+from tests.support.server import revision
 
 PREFIXES = """
 PREFIX s22a: <https://w3id.org/s22a/def/s22a#>
@@ -335,3 +337,57 @@ def test_every_term_the_report_uses_is_in_the_ontology(report: Report) -> None:
     for term in used - {RDF.type}:
         assert ontology.value(term, RDFS.label) is not None, term
         assert ontology.value(term, RDFS.comment) is not None, term
+
+
+def _counting_reconcile(
+    monkeypatch: pytest.MonkeyPatch, meanwhile: Callable[[], None] = lambda: None
+) -> list[int]:
+    """Count the refresh's computations of the report; `meanwhile` runs during the first."""
+    calls: list[int] = []
+
+    def counted(store: Store) -> Report:
+        calls.append(1)
+        if len(calls) == 1:
+            meanwhile()
+        return reconcile(store)
+
+    monkeypatch.setattr(gate, "reconcile", counted)
+    return calls
+
+
+def test_a_refresh_computes_the_report_once_when_nothing_changed_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    with open_store("memory:") as store:
+        store.add_dataset(seed_dump())
+        store_report(store, Report(registers=[]))  # so that the refresh stores another report
+        calls = _counting_reconcile(monkeypatch)
+        gate.refresh_reconciliation_report(store)
+        # Storing the report changes the dataset's state, but not what the report is computed
+        # from: it is not computed a second time.
+        assert len(calls) == 1
+        assert not store_report(store, reconcile(store))  # what it stored is the report
+
+
+def test_a_refresh_computes_again_when_a_register_changed_meanwhile(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    register = r("merseyside")
+    with open_store("memory:") as store:
+        store.add_dataset(seed_dump())
+
+        def another_write() -> None:  # another writer stores a version while it is computed
+            outcome = gate.accept_register(
+                store,
+                register,
+                revision("merseyside", 1),
+                name="merseyside.ttl",
+                source="test",
+                refresh_reconciliation=False,
+            )
+            assert outcome.outcome == "Accepted", outcome.reason
+
+        calls = _counting_reconcile(monkeypatch, another_write)
+        gate.refresh_reconciliation_report(store)
+        assert len(calls) == 2  # the first report's data changed before it was stored
+        assert not store_report(store, reconcile(store))  # the stored one is of the last data

@@ -21,7 +21,7 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, XSD
 
-from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, SPARQL_PREFIXES
+from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, GRAPH_RECONCILIATION, SPARQL_PREFIXES
 from s22a.store import Store
 
 PREFIXES = SPARQL_PREFIXES
@@ -248,16 +248,20 @@ class DatasetState:
     modified: datetime | None
 
 
-def dataset_state(store: Store) -> DatasetState:
-    """The dataset's state: changes whenever a register version is accepted or reference
-    data reloads; `modified` is when the newest register version was accepted."""
+def dataset_state(store: Store, *, reconciliation: bool = True) -> DatasetState:
+    """The dataset's state: changes whenever a register version is accepted, reference data
+    reloads or (unless `reconciliation` is False: the state of what the report is computed
+    from) a new reconciliation report is stored; `modified` is when the newest register version
+    was accepted."""
+    leave_out = "" if reconciliation else f"FILTER(?graph != <{GRAPH_RECONCILIATION}>)"
     rows = store.select(
         PREFIXES
         + f"""SELECT ?n ?latest ?reference WHERE {{ GRAPH <{GRAPH_META}> {{
               {{ SELECT (COUNT(?v) AS ?n) (MAX(?t) AS ?latest) WHERE {{
                    ?v a s22a:RegisterVersion ; prov:generatedAtTime ?t }} }}
               {{ SELECT (GROUP_CONCAT(?h; separator=" ") AS ?reference) WHERE {{
-                   ?graph s22a:contentHash ?h FILTER NOT EXISTS {{ ?graph a ?type }} }} }}
+                   ?graph s22a:contentHash ?h FILTER NOT EXISTS {{ ?graph a ?type }} {leave_out}
+              }} }}
             }} }}"""
     )
     row = rows[0] if rows else {}

@@ -234,12 +234,16 @@ def refresh_reconciliation_report(store: Store) -> None:
     """Recompute and store the reconciliation report, so that the last one stored was computed
     from the newest data: one at a time in this process, and, for other processes writing to
     the same store, again whenever the data changed while it was being computed (whoever
-    stores a version refreshes the report after it, so the last refresh sees the last data)."""
+    stores a version refreshes the report after it, so the last refresh sees the last data).
+
+    The data is compared without the report itself, whose storing changes the dataset's state
+    too: else every refresh that stored a report would compute it again (a second, unchanged
+    report; 3 of 27 s of a 5,450-agreement upload)."""
     with _RECONCILIATION_LOCK:
         for _ in range(MAX_CONFLICTS):
-            basis = versions.dataset_state(store).token
+            basis = versions.dataset_state(store, reconciliation=False).token
             store_report(store, reconcile(store))
-            if versions.dataset_state(store).token == basis:
+            if versions.dataset_state(store, reconciliation=False).token == basis:
                 return
 
 
