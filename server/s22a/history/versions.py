@@ -21,7 +21,13 @@ from typing import Any
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import PROV, XSD
 
-from s22a.namespaces import GRAPH_ARCHIVE, GRAPH_META, GRAPH_RECONCILIATION, SPARQL_PREFIXES
+from s22a.history import items
+from s22a.namespaces import (
+    GRAPH_ARCHIVE,
+    GRAPH_META,
+    GRAPH_RECONCILIATION,
+    SPARQL_PREFIXES,
+)
 from s22a.store import Store
 
 PREFIXES = SPARQL_PREFIXES
@@ -133,6 +139,7 @@ def accepted_update(
     withheld: dict[str, str] | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
+    exclusive: bool = False,
 ) -> tuple[str, str, str]:
     """The IRI of the next version of `register`, the SPARQL update that records it (see
     `record_accepted`), and its guard: a graph pattern that holds once this write's record
@@ -149,6 +156,13 @@ def accepted_update(
     pass: two `s22a serve` processes on either were acknowledged one number twice. So writers of a
     register also hold its lock (`s22a.ingest.gate.register_lock`, shared by every process
     through `S22A_LOCKS`), and this is the check behind it.
+
+    `exclusive`: the caller holds the store's only write lock from this call until the
+    update has run (the embedded store, `Store.replace_graph`'s ``then``), so nothing read
+    here can change before it runs. The update is then the record's changes spelt out, worked
+    out here from what is stored (`items.as_data`): DATA operations only, which Oxigraph applies
+    about twice as fast as templates, and under which the graph's own replacement needs no
+    guard either (8.1 -> 3.6 s for a 98,000-triple register, bench/README.md).
     """
     withheld = withheld or {}
     previous = latest(store, register)
@@ -162,22 +176,8 @@ def accepted_update(
         optional += f" ; s22a:etag {_n3(etag)}"
     if last_modified:
         optional += f" ; s22a:lastModified {_n3(last_modified)}"
-    item_iris = " ".join(f"<{register}/item/{a.rsplit('/', 1)[-1]}>" for a in agreements)
-    items = "\n".join(
-        f"<{register}/item/{a.rsplit('/', 1)[-1]}> a reg:RegisterItem ; reg:register <{register}> ;"
-        f" reg:definition [ reg:entity <{a}> ] ; reg:status reg:statusValid"
-        + (f" ; s22a:withheldUnder <{withheld[a]}>" if a in withheld else "")
-        + " ."
-        for a in agreements
-    )
     source_term = URIRef(source) if "://" in source else Literal(source)
-    # Blank nodes (the items' definitions) go in INSERT ... WHERE, not INSERT DATA: Virtuoso
-    # takes none in INSERT DATA.
-    update = (
-        PREFIXES
-        + f"""
-        INSERT {{
-          GRAPH <{GRAPH_META}> {{
+    record = f"""
             {version.n3()} a s22a:RegisterVersion, prov:Entity ;
                 dcterms:isVersionOf <{register}> ; s22a:versionNumber {number} ;
                 prov:generatedAtTime {stamp.n3()} ; prov:wasDerivedFrom {source_term.n3()} ;
@@ -186,9 +186,25 @@ def accepted_update(
                 reg:status reg:statusValid {optional} .
             {attempt.n3()} a s22a:LoadAttempt, prov:Activity ; s22a:register <{register}> ;
                 prov:startedAtTime {stamp.n3()} ; prov:used {source_term.n3()} ;
-                s22a:outcome s22a:Accepted ; prov:generated {version.n3()} .
+                s22a:outcome s22a:Accepted ; prov:generated {version.n3()} ."""
+    archive = (
+        f"GRAPH <{GRAPH_ARCHIVE}> {{ {version.n3()} s22a:snapshot {_snapshot(content).n3()} . }}"
+    )
+    if exclusive:
+        update = items.as_data(store, register, record, archive, agreements, withheld, stamp)
+        if update is not None:
+            return str(version), update, guard
+    item_iris = " ".join(f"<{items.item(register, a)}>" for a in agreements)
+    listed = "\n".join(items.turtle(register, a, withheld.get(a)) for a in agreements)
+    # Blank nodes (the items' definitions) go in INSERT ... WHERE, not INSERT DATA: Virtuoso
+    # takes none in INSERT DATA.
+    update = (
+        PREFIXES
+        + f"""
+        INSERT {{
+          GRAPH <{GRAPH_META}> {{ {record}
           }}
-          GRAPH <{GRAPH_ARCHIVE}> {{ {version.n3()} s22a:snapshot {_snapshot(content).n3()} . }}
+          {archive}
         }} WHERE {{
           FILTER NOT EXISTS {{ GRAPH <{GRAPH_META}> {{
             ?taken dcterms:isVersionOf <{register}> ; s22a:versionNumber ?n FILTER(?n >= {number})
@@ -214,7 +230,7 @@ def accepted_update(
         WHERE {{ {guard} VALUES ?item {{ {item_iris} }}
             FILTER NOT EXISTS {{ GRAPH <{GRAPH_META}> {{ ?item dcterms:dateSubmitted ?t }} }} }} ;
         INSERT {{ GRAPH <{GRAPH_META}> {{
-          {items}
+          {listed}
         }} }} WHERE {{ {guard} }}"""
     )
     return str(version), update, guard

@@ -167,9 +167,10 @@ def _accept(
         agreements = sorted(str(a) for a in result.graph.objects(URIRef(register), S22A.lists))
         recorded: list[str] = []
 
-        def record(triples: int) -> tuple[str, str]:
+        def record(triples: int, exclusive: bool) -> tuple[str, str | None]:
             """The version's record, stored in the same transaction as the graph, and the
-            guard under which the graph is replaced (the record is this write's)."""
+            guard under which the graph is replaced (the record is this write's): none under
+            the store's one write lock, where the record is worked out from what is stored."""
             version, update, guard = versions.accepted_update(
                 store,
                 register,
@@ -185,9 +186,10 @@ def _accept(
                 },
                 etag=etag,
                 last_modified=last_modified,
+                exclusive=exclusive,
             )
             recorded[:] = [version, guard]
-            return update, guard
+            return update, None if exclusive else guard
 
         triples = store.replace_graph(register, content, then=record)
         version, guard = recorded

@@ -115,9 +115,11 @@ def staging_age(graph: str) -> float:
     return time.time() - int(match.group(1)) if match else float("inf")
 
 
-# What `Store.replace_graph`'s ``then`` gives, from the triple count: the update to run in the
-# same transaction, and the guard (a graph pattern) the replacement must hold under, or None.
-Then = Callable[[int], tuple[str, str | None]]
+# What `Store.replace_graph`'s ``then`` gives, from the triple count and whether it is called
+# under the store's one write lock (the embedded store: nothing it reads can change before its
+# update runs): the update to run in the same transaction, and the guard (a graph pattern) the
+# replacement must hold under, or None.
+Then = Callable[[int, bool], tuple[str, str | None]]
 
 
 def replacement(staging: str, graph: str, guard: str | None) -> str:
@@ -298,8 +300,9 @@ class Store(ABC):
     ) -> int:
         """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
 
-        `then`, given the triple count, returns a SPARQL update to run in the same
-        transaction as the replacement, and a guard the replacement holds under (or None).
+        `then`, given the triple count and whether it is called under the store's one write
+        lock, returns a SPARQL update to run in the same transaction as the replacement, and
+        a guard the replacement holds under (or None).
         """
 
     @abstractmethod

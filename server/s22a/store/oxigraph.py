@@ -209,18 +209,16 @@ class OxigraphStore(Store):
         """Atomically replace graph `graph` by the RDF in `data`; return its triple count.
 
         One update writes only the triples that differ (`s22a.store.patch`), with `then`'s in
-        the same transaction. The stored triples are read and the update run under the write
-        lock, so no other write of this store falls between them.
+        the same transaction. `then` is called, the stored triples read and the update run
+        under the write lock, so no other write of this store falls between them.
         """
         check_graph_name(graph)
         new = patch.parsed(data, graph_format(media_type), graph)
-        update, guard = then(len(new)) if then is not None else ("", None)
         with self._write_lock:
+            update, guard = then(len(new), True) if then is not None else ("", None)
             with _engine_errors():
                 stored = self._db().quads_for_pattern(None, None, None, ox.NamedNode(graph))
-                change = patch.patch(graph, (q.triple for q in stored), new, guard)
-            # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
-            statements = " ;\n".join(u for u in (update, change) if u)
+                statements = patch.patch(graph, (q.triple for q in stored), new, guard, update)
             if statements:
                 with self._writing(len(statements)) as db, _engine_errors():
                     db.update(statements)

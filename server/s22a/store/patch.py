@@ -15,6 +15,7 @@ whose blank nodes the update makes fresh: one version's blank nodes never meet a
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import pyoxigraph as ox
@@ -53,22 +54,44 @@ def _operation(verb: str, graph: str, triples: list[ox.Triple], guard: str | Non
     )
 
 
-def patch(graph: str, stored: Iterable[ox.Triple], new: set[ox.Triple], guard: str | None) -> str:
+# A prologue's declarations: Oxigraph takes them only at the start of a request, not after ";".
+_PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", re.I)
+
+
+def patch(
+    graph: str,
+    stored: Iterable[ox.Triple],
+    new: set[ox.Triple],
+    guard: str | None,
+    then: str = "",
+) -> str:
     """The update that leaves `graph` holding exactly `new` where it holds `stored`, every
-    operation only where `guard` (a graph pattern) holds; "" when a guarded one has nothing to
-    do. Without a guard the graph is created even when `new` is empty (an empty graph is
-    listed)."""
+    operation only where `guard` (a graph pattern) holds, with `then`'s operations (another
+    update, run in the same transaction; its prologue heads the whole); "" when there is
+    nothing to do. Without a guard the graph is created even when `new` is empty (an empty
+    graph is listed).
+
+    Without a guard, the deletion of the stored blank nodes (a pattern: DATA cannot name
+    blank nodes) comes first: Oxigraph applies the operations after one with a WHERE about
+    half as fast (a 98,000-triple register's replacement 7.8 s with it third, 3.6 s with it
+    first). With a guard it must follow `then`, which makes the guard hold.
+    """
     stored = set(stored)
     removed = [t for t in stored - new if not _blank(t)]
     added = [t for t in new if t not in stored or _blank(t)]
-    operations = [f"CREATE SILENT GRAPH <{graph}>"] if guard is None else []
-    if removed:
-        operations.append(_operation("DELETE", graph, removed, guard))
+    prologue = _PROLOGUE.match(then)
+    assert prologue is not None  # it matches the empty string too
+    operations = [then[prologue.end() :]] if then.strip() else []
     if any(map(_blank, stored)):
-        operations.append(
+        blanks = (
             f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {guard or ''} "
             f"GRAPH <{graph}> {{ ?s ?p ?o }} FILTER(isBlank(?s) || isBlank(?o)) }}"
         )
+        operations.insert(0 if guard is None else len(operations), blanks)
+    if guard is None:
+        operations.append(f"CREATE SILENT GRAPH <{graph}>")
+    if removed:
+        operations.append(_operation("DELETE", graph, removed, guard))
     if added:
         operations.append(_operation("INSERT", graph, added, guard))
-    return " ;\n".join(operations)
+    return prologue.group() + " ;\n".join(operations) if operations else ""

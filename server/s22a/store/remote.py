@@ -267,7 +267,7 @@ class RemoteStore(Store):
             self._fetch("PUT", self._graph_url(staging), data, headers, StoreDataError)
             rows = self.select("SELECT (COUNT(*) AS ?n) { ?s ?p ?o }", default_graph=[staging])
             count = int(rows[0]["n"])
-            update, guard = then(count) if then is not None else ("", None)
+            update, guard = then(count, False) if then is not None else ("", None)
             move = self._replacement(staging, graph, count, guard)
             if merged(graph):  # the merged graph changes in the same transaction
                 move = f"{unmerge(graph, staging, guard)} ;\n{remerge(staging, guard)} ;\n{move}"
