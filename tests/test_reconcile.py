@@ -13,7 +13,7 @@ from s22a import resources
 from s22a.ingest import gate
 from s22a.namespaces import AGREEMENT, FORCE, GRAPH_RECONCILIATION, GRAPH_REFERENCE, REGISTER, S22A
 from s22a.reconcile.compute import reconcile
-from s22a.reconcile.findings import Confirmation, Report, store_report
+from s22a.reconcile.findings import Confirmation, Discrepancy, Report, store_report
 from s22a.store import Store, open_store
 from tests.support.app import seed_dump
 from tests.support.server import revision
@@ -391,3 +391,17 @@ def test_a_refresh_computes_again_when_a_register_changed_meanwhile(
         gate.refresh_reconciliation_report(store)
         assert len(calls) == 2  # the first report's data changed before it was stored
         assert not store_report(store, reconcile(store))  # the stored one is of the last data
+
+
+def test_the_stored_n_triples_are_the_report_whatever_the_text(report: Report) -> None:
+    awkward = Discrepancy(
+        agreement=a("national-police-air-service"),
+        aspect="title",
+        values=((r("merseyside"), ('The "Air" Service \\ NPAS\r\nline two',)),),
+        description='A title with "quotes", a backslash \\ and\na line break.',
+    )
+    mixed = Report(registers=report.registers, discrepancies=[*report.discrepancies, awkward])
+    for each in (report, mixed):
+        ntriples = each.ntriples()
+        assert isomorphic(Graph().parse(data=ntriples, format="nt"), each.to_graph())
+        assert ntriples.splitlines() == sorted(set(ntriples.splitlines()))

@@ -144,13 +144,15 @@ class _Reconciliation:
 
     def party_coverage(self) -> list[PartyCoverage]:
         """Per force named as a party: the agreements naming it, and its register's listing."""
+        naming: dict[str, set[str]] = defaultdict(set)  # force -> the agreements naming it
+        for agreement in self.universe:
+            for graph, parties in self.about[agreement]["party"].items():
+                if graph != _REF:
+                    for party in parties:
+                        naming[party].add(agreement)
         found = []
         for force, name in sorted(self.names.items(), key=lambda f: (f[1], f[0])):
-            named = sorted(
-                a
-                for a in self.universe
-                if any(force in v for g, v in self.about[a]["party"].items() if g != _REF)
-            )
+            named = sorted(naming.get(force, ()))
             register = self.register_of.get(force)
             confirmed = tuple(a for a in named if register in self.confirmers(a))
             missing = tuple(a for a in named if a not in confirmed)
