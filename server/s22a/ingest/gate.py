@@ -94,15 +94,23 @@ def accept_register(
     validated: list[validation.ValidationResult] = []  # validated once, stored on any retry
     for _ in range(MAX_CONFLICTS):
         try:
-            return _accept(
+            outcome = _accept(
                 store, register, data, digest, name=name, source=source,
                 media_type=media_type, etag=etag, last_modified=last_modified,
-                refresh_reconciliation=refresh_reconciliation, graph=graph, validated=validated,
-                force=force,
+                graph=graph, validated=validated, force=force,
             )  # fmt: skip
         except versions.VersionConflict:
             if not retry_conflicts:
                 raise
+            continue
+        # (Here, not in `_accept`: what only the write needed, such as the N-Triples of the
+        # register, is let go before the reconciliation's own write, the peak of memory.)
+        if outcome.outcome == "Accepted" and refresh_reconciliation:
+            try:
+                refresh_reconciliation_report(store)
+            except StoreError as error:  # the version is stored; the report catches up next time
+                logging.getLogger(__name__).warning("reconciliation not refreshed: %s", error)
+        return outcome
     raise versions.VersionConflict(
         f"{MAX_CONFLICTS} other writes of {register} came first; try again"
     )
@@ -123,7 +131,6 @@ def _accept(
     media_type: str | None,
     etag: str | None,
     last_modified: str | None,
-    refresh_reconciliation: bool,
     graph: Graph | None,
     validated: list[validation.ValidationResult],
     force: str | None,
@@ -194,11 +201,6 @@ def _accept(
         triples = store.replace_graph(register, content, then=record)
         version, guard = recorded
         versions.check_recorded(store, guard)  # else another writer took the number first
-    if refresh_reconciliation:
-        try:
-            refresh_reconciliation_report(store)
-        except StoreError as error:  # the version is stored; the report catches up next time
-            logging.getLogger(__name__).warning("reconciliation not refreshed: %s", error)
     return LoadOutcome(
         register,
         "Accepted",

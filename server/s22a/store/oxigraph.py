@@ -214,15 +214,20 @@ class OxigraphStore(Store):
         """
         check_graph_name(graph)
         new = patch.parsed(data, graph_format(media_type), graph)
+        count = len(new)
         with self._write_lock:
-            update, guard = then(len(new), True) if then is not None else ("", None)
+            update, guard = then(count, True) if then is not None else ("", None)
             with _engine_errors():
                 stored = self._db().quads_for_pattern(None, None, None, ox.NamedNode(graph))
                 statements = patch.patch(graph, (q.triple for q in stored), new, guard, update)
+            # The update has it all as text: let go of the parsed triples before Oxigraph
+            # takes its own memory for the update (45 MiB of 100,000 triples, while the
+            # update takes about 250 MiB more: the peak of a big write).
+            del new
             if statements:
                 with self._writing(len(statements)) as db, _engine_errors():
                     db.update(statements)
-        return len(new)
+        return count
 
     def drop_graph(self, graph: str) -> None:
         """Remove named graph `graph` (no error if it does not exist)."""
