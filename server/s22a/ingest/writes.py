@@ -119,7 +119,9 @@ def _write(
         # transaction), usually still in memory from the write that stored it: reading the
         # graph back from the store took 3.6 s of a 98,000-triple register's write.
         before = changes.snapshot(store, previous) if previous else Graph()
-        stored = before if previous else store.graph_triples(register) if existed else Graph()
+        stored = before
+        if existed and previous is None:  # a graph stored without a version record
+            stored = store.graph_triples(register)
         if not merge and existed and changes.same_triples(graph, stored):
             # The same register in other bytes (another format, order or blank node labels).
             return WriteResult("unchanged", register, previous, reason="same triples as stored")
