@@ -216,6 +216,24 @@ def test_a_replacement_leaves_exactly_the_new_graph_whatever_it_shares_with_the_
     assert set(raw_graph_names(store)) <= {G1, G2}  # no staging graph left behind
 
 
+def test_a_new_graph_written_whole_and_a_stored_one_replaced(store):
+    # `write_new_graph` (the embedded store's bulk loader, for a graph not stored yet) leaves
+    # what `replace_graph` would: the graph, listed even when empty; a stored graph replaced.
+    assert store.write_new_graph(G1, TURTLE, "text/turtle") == 7
+    assert isomorphic(store.graph_triples(G1), expected_g1())
+    assert store.graph_triples(G1).identifier == URIRef(G1)
+    assert store.write_new_graph(G1, NTRIPLES) == 1  # stored already: replaced
+    assert {str(o) for o in store.graph_triples(G1).objects()} == {"two"}
+    assert store.write_new_graph(G2, RDFXML, "application/rdf+xml") == 1
+    assert store.graphs() == [G1, G2]
+    with pytest.raises(StoreDataError):
+        store.write_new_graph(G1, b"<http://example.org/a> <http://example.org/p> ")
+    assert {str(o) for o in store.graph_triples(G1).objects()} == {"two"}  # stored: kept
+    with pytest.raises(ValueError):
+        store.write_new_graph(f"{G1}#s22a-staging-1-{'0' * 32}", NTRIPLES)
+    assert set(raw_graph_names(store)) == {G1, G2}
+
+
 def test_replace_rejects_bad_data_and_keeps_the_old_graph(store):
     store.replace_graph(G1, TURTLE, "text/turtle")
     with pytest.raises(StoreDataError) as info:

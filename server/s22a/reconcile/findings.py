@@ -238,6 +238,12 @@ def _nt(term: Node) -> str:
     return f'"{lexical}"'
 
 
+_FORGET_HASH = (
+    f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ <{ns.GRAPH_RECONCILIATION}> "
+    f"<{S22A.contentHash}> ?h }} }}"
+)
+
+
 def store_report(store: Store, report: Report) -> bool:
     """Atomically replace the reconciliation graph, and record when (so caches see it change).
 
@@ -252,13 +258,21 @@ def store_report(store: Store, report: Report) -> bool:
     stored = store.select(
         f"SELECT ?h WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{S22A.contentHash}> ?h }} }}"
     )
-    if stored and str(stored[0]["h"]) == digest and ns.GRAPH_RECONCILIATION in store.graphs():
+    present = ns.GRAPH_RECONCILIATION in store.graphs()
+    if stored and str(stored[0]["h"]) == digest and present:
         return False
-    store.replace_graph(ns.GRAPH_RECONCILIATION, ntriples, "application/n-triples")
+    if present:
+        store.replace_graph(ns.GRAPH_RECONCILIATION, ntriples, "application/n-triples")
+    else:
+        # A first report (a first load): there is no report for a reader to see half-replaced.
+        # Its write may stop part-way; the next report completes it, as no hash says it whole.
+        if stored:
+            store.update(_FORGET_HASH)
+        store.write_new_graph(ns.GRAPH_RECONCILIATION, ntriples, "application/n-triples")
     stamp = Literal(datetime.now(UTC).isoformat(timespec="microseconds"), datatype=XSD.dateTime)
     store.update(
         f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{DCTERMS.modified}> ?t }} }} ;"
-        f"DELETE WHERE {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{S22A.contentHash}> ?h }} }} ;"
+        f"{_FORGET_HASH} ;"
         f"INSERT DATA {{ GRAPH <{ns.GRAPH_META}> {{ {about} <{DCTERMS.modified}> {stamp.n3()} ; "
         f'<{S22A.contentHash}> "{digest}" }} }}'
     )

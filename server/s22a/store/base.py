@@ -271,7 +271,7 @@ class Store(ABC):
     default_graphs: tuple[str, ...] | None = None
 
     #: The methods that write; each subclass's are wrapped to move the change clock.
-    WRITES = ("replace_graph", "drop_graph", "update", "add_dataset")
+    WRITES = ("replace_graph", "write_new_graph", "drop_graph", "update", "add_dataset")
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         # Wrapped here rather than in each backend, so that no write (of any backend, now or
@@ -304,6 +304,16 @@ class Store(ABC):
         lock, returns a SPARQL update to run in the same transaction as the replacement, and
         a guard the replacement holds under (or None).
         """
+
+    def write_new_graph(
+        self, graph: str, data: bytes, media_type: str = "application/n-triples"
+    ) -> int:
+        """Write graph `graph`, not stored yet, by the fastest means the store has; return its
+        triple count. Unlike `replace_graph`, readers may see the graph part-written, and a
+        failure may leave part of it (which a `replace_graph` of it completes): only for data
+        derived from the rest, whose next computation writes it whole (the reconciliation
+        report). By default (a remote store) it is `replace_graph`."""
+        return self.replace_graph(graph, data, media_type)
 
     @abstractmethod
     def drop_graph(self, graph: str) -> None:
