@@ -15,12 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF
+from rdflib import Graph
 
 from s22a.history import versions
-from s22a.ingest import parse, validation
-from s22a.namespaces import FORCE, S22A
+from s22a.ingest import validation
+from s22a.ingest.checks import Checked, check
 from s22a.reconcile.compute import reconcile
 from s22a.reconcile.findings import store_report
 from s22a.store import Store, StoreError, changes
@@ -76,6 +75,7 @@ def accept_register(
     graph: Graph | None = None,
     retry_conflicts: bool = True,
     force: str | None = None,
+    checked: Checked | None = None,
 ) -> LoadOutcome:
     """The gate every new register version passes: unchanged, refused, or validated and stored.
 
@@ -89,9 +89,11 @@ def accept_register(
     latest version and its write (`versions.VersionConflict`), the write is made again on top
     of it (up to `MAX_CONFLICTS` times), unless `retry_conflicts` is False (a merge, whose
     data was computed from the version it read, must be computed again by its caller).
+
+    `checked`: the checks of `data` (`s22a.ingest.checks.check`), made already elsewhere.
     """
     digest = content_hash(data)
-    validated: list[validation.ValidationResult] = []  # validated once, stored on any retry
+    validated = [checked] if checked is not None else []  # checked once, stored on any retry
     for _ in range(MAX_CONFLICTS):
         try:
             outcome = _accept(
@@ -132,7 +134,7 @@ def _accept(
     etag: str | None,
     last_modified: str | None,
     graph: Graph | None,
-    validated: list[validation.ValidationResult],
+    validated: list[Checked],
     force: str | None,
 ) -> LoadOutcome:
     with register_lock(register):
@@ -140,17 +142,12 @@ def _accept(
         if previous is not None and previous.content_hash == digest and register in store.graphs():
             return LoadOutcome(register, "Unchanged", "same content as the stored version")
         if not validated:
-            try:
-                parsed = (
-                    graph if graph is not None else parse.parse_register(data, name, media_type)
-                )
-            except parse.RegisterUnreadable as error:
-                return refuse(store, register, source, f"cannot be read: {error}")
-            checked = validation.validate_graph(parsed, source=name)
-            if force is not None:
-                _check_force(checked, register, force)
-            validated.append(checked)
-        result = validated[0]
+            validated.append(check(register, data, name, media_type, force, graph))
+        checked = validated[0]
+        if checked.unreadable is not None:
+            return refuse(store, register, source, f"cannot be read: {checked.unreadable}")
+        result = checked.result
+        assert result is not None
         if not result.conforms:
             first = result.violations[0].message
             return refuse(
@@ -161,17 +158,15 @@ def _accept(
                 violations=len(result.violations),
                 result=result,
             )
-        described = {str(r) for r in result.graph.subjects(RDF.type, S22A.Register)}
-        if described != {register}:
+        if checked.described != {register}:
             return refuse(
                 store,
                 register,
                 source,
-                f"the data describes {', '.join(sorted(described))}, but this is {register}: "
-                "a force may write only its own register",
+                f"the data describes {', '.join(sorted(checked.described))}, but this is "
+                f"{register}: a force may write only its own register",
             )
-        content = result.graph.serialize(format="nt", encoding="utf-8")
-        agreements = sorted(str(a) for a in result.graph.objects(URIRef(register), S22A.lists))
+        content, agreements = checked.content, checked.agreements
         recorded: list[str] = []
 
         def record(triples: int, exclusive: bool) -> tuple[str, str | None]:
@@ -187,10 +182,7 @@ def _accept(
                 triples=triples,
                 agreements=agreements,
                 warnings=len(result.warnings),
-                withheld={
-                    str(a): str(provision)
-                    for a, provision in result.graph.subject_objects(S22A.withheldUnder)
-                },
+                withheld=checked.withheld,
                 etag=etag,
                 last_modified=last_modified,
                 exclusive=exclusive,
@@ -211,24 +203,6 @@ def _accept(
         findings=result.findings,
         validation=result,
     )
-
-
-def _short(iri: str) -> str:
-    """'force:merseyside' for a force's IRI, else the IRI in angle brackets."""
-    return f"force:{iri[len(FORCE) :]}" if iri.startswith(str(FORCE)) else f"<{iri}>"
-
-
-def _check_force(result: validation.ValidationResult, register: str, force: str) -> None:
-    """A violation when the register names another force than the one it is loaded for."""
-    for stated in result.graph.objects(URIRef(register), S22A.force):
-        if str(stated) != force:
-            result.add_violation(
-                f"This register is loaded for {_short(force)} (its catalogue entry, or the "
-                f"token that uploads it), but it names {_short(str(stated))} as its force "
-                "(s22a:force): a register speaks only for its own force.",
-                register,
-                S22A.force,
-            )
 
 
 _RECONCILIATION_LOCK = threading.Lock()

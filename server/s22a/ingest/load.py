@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Callable
+from concurrent.futures import Future
 from pathlib import Path
 
 from rdflib import Graph
@@ -11,6 +13,7 @@ from rdflib.namespace import DCTERMS
 from s22a import resources
 from s22a.history import versions
 from s22a.ingest.catalog import Source, catalog_hosts, read_catalog
+from s22a.ingest.checks import Checked, Checkers
 from s22a.ingest.gate import (
     LoadOutcome,
     accept_register,
@@ -18,7 +21,13 @@ from s22a.ingest.gate import (
     refresh_reconciliation_report,
     refuse,
 )
-from s22a.ingest.harvest import DEFAULT_MAX_BYTES, DEFAULT_TIMEOUT, Harvester, SourceError
+from s22a.ingest.harvest import (
+    DEFAULT_MAX_BYTES,
+    DEFAULT_TIMEOUT,
+    Fetched,
+    Harvester,
+    SourceError,
+)
 from s22a.namespaces import GRAPH_META, GRAPH_ONTOLOGY, GRAPH_RECONCILIATION, GRAPH_REFERENCE, S22A
 from s22a.store import Store
 
@@ -27,6 +36,14 @@ def load_source(
     store: Store, source: Source, harvester: Harvester, *, refresh_reconciliation: bool = True
 ) -> LoadOutcome:
     """Fetch, validate and (if valid and changed) store one register, recording the attempt."""
+    fetched = _fetch(store, source, harvester)
+    if isinstance(fetched, LoadOutcome):
+        return fetched
+    return _accept(store, source, fetched, None, refresh_reconciliation=refresh_reconciliation)
+
+
+def _fetch(store: Store, source: Source, harvester: Harvester) -> Fetched | LoadOutcome:
+    """The source's register, fetched; or the outcome when there is nothing to check."""
     previous = versions.latest(store, source.register)
     present = previous is not None and source.register in store.graphs()
     try:
@@ -47,6 +64,18 @@ def load_source(
             "the source has not changed since it was last loaded"
             + ("" if taken[-1] == previous else "; a newer version was published over HTTP"),
         )
+    return fetched
+
+
+def _accept(
+    store: Store,
+    source: Source,
+    fetched: Fetched,
+    checked: Checked | None,
+    *,
+    refresh_reconciliation: bool = False,
+) -> LoadOutcome:
+    assert fetched.data is not None
     return accept_register(
         store,
         source.register,
@@ -58,6 +87,7 @@ def load_source(
         last_modified=fetched.last_modified,
         refresh_reconciliation=refresh_reconciliation,
         force=source.force,
+        checked=checked,
     )
 
 
@@ -90,6 +120,11 @@ def load_reference(store: Store) -> bool:
     return loaded
 
 
+# How many registers a catalogue load fetches ahead of the one it stores (each worker process
+# checks one, and one more waits for it): a bound on the memory held, as a register may be big.
+AHEAD = 3
+
+
 def load_catalog(
     store: Store,
     catalog: str | Path | None = None,
@@ -102,12 +137,35 @@ def load_catalog(
     sources = read_catalog(catalog)
     load_reference(store)
     harvester = Harvester(catalog_hosts(sources), timeout=timeout, max_bytes=max_bytes)
-    outcomes = []
-    for source in sources:
-        outcome = load_source(store, source, harvester, refresh_reconciliation=False)
-        outcomes.append(outcome)
+    outcomes: list[LoadOutcome] = []
+    # In catalogue order, each register fetched, checked (in worker processes, for big ones)
+    # and stored; up to `AHEAD` fetched and being checked while an earlier one is stored.
+    ahead: deque[tuple[Source, LoadOutcome | tuple[Fetched, Future[Checked]]]] = deque()
+
+    def settle() -> None:
+        source, staged = ahead.popleft()
+        if isinstance(staged, tuple):
+            fetched, checked = staged
+            staged = _accept(store, source, fetched, checked.result())
+        outcomes.append(staged)
         if progress is not None:
-            progress(source, outcome)
+            progress(source, staged)
+
+    with Checkers() as checkers:
+        for source in sources:
+            fetched = _fetch(store, source, harvester)
+            if isinstance(fetched, LoadOutcome):
+                ahead.append((source, fetched))
+            else:
+                assert fetched.data is not None
+                checked = checkers.submit(
+                    source.register, fetched.data, fetched.name, fetched.media_type, source.force
+                )
+                ahead.append((source, (fetched, checked)))
+            while len(ahead) > AHEAD:
+                settle()
+        while ahead:
+            settle()
     if any(o.outcome == "Accepted" for o in outcomes) or GRAPH_RECONCILIATION not in store.graphs():
         refresh_reconciliation_report(store)
     return outcomes

@@ -22,7 +22,7 @@ from s22a.reconcile.findings import (
     listing_text,
     slug,
 )
-from s22a.reconcile.titles import telling_words
+from s22a.reconcile.titles import sharing_words, telling_words
 from s22a.store import Store
 
 DUPLICATE_THRESHOLD = 0.2  # the least score at which two agreement IRIs are reported as one
@@ -276,9 +276,13 @@ class _Reconciliation:
         # Compare only pairs sharing a telling word (one few agreements use): the rest score 0
         # on titles, and comparing every pair would be quadratic in the whole register.
         telling = max(8, len(tokens) // 20)
-        candidates = self._candidates(
+        # A register listing both as separate rows says they are two agreements; so does
+        # s22a:coveredBy, linking a row to the agreement that covers it or to its other rows.
+        together = [*self.lists.values(), *({whole, *rows} for whole, rows in self.covers.items())]
+        candidates = sharing_words(
             {a: {w for ws in names.values() for w in ws if frequency[w] <= telling}
-             for a, names in tokens.items()}
+             for a, names in tokens.items()},
+            together,
         )  # fmt: skip
         parties = {a: self.parties(a) for a in {a for pair in candidates for a in pair}}
         # Each candidate's names in order, with their telling words and those words' weight.
@@ -314,34 +318,6 @@ class _Reconciliation:
                     )
                 )
         return sorted(found, key=lambda d: (-d.score, d.first, d.second))
-
-    def _candidates(self, telling: dict[str, set[str]]) -> list[tuple[str, str]]:
-        """The pairs (first < second) of agreements sharing one of their `telling` words, but
-        for those a register lists as separate rows (it says they are two agreements), or that
-        s22a:coveredBy links (a row and the agreement covering it, or two of its rows).
-
-        Each agreement's partners are found with set operations, without making the pairs
-        that are apart: in a register whose name is a telling word, all its rows share it
-        (5 million pairs, all apart, in 40 registers of 500).
-        """
-        index: dict[str, set[str]] = defaultdict(set)
-        for agreement, words in telling.items():
-            for word in words:
-                index[word].add(agreement)
-        together = [*self.lists.values(), *({whole, *rows} for whole, rows in self.covers.items())]
-        groups: dict[str, list[int]] = defaultdict(list)  # agreement -> the groups it is in
-        for number, members in enumerate(together):
-            for agreement in members:
-                groups[agreement].append(number)
-        apart: dict[tuple[int, ...], set[str]] = {}  # the members of those groups, once each
-        pairs = []
-        for first, words in telling.items():
-            near = set().union(*(index[w] for w in words))
-            key = tuple(groups[first])
-            if key not in apart:
-                apart[key] = set().union(*(together[n] for n in key))
-            pairs.extend((first, second) for second in near - apart[key] if second > first)
-        return pairs
 
     def confirmations(self) -> list[Confirmation]:
         """Per agreement listed anywhere: who lists it, and whether all its party forces do."""

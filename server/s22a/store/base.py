@@ -308,11 +308,10 @@ class Store(ABC):
     def write_new_graph(
         self, graph: str, data: bytes, media_type: str = "application/n-triples"
     ) -> int:
-        """Write graph `graph`, not stored yet, by the fastest means the store has; return its
-        triple count. Unlike `replace_graph`, readers may see the graph part-written, and a
-        failure may leave part of it (which a `replace_graph` of it completes): only for data
-        derived from the rest, whose next computation writes it whole (the reconciliation
-        report). By default (a remote store) it is `replace_graph`."""
+        """Write graph `graph`, not stored yet, the fastest way the store has; return its triple
+        count. Readers may see it part-written, and a failure may leave part of it: only for
+        data derived from the rest, which the next computation writes whole (the reconciliation
+        report). By default (a remote store), `replace_graph`."""
         return self.replace_graph(graph, data, media_type)
 
     @abstractmethod
