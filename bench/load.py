@@ -5,7 +5,8 @@ Run from the repository root (needs the `oxigraph` server from the test extra):
     python -m bench.load                 # seeds, 40 registers x 50 (2,000 agreements)
     python -m bench.load --scale 10      # ... and 40 x 500 (20,000 agreements)
 
-Each scenario runs in a fresh Python process, so its peak RSS is its own. For the
+Each scenario runs in a fresh Python process, so its peak RSS is its own (and, apart, the
+largest of the worker processes a load checks big registers in). For the
 remote backend the Oxigraph server's peak RSS is reported too. The peer is pyoxigraph's bulk
 loader putting the same quads (the embedded store's dump after the load: registers, versions,
 reconciliation) into a fresh on-disk store, with no parsing of Turtle and no validation.
@@ -73,6 +74,8 @@ def child(store_spec: str, catalog: str | None, dump: str | None) -> None:
                 "agreements": sum(o.agreements for o in outcomes),
                 "triples": int(triples[0]["n"]),
                 "peak_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+                # The largest of the load's worker processes that check big registers.
+                "workers_mib": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
             }
         )
     )
@@ -170,7 +173,7 @@ def main() -> None:
             scenarios.append((f"{REGISTERS} x {PER_REGISTER * scale} synthetic", str(catalog)))
         print(
             f"{'scenario':26} {'backend':11} {'agreements':>10} {'triples':>9} {'load s':>8} "
-            f"{'client MiB':>10} {'server MiB':>10}"
+            f"{'client MiB':>10} {'workers MiB':>11} {'server MiB':>10}"
         )
         for index, (name, catalog) in enumerate(scenarios):
             dump = workdir / f"loaded-{index}.nq"
@@ -180,10 +183,11 @@ def main() -> None:
             results["bulk loader"] = bulk(dump, workdir)
             results["bulk loader"]["agreements"] = results["embedded"]["agreements"]
             for backend, r in results.items():
-                server = r.get("server_peak_mib")
+                server, workers = r.get("server_peak_mib"), r.get("workers_mib")
                 print(
                     f"{name:26} {backend:11} {r['agreements']:10d} {r['triples']:9d} "
                     f"{r['seconds']:8.2f} {r['peak_mib']:10.1f} "
+                    f"{(f'{workers:.1f}' if workers else '-'):>11} "
                     f"{(f'{server:.1f}' if server else '-'):>10}"
                 )
             embedded = results["embedded"]["seconds"]
