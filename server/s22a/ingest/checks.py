@@ -141,7 +141,7 @@ class Checkers:
         checked: Future[Checked] = Future()
         try:
             sent = self._pool.submit(_check_light, *arguments)
-        except (BrokenProcessPool, RuntimeError) as error:  # a worker died: the pool is gone
+        except (BrokenProcessPool, RuntimeError, OSError) as error:  # no pool, or a dead one
             _log.warning("the check workers stopped (%s): checking here", error)
             checked.set_result(check(*arguments))
             return checked
