@@ -107,6 +107,8 @@ def accept_register(
             continue
         # (Here, not in `_accept`: what only the write needed, such as the N-Triples of the
         # register, is let go before the reconciliation's own write, the peak of memory.)
+        validated.clear()
+        checked = None
         if outcome.outcome == "Accepted" and refresh_reconciliation:
             try:
                 refresh_reconciliation_report(store)
