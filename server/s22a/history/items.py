@@ -21,14 +21,22 @@ def item(register: str, agreement: str) -> str:
     return f"{register}/item/{agreement.rsplit('/', 1)[-1]}"
 
 
+def statements(register: str, withheld: str | None) -> list[tuple[URIRef, Node]]:
+    """What a listed agreement's register item says of itself (`withheld`: the provision it is
+    withheld under), but for its definition (a blank node naming the agreement) and when it was
+    first submitted: one list for the guarded update's template and for the DATA."""
+    said: list[tuple[URIRef, Node]] = [
+        (RDF.type, REG.RegisterItem),
+        (REG.register, URIRef(register)),
+        (REG.status, REG.statusValid),
+    ]
+    return said + ([(S22A.withheldUnder, URIRef(withheld))] if withheld else [])
+
+
 def turtle(register: str, agreement: str, withheld: str | None) -> str:
     """A listed agreement's register item, with its definition, as Turtle."""
-    return (
-        f"<{item(register, agreement)}> a reg:RegisterItem ; reg:register <{register}> ;"
-        f" reg:definition [ reg:entity <{agreement}> ] ; reg:status reg:statusValid"
-        + (f" ; s22a:withheldUnder <{withheld}>" if withheld else "")
-        + " ."
-    )
+    said = " ; ".join(f"{p.n3()} {o.n3()}" for p, o in statements(register, withheld))
+    return f"<{item(register, agreement)}> {said} ; reg:definition [ reg:entity <{agreement}> ] ."
 
 
 def as_data(
@@ -68,13 +76,7 @@ def as_data(
             added.append(f"<{iri}> reg:definition [ reg:entity <{agreement}> ] .")
         elif [(p, o) for _, p, o in definitions] != [(REG.entity, URIRef(agreement))]:
             return None
-        want: set[tuple[Node, Node]] = {
-            (RDF.type, REG.RegisterItem),
-            (REG.register, URIRef(register)),
-            (REG.status, REG.statusValid),
-        }
-        if agreement in withheld:
-            want.add((S22A.withheldUnder, URIRef(withheld[agreement])))
+        want: set[tuple[Node, Node]] = set(statements(register, withheld.get(agreement)))
         have = stated.get(iri, set())
         if not any(p == DCTERMS.dateSubmitted for p, _ in have):
             want.add((DCTERMS.dateSubmitted, stamp))
