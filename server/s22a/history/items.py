@@ -94,9 +94,7 @@ def as_data(
     ):
         removed.append(f"<{row['old']}> reg:status reg:statusValid .")
         added.append(f"<{row['old']}> reg:status reg:statusSuperseded .")
-    # DELETE DATA first (nothing it names is in INSERT DATA), in one prologue.
+    # DELETE DATA first (nothing it names is in INSERT DATA); no prologue, as `Then`'s.
     lines = "\n".join
     deletion = f"DELETE DATA {{ {meta} {{ {lines(removed)} }} }} ;\n" if removed else ""
-    return (
-        PREFIXES + deletion + f"INSERT DATA {{ {meta} {{ {record}\n{lines(added)} }}\n{archive} }}"
-    )
+    return deletion + f"INSERT DATA {{ {meta} {{ {record}\n{lines(added)} }}\n{archive} }}"

@@ -115,7 +115,7 @@ def record_accepted(store: Store, register: str, **details: Any) -> str:
     the version's number first.
     """
     version, update, guard = accepted_update(store, register, **details)
-    store.update(update)
+    store.update(PREFIXES + update)
     check_recorded(store, guard)
     return version
 
@@ -142,7 +142,8 @@ def accepted_update(
     exclusive: bool = False,
 ) -> tuple[str, str, str]:
     """The IRI of the next version of `register`, the SPARQL update that records it (see
-    `record_accepted`), and its guard: a graph pattern that holds once this write's record
+    `record_accepted`; without a prologue, as `Then` has it: it uses the prefixes of
+    `SPARQL_PREFIXES`), and its guard: a graph pattern that holds once this write's record
     is stored, for a caller that runs the update in the same transaction as the replacement
     of the register's graph (`Store.replace_graph`'s ``then`` and ``guard``).
 
@@ -198,9 +199,7 @@ def accepted_update(
     listed = "\n".join(items.turtle(register, a, withheld.get(a)) for a in agreements)
     # Blank nodes (the items' definitions) go in INSERT ... WHERE, not INSERT DATA: Virtuoso
     # takes none in INSERT DATA.
-    update = (
-        PREFIXES
-        + f"""
+    update = f"""
         INSERT {{
           GRAPH <{GRAPH_META}> {{ {record}
           }}
@@ -232,7 +231,6 @@ def accepted_update(
         INSERT {{ GRAPH <{GRAPH_META}> {{
           {listed}
         }} }} WHERE {{ {guard} }}"""
-    )
     return str(version), update, guard
 
 

@@ -15,11 +15,11 @@ whose blank nodes the update makes fresh: one version's blank nodes never meet a
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 import pyoxigraph as ox
 
+from s22a.namespaces import SPARQL_PREFIXES
 from s22a.store.base import StoreDataError
 
 _NT = ox.RdfFormat.N_TRIPLES
@@ -54,10 +54,6 @@ def _operation(verb: str, graph: str, triples: list[ox.Triple], guard: str | Non
     )
 
 
-# A prologue's declarations: Oxigraph takes them only at the start of a request, not after ";".
-_PROLOGUE = re.compile(r"\s*(?:(?:PREFIX\s+[^\s:]*:\s*<[^>]*>|BASE\s*<[^>]*>)\s*)*", re.I)
-
-
 def patch(
     graph: str,
     stored: Iterable[ox.Triple],
@@ -67,7 +63,7 @@ def patch(
 ) -> str:
     """The update that leaves `graph` holding exactly `new` where it holds `stored`, every
     operation only where `guard` (a graph pattern) holds, with `then`'s operations (another
-    update, run in the same transaction; its prologue heads the whole); "" when there is
+    update without a prologue, run in the same transaction); "" when there is
     nothing to do. Without a guard the graph is created even when `new` is empty (an empty
     graph is listed).
 
@@ -79,9 +75,7 @@ def patch(
     stored = set(stored)
     removed = [t for t in stored - new if not _blank(t)]
     added = [t for t in new if t not in stored or _blank(t)]
-    prologue = _PROLOGUE.match(then)
-    assert prologue is not None  # it matches the empty string too
-    operations = [then[prologue.end() :]] if then.strip() else []
+    operations = [then] if then.strip() else []
     if any(map(_blank, stored)):
         blanks = (
             f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ {guard or ''} "
@@ -94,4 +88,4 @@ def patch(
         operations.append(_operation("DELETE", graph, removed, guard))
     if added:
         operations.append(_operation("INSERT", graph, added, guard))
-    return prologue.group() + " ;\n".join(operations) if operations else ""
+    return SPARQL_PREFIXES + " ;\n".join(operations) if operations else ""

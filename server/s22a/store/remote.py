@@ -29,7 +29,7 @@ import rdflib
 from rdflib.term import BNode, Identifier, URIRef
 
 from s22a import fetch
-from s22a.namespaces import GRAPH_META, NO_GRAPH
+from s22a.namespaces import GRAPH_META, NO_GRAPH, SPARQL_PREFIXES
 from s22a.store.base import (
     MERGED_GRAPH,
     Graphs,
@@ -271,9 +271,8 @@ class RemoteStore(Store):
             move = self._replacement(staging, graph, count, guard)
             if merged(graph):  # the merged graph changes in the same transaction
                 move = f"{unmerge(graph, staging, guard)} ;\n{remerge(staging, guard)} ;\n{move}"
-            # The prologue of `then`'s update comes first (Oxigraph takes none after ;).
-            with merged_lock(graph):
-                self.update(f"{update} ;\n{move}" if update else move)
+            with merged_lock(graph):  # `then`'s update uses the prefixes declared first
+                self.update(f"{SPARQL_PREFIXES}{update} ;\n{move}" if update else move)
         except BaseException:
             with suppress(Exception):
                 self.update(f"DROP SILENT GRAPH <{staging}>")
