@@ -117,10 +117,8 @@ def staging_age(graph: str) -> float:
 
 # What `Store.replace_graph`'s ``then`` gives, from the triple count and whether it is called
 # under the store's one write lock (the embedded store: nothing it reads can change before its
-# update runs): the update to run in the same transaction, and the guard (a graph pattern) the
-# replacement must hold under, or None. The update has no prologue: it may use the prefixes of
-# `SPARQL_PREFIXES`, which the store puts at the head of the whole (Oxigraph takes a prologue
-# there only, not after a ";").
+# update runs): the update to run in the same transaction, with no prologue (the store puts
+# `SPARQL_PREFIXES` first), and the guard (a graph pattern) the replacement holds under, or None.
 Then = Callable[[int, bool], tuple[str, str | None]]
 
 
