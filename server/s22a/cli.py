@@ -143,7 +143,8 @@ def load(store_spec: str, catalog: str | None) -> None:
 
     Each register is fetched, validated and, if valid and changed, replaces that
     force's graph; otherwise the previous version stays. Exit status 1 if any
-    register was refused.
+    register was refused. Registers of 200 kB or more are read and validated in
+    two worker processes while the ones before them are stored.
     """
     if not embedded(store_spec):  # as `s22a serve` does, to write beside running servers
         share_locks(config.from_environment()["S22A_LOCKS"])
