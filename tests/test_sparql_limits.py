@@ -29,7 +29,7 @@ from s22a.namespaces import GRAPH_ARCHIVE, register_iri
 from s22a.sparql import service as sparql_service
 from s22a.sparql.engine import QueryJob
 from s22a.sparql.errors import QueryTimeout
-from s22a.sparql.pool import WorkerPool
+from s22a.sparql.pool import WorkerPool, WorkerProcess
 from s22a.store import Store, get_store
 from tests.support.app import LiveServer
 from tests.support.oxigraph import OxigraphServer
@@ -355,3 +355,45 @@ def test_a_refused_load_attempt_shows_at_once(app: Flask, tmp_path: Path) -> Non
     assert after.status_code == 200
     counts = [int(r.get_json()["results"]["bindings"][0]["n"]["value"]) for r in (before, after)]
     assert counts[1] == counts[0] + 1
+
+
+# -- the memory cap ---------------------------------------------------------------------------
+
+
+def test_a_query_may_take_its_memory_beyond_the_workers_copy_of_the_data(
+    tmp_path: Path,
+) -> None:
+    """The cap is on what a query takes beyond the copy: a copy bigger than the cap (as
+    20,000 agreements' 550 MiB are bigger than the default 512) loads and answers, and a query
+    that takes more than the cap is still stopped."""
+    quads = tmp_path / "dataset.nq"
+    with quads.open("w") as out:  # 400,000 quads: a copy of about 200 MiB
+        for n in range(400_000):
+            out.write(f'<urn:s:{n}> <urn:p:{n % 7}> "value number {n}" <urn:g:{n % 40}> .\n')
+    worker = WorkerProcess(memory_mib=64)
+    try:
+        deadline = time.monotonic() + HUNG
+        loaded, _ = worker.call({"op": "load", "path": str(quads), "token": "t"}, deadline)
+        assert loaded == {"ok": True, "token": "t"}, loaded
+        count = {
+            "op": "query", "token": "t", "dataset": "union", "max_bytes": 10_000,
+            "query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }",
+            "results_format": "application/sparql-results+json",
+        }  # fmt: skip
+        header, body = worker.call(count, deadline)
+        assert header["ok"], header
+        assert '"400000"' in body.decode()
+        # Every string joined into one: far more than 64 MiB beyond the copy.
+        joined = (
+            "SELECT (STRLEN(GROUP_CONCAT(CONCAT(?o, ?o, ?o, ?o))) AS ?n) "
+            "WHERE { ?a ?b ?o . ?c ?d ?e FILTER(?c = <urn:s:1> || ?c = <urn:s:2>) }"
+        )
+        greedy = {**count, "query": joined}
+        try:
+            header, _ = worker.call(greedy, deadline)
+        except Exception:  # the engine aborted: the process ended by itself
+            assert worker.aborted()
+        else:
+            assert header == {"ok": False, "error": "memory", "message": "out of memory"}
+    finally:
+        worker.kill()

@@ -94,8 +94,8 @@ SETTINGS: tuple[Setting, ...] = (
             "`/sparql` queries one client address may have running or waiting (more: 503 at "
             "once; 0: no limit of its own)"),
     Setting("S22A_SPARQL_MEMORY", int, 512,
-            "MiB of address space one query worker may use, its copy of the data included "
-            "(more: the query is stopped with 422 and the worker replaced)"),
+            "MiB of address space one query may take in its worker, beyond the worker's copy "
+            "of the data (more: the query is stopped with 422 and the worker replaced)"),
     Setting("S22A_MALLOC_ARENAS", int, 2,
             "glibc malloc arenas per server worker (0: glibc's default)"),
     Setting("S22A_PUBLIC_URL", str, "",
