@@ -5,13 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 
 from s22a import resources
 from s22a.ingest.gate import accept_register
 from s22a.store import get_store
 from s22a.web.filters import local_url
+from s22a.web.security import secure_headers
 
 TEMPLATES = Path(resources.__file__).parent / "templates"
 PAGES = ["/", "/agreements", "/forces", "/search?q=forensic", "/sparql", "/def/s22a"]
@@ -26,6 +27,17 @@ def test_html_pages_carry_the_security_headers(client: FlaskClient) -> None:
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
         assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_each_security_header_is_sent_once_and_a_views_own_value_is_kept() -> None:
+    page = secure_headers(Response("<p>hi</p>", mimetype="text/html"))
+    for name in ("Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options"):
+        assert len(page.headers.getlist(name)) == 1, name
+    framed = Response("<p>hi</p>", mimetype="text/html", headers={"x-frame-options": "SAMEORIGIN"})
+    assert secure_headers(framed).headers.getlist("X-Frame-Options") == ["SAMEORIGIN"]
+    turtle = secure_headers(Response("", mimetype="text/turtle"))
+    assert "Content-Security-Policy" not in turtle.headers
+    assert turtle.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
 
 
 def test_rdf_responses_are_not_sniffed(client: FlaskClient) -> None:
