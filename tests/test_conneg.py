@@ -12,9 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from flask import Response
 from flask.testing import FlaskClient
 
 from s22a.web.conneg import DOCUMENT_FORMATS
+from s22a.web.http import add_vary
 
 BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,image/webp,*/*;q=0.8"
 TTL = "text/turtle; charset=utf-8"
@@ -295,3 +297,23 @@ def test_mounted_under_a_prefix_links_stay_on_the_mount(client: FlaskClient) -> 
         MERSEY, headers={"Accept": "text/html"}, environ_overrides={"SCRIPT_NAME": "/register"}
     ).get_data(as_text=True)
     assert 'href="/register/doc/region/north-west"' in html
+
+
+@pytest.mark.parametrize(
+    ("before", "added", "after"),
+    [
+        (None, ("Accept",), "Accept"),
+        (None, ("Accept", "Accept-Datetime", "Accept"), "Accept, Accept-Datetime"),
+        ("accept", ("Accept", "Accept-Datetime"), "accept, Accept-Datetime"),
+        ("Origin, Accept-Datetime", ("Accept-Datetime",), "Origin, Accept-Datetime"),
+        ("*", ("Accept",), "*"),
+    ],
+)
+def test_vary_names_each_header_once_whatever_its_case(
+    before: str | None, added: tuple[str, ...], after: str
+) -> None:
+    response = Response("x")
+    if before is not None:
+        response.headers["Vary"] = before
+    add_vary(response, *added)
+    assert response.headers.getlist("Vary") == [after]

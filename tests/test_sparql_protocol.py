@@ -368,6 +368,12 @@ def test_responses_vary_on_accept(client: FlaskClient) -> None:
     assert "Accept" in response.headers["Vary"]
 
 
+def test_results_vary_on_accept_and_accept_datetime_each_named_once(client: FlaskClient) -> None:
+    for query in ("ASK {}", "ASK {"):  # an answer and an error
+        response = client.get("/sparql", query_string={"query": query})
+        assert response.headers.getlist("Vary") == ["Accept, Accept-Datetime"]
+
+
 # -- CORS (for YASGUI and other browser clients) --------------------------------------------
 
 
@@ -506,6 +512,27 @@ def test_relative_iris_in_a_query_resolve_against_the_request_url(
     assert response.status_code == 200, response.get_data(as_text=True)
     graph = Graph().parse(data=response.get_data(as_text=True), format="nt")
     assert set(graph.subjects()) == {URIRef("http://localhost/s"), URIRef("http://localhost/up")}
+
+
+def test_the_base_iri_follows_each_requests_host_and_prefix(client: FlaskClient) -> None:
+    """The endpoint's URL is built once per host and prefix: each request still gets its own."""
+    query = "CONSTRUCT { <s> <p> 1 } WHERE {}"
+    subjects = []
+    for base_url in ("http://localhost/", "http://register.example/pre/", "http://localhost/"):
+        response = client.get(
+            "/sparql",
+            query_string={"query": query},
+            headers={"Accept": "application/n-triples"},
+            base_url=base_url,
+        )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        graph = Graph().parse(data=response.get_data(as_text=True), format="nt")
+        subjects.append(set(graph.subjects()))
+    assert subjects == [
+        {URIRef("http://localhost/s")},
+        {URIRef("http://register.example/pre/s")},
+        {URIRef("http://localhost/s")},
+    ]
 
 
 def test_a_base_declared_in_the_query_still_wins(client: FlaskClient) -> None:

@@ -124,7 +124,7 @@ def see_other(target: str) -> BaseResponse:
     """303 See Other to `target` on this server, keeping the query (and so `_format`)."""
     query = request.query_string.decode("latin-1")
     response = redirect(http.root() + target + (f"?{query}" if query else ""), code=303)
-    response.vary.add("Accept")
+    http.add_vary(response, "Accept")
     return response
 
 

@@ -48,7 +48,7 @@ from s22a.web.conneg import (
     TRIG,
     Format,
 )
-from s22a.web.http import local, problem, version_url
+from s22a.web.http import add_vary, local, problem, version_url
 
 bp = Blueprint("history", __name__)
 
@@ -76,7 +76,7 @@ def _format(offered: Sequence[Format], ext: str | None) -> Format | None:
 
 def _respond(fmt: Format, body: str | bytes, **headers: str) -> Response:
     response = Response(body, content_type=fmt.content_type)
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     if fmt is not HTML:
         response.access_control_allow_origin = "*"
     response.headers.update(headers)

@@ -106,7 +106,7 @@ def timegate() -> BaseResponse | None:
         return http.problem(404, "No memento", "There is no version of this resource yet.")
     target = next(m for m in found if m.moment == chosen)
     response = redirect(target.url, code=302)
-    response.vary.add("Accept-Datetime")
+    http.add_vary(response, "Accept-Datetime")
     response.headers["Link"] = ", ".join(links(_original_url(what), _timemap_url(what)))
     return response
 
@@ -119,7 +119,7 @@ def memento_headers(response: Response) -> Response:
     path, related, moment = request.path, None, None
     if what := _original(path):
         related = what
-        response.vary.add("Accept-Datetime")
+        http.add_vary(response, "Accept-Datetime")
     elif match := _VERSION.match(path):
         force, number = match.group(1), int(match.group(2))
         related = ("register", force, None)

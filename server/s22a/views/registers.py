@@ -36,7 +36,7 @@ from s22a.web.conneg import (
     TURTLE,
     WRITE_TYPES,
 )
-from s22a.web.http import max_upload, preferred, problem, version_url
+from s22a.web.http import add_vary, max_upload, preferred, problem, version_url
 from s22a.web.tokens import TokenRecord, app_tokens
 
 bp = Blueprint("registers", __name__)
@@ -182,7 +182,7 @@ def invalid(result: writes.WriteResult, force: str) -> Response:
             ensure_ascii=False,
         )
     response = Response(body, status=422, content_type=fmt.content_type)
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     return response
 
 
@@ -225,7 +225,7 @@ def written(result: writes.WriteResult, force: str) -> Response:
         response.headers["Link"] = (
             f'<{url}>; rel="latest-version", <{history}>; rel="version-history"'
         )
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     return response
 
 
@@ -361,7 +361,7 @@ def read(force: str) -> Response:
         response = Response(rdf.serialize(content, fmt), content_type=fmt.content_type)
         response.access_control_allow_origin = "*"
     response.set_etag(tag, weak=True)
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     response.headers["Link"] = (
         f"<{url_for('history.versions_list', force=force, _external=True)}>; "
         f'rel="version-history", '

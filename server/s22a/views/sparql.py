@@ -58,6 +58,7 @@ from s22a.web.conneg import (
     choose_formats,
     wants_html,
 )
+from s22a.web.http import add_vary, base_url
 from s22a.web.memento import BadDatetime, parse_http_date, parse_xsd_datetime
 
 bp = Blueprint("sparql", __name__)
@@ -73,8 +74,7 @@ def _headers(response: Response) -> Response:
     """CORS for browser clients (YASGUI), and Vary on what negotiation reads."""
     response.headers["Access-Control-Allow-Origin"] = "*"
     response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Type, Content-Length"
-    response.vary.add("Accept")
-    response.vary.add("Accept-Datetime")  # the query runs on the registers as they stood then
+    add_vary(response, "Accept", "Accept-Datetime")  # Accept-Datetime: asks about a past moment
     return response
 
 
@@ -154,7 +154,7 @@ def _description(formats: tuple[str, ...], accept: str | None) -> Response:
     except StoreError as error:
         return _error(503, f"the store is unavailable: {error}")
     service = sparql_service.get_service()
-    graph = sparql_service.service_description(request.base_url, graphs, service.settings)
+    graph = sparql_service.service_description(base_url(), graphs, service.settings)
     assert fmt.rdflib_format is not None  # every one of conneg.RDF_FORMATS has one
     body = graph.serialize(format=fmt.rdflib_format, encoding="utf-8")
     return Response(body, content_type=fmt.content_type)
@@ -198,7 +198,7 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
         named,
         _wanted(choice.solutions, RESULTS_JSON),
         _wanted(choice.graph, GRAPH_NTRIPLES),
-        base=request.base_url,
+        base=base_url(),
     )
     html = (choice.solutions is conneg.HTML, choice.graph is conneg.HTML)
     try:

@@ -11,6 +11,7 @@ from s22a.namespaces import TYPES, is_slug
 from s22a.read import describe
 from s22a.store import StoreError, StoreUnavailable, get_store
 from s22a.web.conneg import Format
+from s22a.web.http import add_vary
 
 
 class ThingNotFound(NotFound):
@@ -39,7 +40,7 @@ def not_found(kind: str, slug: str) -> ThingNotFound:
 def _page(status: int, heading: str, **context: object) -> Response:
     html = render_template("error.html", status=status, heading=heading, **context)
     response = Response(html, status=status, content_type="text/html; charset=utf-8")
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     return response
 
 

@@ -11,8 +11,11 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, render_template, request, url_for
+from werkzeug.sansio.utils import get_current_url
+from werkzeug.wrappers import Response as BaseResponse
 
 from s22a.history.versions import DatasetState, current_state
 from s22a.namespaces import BASE, TYPES
@@ -74,6 +77,36 @@ def _fresh(tag: str, modified: datetime | None) -> bool:
     return bool(since and modified and modified <= since)
 
 
+def base_url() -> str:
+    """The request's URL without its query (`request.base_url`), built once per scheme, host,
+    prefix and path: werkzeug quotes and decodes it again on every request otherwise."""
+    return _base_url(request.scheme, request.host, request.root_path, request.path)
+
+
+@lru_cache(maxsize=256)
+def _base_url(scheme: str, host: str, root: str, path: str) -> str:
+    return get_current_url(scheme, host, root, path)
+
+
+def add_vary(response: BaseResponse, *names: str) -> None:
+    """Name `names` in the response's Vary header, each once whatever its case, in one write.
+
+    Werkzeug's `response.vary.add` parses the header and writes it back on every call; this
+    runs on every response, so it reads it once and writes it at most once.
+    """
+    headers = response.headers
+    current = headers.get("Vary")
+    if not current:
+        headers["Vary"] = ", ".join(dict.fromkeys(names))
+        return
+    named = {part.strip().lower() for part in current.split(",")}
+    if "*" in named:  # varies on everything already
+        return
+    missing = [name for name in dict.fromkeys(names) if name.lower() not in named]
+    if missing:
+        headers["Vary"] = ", ".join([current, *missing])
+
+
 def finish(response: Response, tag: str | None, modified: datetime | None) -> Response:
     """Add the validators, Cache-Control and Vary: Accept to a response."""
     if tag:
@@ -82,7 +115,7 @@ def finish(response: Response, tag: str | None, modified: datetime | None) -> Re
         response.last_modified = modified
     response.cache_control.public = True
     response.cache_control.max_age = CACHE_SECONDS
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     return response
 
 
@@ -180,7 +213,7 @@ def problem(status: int, title: str, detail: str, **extra: object) -> Response:
             ensure_ascii=False,
         )
     response = Response(body, status=status, content_type=fmt.content_type)
-    response.vary.add("Accept")
+    add_vary(response, "Accept")
     return response
 
 
