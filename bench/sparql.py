@@ -17,7 +17,11 @@ by three peers on 127.0.0.1, each in its own process(es):
 
 Every query runs under 8 concurrent clients (keep-alive connections, one per client) for a
 time budget or a request cap, whichever comes first; each request carries a distinct trailing
-comment so that no peer can answer from a cache. Figures: median and p95 latency, throughput.
+comment so that no peer can answer from a cache. Figures: median and p95 latency, throughput,
+and where the CPU went: milliseconds of CPU per request in each peer's processes (the server
+and its children, from /proc), in this bench's client threads, and how busy the machine's
+cores were meanwhile (a peer whose own processes use one core while the machine has cores
+idle is bound by one process, as a Python server is by its GIL).
 Then a repeated-query mix (the same texts again and again, half the clients revalidating
 with If-None-Match as browsers and HTTP caches do) is run against this endpoint (result cache
 and ETags on) and the bare Oxigraph server. Ratios are printed with the command line.
@@ -32,6 +36,7 @@ import json
 import math
 import os
 import random
+import resource
 import shlex
 import statistics
 import subprocess
@@ -164,6 +169,7 @@ class Peer:
     path: str
     stop: object = None
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
+    pids: list[int] = field(default_factory=list)  # whose process trees' CPU is counted
 
     def close(self) -> None:
         """Stop the server's processes."""
@@ -234,7 +240,9 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    peer = Peer("s22a /sparql", "127.0.0.1", port, "/sparql", processes=[process])
+    peer = Peer(
+        "s22a /sparql", "127.0.0.1", port, "/sparql", processes=[process], pids=[process.pid]
+    )
     _wait_ready(peer, 600, process)
     return peer
 
@@ -252,7 +260,9 @@ def start_oxigraph(dump: Path) -> Peer:
     )
     urllib.request.urlopen(request, timeout=600).close()
     host, port = server.url.removeprefix("http://").split(":")
-    return Peer("oxigraph serve", host, int(port), "/query", stop=server.stop)
+    assert server.process is not None
+    pids = [server.process.pid]
+    return Peer("oxigraph serve", host, int(port), "/query", stop=server.stop, pids=pids)
 
 
 def start_rdflib_endpoint(dump: Path, log: Path) -> Peer:
@@ -264,7 +274,7 @@ def start_rdflib_endpoint(dump: Path, log: Path) -> Peer:
     command += ["--host", "127.0.0.1", "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=out)
-    peer = Peer("rdflib-endpoint", "127.0.0.1", port, "/", processes=[process])
+    peer = Peer("rdflib-endpoint", "127.0.0.1", port, "/", processes=[process], pids=[process.pid])
     _wait_ready(peer, 1800, process)
     return peer
 
@@ -282,6 +292,48 @@ def accept_for(query: str) -> str:
     )
 
 
+def _stat(pid: int) -> list[str]:
+    with open(f"/proc/{pid}/stat") as stat:
+        return stat.read().rsplit(")", 1)[1].split()  # the fields after the command name
+
+
+def tree_cpu(roots: list[int]) -> dict[int, float]:
+    """CPU seconds (user and system) used so far by each of the processes `roots` and their
+    children, by process id."""
+    parents: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                parents.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+    seconds: dict[int, float] = {}
+    todo = list(roots)
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = _stat(pid)
+        except OSError:
+            continue
+        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        todo += parents.get(pid, [])
+    return seconds
+
+
+def machine_ticks() -> tuple[int, int]:
+    """(busy, total) CPU ticks of the whole machine so far (idle, iowait and steal not busy)."""
+    with open("/proc/stat") as stat:
+        ticks = [int(t) for t in stat.readline().split()[1:]]
+    idle = ticks[3] + ticks[4] + (ticks[7] if len(ticks) > 7 else 0)
+    return sum(ticks) - idle, sum(ticks)
+
+
+def own_cpu() -> float:
+    """CPU seconds of this process (the bench's client threads) so far."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 @dataclass
 class Cell:
     """The figures of one (peer, query) run."""
@@ -290,6 +342,14 @@ class Cell:
     seconds: float
     errors: int
     not_modified: int = 0
+    server_cpu: float = math.nan  # CPU seconds of the peer's processes during the run
+    busiest_cpu: float = math.nan  # ... of the one that used the most
+    client_cpu: float = math.nan  # CPU seconds of the bench's own client threads
+    busy: float = math.nan  # share of the machine's CPU time in use, 0 to 1
+
+    def cpu_ms(self, seconds: float) -> float:
+        """`seconds` of CPU per completed request, in milliseconds."""
+        return seconds * 1000 / len(self.latencies) if self.latencies else math.nan
 
     @property
     def median_ms(self) -> float:
@@ -372,12 +432,20 @@ def run(
     threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
     for thread in threads:
         thread.start()
+    server_before, client_before, ticks_before = tree_cpu(peer.pids), own_cpu(), machine_ticks()
     began = time.monotonic()
     deadline[0] = began + budget
     start.wait()
     for thread in threads:
         thread.join()
-    return Cell(latencies, time.monotonic() - began, errors[0], not_modified[0])
+    seconds = time.monotonic() - began
+    ticks = [after - before for after, before in zip(machine_ticks(), ticks_before, strict=True)]
+    used = {pid: cpu - server_before.get(pid, 0.0) for pid, cpu in tree_cpu(peer.pids).items()}
+    return Cell(
+        latencies, seconds, errors[0], not_modified[0],
+        server_cpu=sum(used.values()), busiest_cpu=max(used.values(), default=math.nan),
+        client_cpu=own_cpu() - client_before, busy=ticks[0] / ticks[1] if ticks[1] else math.nan,
+    )  # fmt: skip
 
 
 def warm(peer: Peer, budget: float = 2.0) -> None:
@@ -422,6 +490,13 @@ def fmt_cell(cell: Cell) -> str:
     """Median / p95 / throughput, compactly."""
     extra = f" ({cell.errors} err)" if cell.errors else ""
     return f"{cell.median_ms:8.1f} {cell.p95_ms:8.1f} {cell.throughput:8.1f}{extra}"
+
+
+def fmt_cpu(cell: Cell) -> str:
+    """Server / client CPU per request, the busiest process's cores, the machine's busy share."""
+    server, client = cell.cpu_ms(cell.server_cpu), cell.cpu_ms(cell.client_cpu)
+    cores = cell.busiest_cpu / cell.seconds if cell.seconds else math.nan
+    return f"{server:5.2f} / {client:4.2f} {cores:4.2f} {cell.busy:4.0%}"
 
 
 def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str, object]:
@@ -482,6 +557,12 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     for name in QUERIES:
         row = "  ".join(f"{fmt_cell(results[key][name]):>26}" for key in peers)
         print(f"{name:12} {engine_ms[name]:7.1f}  {row}")
+    print(
+        "CPU ms per request: the peer's processes / the bench's clients; the machine's busy share"
+    )
+    for name in QUERIES:
+        row = "  ".join(f"{fmt_cpu(results[key][name]):>26}" for key in peers)
+        print(f"{name:12} {'':7}  {row}")
     print("answers (the same query on each peer):")
     for name, found in checked.items():
         print(f"  {name:12} " + " | ".join(found))
@@ -499,7 +580,8 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     print(
         f"repeated-query mix ({CLIENTS} clients, {CLIENTS // 2} revalidating with If-None-Match):"
         f"\n  ours     {fmt_cell(m_ours)}  ({m_ours.not_modified} answered 304)"
-        f"\n  oxigraph {fmt_cell(m_bare)}"
+        f"  CPU ms {fmt_cpu(m_ours)}"
+        f"\n  oxigraph {fmt_cell(m_bare)}  CPU ms {fmt_cpu(m_bare)}"
         f"\n  ours/oxigraph throughput {m_ours.throughput / m_bare.throughput:5.2f}",
         flush=True,
     )
@@ -514,7 +596,9 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
             for key, cells in results.items()
         },
         "mix": {key: {"median_ms": c.median_ms, "p95_ms": c.p95_ms, "throughput": c.throughput,
-                      "not_modified": c.not_modified} for key, c in mixes.items()},
+                      "not_modified": c.not_modified, "server_cpu": c.server_cpu,
+                      "busiest_cpu": c.busiest_cpu, "client_cpu": c.client_cpu, "busy": c.busy}
+                for key, c in mixes.items()},
     }  # fmt: skip
 
 
