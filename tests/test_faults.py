@@ -574,3 +574,36 @@ def test_failures_inside_the_server_are_500s_without_tracebacks(
         assert sparql(server, FAST).status == 200  # a fresh worker takes the next query
     errors = server.logs()
     assert "Traceback" in errors  # the write path's failure is logged in full, server-side
+
+
+def test_a_query_worker_killed_while_idle_is_replaced_without_failing_a_query(
+    tmp_path: Path, cache: Path
+) -> None:
+    """Workers are not polled before each query: one found gone takes no query down with it."""
+    server = ServerProcess(tmp_path / "server", store=seeded_store(cache, tmp_path / "store"))
+    with server:
+        assert sparql(server, FAST + " # warm").status == 200
+        killed = server.query_worker_pids()
+        assert killed
+        for pid in killed:
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + HUNG
+        while any(running(pid) for pid in killed) and time.monotonic() < deadline:
+            time.sleep(0.05)  # gone (zombies until the pool reaps them): killed while idle
+        for n in range(3):  # distinct texts: no cache answers them, a worker must
+            answer = sparql(server, f"{FAST} # after the kill {n}")
+            assert answer.status == 200, answer.text
+            assert json.loads(answer.body)["results"]["bindings"][0]["n"]["value"] == "5"
+        alive = [
+            pid for pid in server.query_worker_pids() if Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        assert set(alive) - set(killed), "a fresh worker answered"
+        assert "Traceback" not in server.logs()
+
+
+def running(pid: int) -> bool:
+    """Whether `pid` is a live process (a zombie, or a process gone, has no command line)."""
+    try:
+        return bool(Path(f"/proc/{pid}/cmdline").read_bytes())
+    except OSError:
+        return False

@@ -58,6 +58,10 @@ class _Died(Exception):
     pass
 
 
+class _Gone(_Died):
+    """The worker had stopped before it was sent the request: nothing of it ran."""
+
+
 class WorkerProcess:
     """One `query_worker` child process and its pipes."""
 
@@ -84,8 +88,8 @@ class WorkerProcess:
         assert self.process.stdin is not None and self.process.stdout is not None
         try:
             query_worker.write_message(self.process.stdin.fileno(), request)
-        except OSError as error:
-            raise _Died(f"cannot write to the query worker: {error}") from None
+        except OSError as error:  # EPIPE: no process reads the pipe any more
+            raise _Gone(f"cannot write to the query worker: {error}") from None
         fd = self.process.stdout.fileno()
         buffer = bytearray()
         size = query_worker.HEADER.size
@@ -198,16 +202,22 @@ class WorkerPool:
                 "try again later"
             ) from None
         try:
-            return self._run_in(slot, job, store, token, deadline)
+            try:
+                return self._run_in(slot, job, store, token, deadline)
+            except _Gone:  # it had stopped while idle (killed from outside): a fresh one runs it
+                return self._run_in(slot, job, store, token, deadline)
+        except _Gone as error:
+            raise QueryFailed(f"the query worker stopped unexpectedly ({error})") from None
         finally:
             self._slots.put(slot)
 
     def _run_in(
         self, slot: _Slot, job: QueryJob, store: Store, token: str, deadline: float
     ) -> QueryResult:
-        if slot.worker is None or slot.worker.process.poll() is not None:
-            if slot.worker is not None:
-                slot.worker.kill()
+        # A worker is not polled before each query (a system call, and the interpreter lock
+        # let go, on every request): one that has stopped meanwhile fails the first write
+        # with EPIPE (`_Gone`), before anything ran, and `run` gives the query to a fresh one.
+        if slot.worker is None:
             slot.worker = WorkerProcess(self.memory_mib)
         worker = slot.worker
         try:
@@ -243,6 +253,10 @@ class WorkerPool:
             slot.worker = None
             worker.kill()
             raise QueryTimeout("the query did not finish within the time limit") from None
+        except _Gone:
+            slot.worker = None
+            worker.kill()
+            raise
         except _Died as error:
             slot.worker = None
             if worker.aborted():
