@@ -21,9 +21,10 @@ seconds, whichever ends first:
 
 Printed: requests/s, median and p95 latency, and each N's throughput as a ratio of N=1's.
 Nothing here is a test and nothing asserts a time; only loopback is used. On a 2-core machine
-the store, the app processes and the clients share two cores, so more processes cannot add
-CPU: the figures show what N processes cost or save on one machine (and that nothing breaks),
-not how N machines would scale.
+the store, the app processes and the clients share two cores; one app process uses about one
+of them whatever its threads (one interpreter lock), so a second process can use the other:
+the figures show what N processes gain or cost on one machine (and that nothing breaks), not
+how N machines would scale.
 """
 
 from __future__ import annotations

@@ -558,8 +558,10 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
         row = "  ".join(f"{fmt_cell(results[key][name]):>26}" for key in peers)
         print(f"{name:12} {engine_ms[name]:7.1f}  {row}")
     print(
-        "CPU ms per request: the peer's processes / the bench's clients; the machine's busy share"
+        "CPU: ms per request in the peer's processes / in the bench's clients, cores used by the "
+        "peer's busiest process, the machine's busy share"
     )
+    print(f"{'':12} {'':7}  " + "  ".join(f"{'server / client cores busy':>26}" for _ in peers))
     for name in QUERIES:
         row = "  ".join(f"{fmt_cpu(results[key][name]):>26}" for key in peers)
         print(f"{name:12} {'':7}  {row}")
