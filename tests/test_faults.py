@@ -588,8 +588,8 @@ def test_a_query_worker_killed_while_idle_is_replaced_without_failing_a_query(
         for pid in killed:
             os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + HUNG
-        while any(running(pid) for pid in killed) and time.monotonic() < deadline:
-            time.sleep(0.05)  # gone (zombies until the pool reaps them): killed while idle
+        while not all(exited(pid) for pid in killed) and time.monotonic() < deadline:
+            time.sleep(0.05)  # zombies until the pool reaps them: killed while idle
         for n in range(3):  # distinct texts: no cache answers them, a worker must
             answer = sparql(server, f"{FAST} # after the kill {n}")
             assert answer.status == 200, answer.text
@@ -601,9 +601,11 @@ def test_a_query_worker_killed_while_idle_is_replaced_without_failing_a_query(
         assert "Traceback" not in server.logs()
 
 
-def running(pid: int) -> bool:
-    """Whether `pid` is a live process (a zombie, or a process gone, has no command line)."""
+def exited(pid: int) -> bool:
+    """Whether process `pid` has ended: gone, or a zombie (which it becomes only once its files,
+    the pipes to the pool among them, are closed; an empty command line comes earlier)."""
     try:
-        return bool(Path(f"/proc/{pid}/cmdline").read_bytes())
-    except OSError:
-        return False
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")

@@ -15,12 +15,16 @@ read raises `FetchError`, whose `kind` says which: "timeout", "unreachable", "to
 from __future__ import annotations
 
 import contextlib
+import heapq
 import http.client
+import itertools
+import os
 import socket
 import ssl
 import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import Message
 
@@ -55,6 +59,74 @@ class Answer:
     def media_type(self) -> str:
         """The media type of the body, without parameters, in lower case."""
         return self.headers.get_content_type()
+
+
+class _Watch:
+    """One exchange's deadline: `action` runs then unless `cancel` came first."""
+
+    __slots__ = ("action", "cancelled")
+
+    def __init__(self, action: Callable[[], None]) -> None:
+        self.action = action
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """The exchange ended: its action must not run."""
+        self.cancelled = True
+
+
+class _Watchdog:
+    """One thread that runs the actions of the exchanges whose deadline has passed.
+
+    A `threading.Timer` per request starts and ends a thread each time: about 0.2 ms of CPU,
+    a sixth of a `/sparql` query sent to a remote store. Here deadlines wait in a heap; a
+    cancelled one stays there until it is due (it is then dropped), so a new deadline wakes
+    the thread only when it is the earliest.
+    """
+
+    def __init__(self) -> None:
+        self._ready = threading.Condition()
+        self._due: list[tuple[float, int, _Watch]] = []
+        self._order = itertools.count()
+        self._thread: threading.Thread | None = None
+
+    def watch(self, deadline: float, action: Callable[[], None]) -> _Watch:
+        """Run `action` at `deadline` (time.monotonic) unless the returned watch is cancelled."""
+        watch = _Watch(action)
+        with self._ready:
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="s22a-fetch-deadlines",
+                                                daemon=True)  # fmt: skip
+                self._thread.start()
+            heapq.heappush(self._due, (deadline, next(self._order), watch))
+            if self._due[0][2] is watch:
+                self._ready.notify()
+        return watch
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                now = time.monotonic()
+                fired = []
+                while self._due and (self._due[0][2].cancelled or self._due[0][0] <= now):
+                    _, _, watch = heapq.heappop(self._due)
+                    if not watch.cancelled:
+                        fired.append(watch)
+                if not fired:
+                    self._ready.wait(self._due[0][0] - now if self._due else None)
+            for watch in fired:
+                watch.action()
+
+
+_WATCHDOG = _Watchdog()
+
+
+def _forked() -> None:
+    global _WATCHDOG
+    _WATCHDOG = _Watchdog()  # the thread does not cross a fork (Granian forks its workers)
+
+
+os.register_at_fork(after_in_child=_forked)
 
 
 def _connect(parts: urllib.parse.SplitResult, address: str | None, timeout: float) -> socket.socket:
@@ -103,9 +175,7 @@ def _exchange(
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_RDWR)
 
-    watchdog = threading.Timer(max(deadline - time.monotonic(), 0.001), shut_down)
-    watchdog.daemon = True
-    watchdog.start()
+    watchdog = _WATCHDOG.watch(deadline, shut_down)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     response = None
     try:
