@@ -292,31 +292,22 @@ def accept_for(query: str) -> str:
     )
 
 
-def _stat(pid: int) -> list[str]:
-    with open(f"/proc/{pid}/stat") as stat:
-        return stat.read().rsplit(")", 1)[1].split()  # the fields after the command name
-
-
 def tree_cpu(roots: list[int]) -> dict[int, float]:
     """CPU seconds (user and system) used so far by each of the processes `roots` and their
     children, by process id."""
-    parents: dict[int, list[int]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                parents.setdefault(int(_stat(int(entry))[1]), []).append(int(entry))
-            except (OSError, IndexError):
-                continue  # gone meanwhile
+    from tests.support.server import children
+
     seconds: dict[int, float] = {}
     todo = list(roots)
     while todo:
         pid = todo.pop()
         try:
-            fields = _stat(pid)
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()  # those after the command name
         except OSError:
-            continue
+            continue  # gone meanwhile
         seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        todo += parents.get(pid, [])
+        todo += children(pid)
     return seconds
 
 

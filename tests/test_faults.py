@@ -40,7 +40,7 @@ from s22a.web.tokens import TokenStore
 from tests.support.app import seed_dump
 from tests.support.oxigraph import OxigraphServer
 from tests.support.peers import Peer, drip
-from tests.support.server import Reply, ServerProcess, revision, seeded_store
+from tests.support.server import Reply, ServerProcess, exited, revision, seeded_store
 
 ROOT = Path(__file__).resolve().parents[1]
 REGISTERS = ROOT / "data" / "registers"
@@ -594,18 +594,6 @@ def test_a_query_worker_killed_while_idle_is_replaced_without_failing_a_query(
             answer = sparql(server, f"{FAST} # after the kill {n}")
             assert answer.status == 200, answer.text
             assert json.loads(answer.body)["results"]["bindings"][0]["n"]["value"] == "5"
-        alive = [
-            pid for pid in server.query_worker_pids() if Path(f"/proc/{pid}/cmdline").read_bytes()
-        ]
+        alive = [pid for pid in server.query_worker_pids() if not exited(pid)]
         assert set(alive) - set(killed), "a fresh worker answered"
         assert "Traceback" not in server.logs()
-
-
-def exited(pid: int) -> bool:
-    """Whether process `pid` has ended: gone, or a zombie (which it becomes only once its files,
-    the pipes to the pool among them, are closed; an empty command line comes earlier)."""
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return True
-    return state in ("Z", "X")

@@ -130,6 +130,16 @@ def reset_peak(pid: int) -> bool:
     return True
 
 
+def exited(pid: int) -> bool:
+    """Whether process `pid` has ended: gone, or a zombie (which it becomes only once its files,
+    pipes included, are closed; its command line is empty earlier, while they are open)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")
+
+
 def children(pid: int) -> list[int]:
     """The process ids whose parent is `pid`."""
     found = []
