@@ -109,6 +109,7 @@ def _build_child(scale: int, folder: Path) -> None:
         f"dcat:distribution [ dcat:downloadURL <{Path(s.location).resolve().as_uri()}> ] ."
         for s in read_catalog(resources.catalog_path())
     ]
+    folder.mkdir(parents=True, exist_ok=True)
     extra = SEED_LISTINGS * (scale - 1)
     if extra:
         seeded = {s.force.rsplit("/", 1)[-1] for s in read_catalog(resources.catalog_path())}

@@ -14,6 +14,7 @@ read raises `FetchError`, whose `kind` says which: "timeout", "unreachable", "to
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import heapq
 import http.client
@@ -121,18 +122,90 @@ class _Watchdog:
 _WATCHDOG = _Watchdog()
 
 
+class _Idle:
+    """Connections kept open after an exchange (HTTP/1.1 keep-alive), for requests that may be
+    sent twice: a query to the store goes on a connection an earlier one left, without a new
+    TCP handshake (and without a port left in TIME_WAIT per query, which at a thousand queries
+    a second could use up the client's ports towards a store on another machine).
+
+    Per origin (scheme, host, port and pinned address) at most `MAX_PER_ORIGIN` wait, the most
+    recently used first; one idle for `MAX_IDLE_SECONDS` is closed rather than used. Servers
+    close idle connections when they choose (Oxigraph's server still answered on one after
+    40 s idle); a request on one closed meanwhile fails before any answer comes and is sent
+    again on a new connection.
+    """
+
+    MAX_PER_ORIGIN = 32
+    MAX_IDLE_SECONDS = 10.0
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._idle: dict[tuple[object, ...], list[tuple[float, http.client.HTTPConnection]]] = {}
+
+    def take(self, origin: tuple[object, ...]) -> http.client.HTTPConnection | None:
+        """An open connection to `origin` that is not too old, if one is waiting."""
+        oldest = time.monotonic() - self.MAX_IDLE_SECONDS
+        stale = []
+        found = None
+        with self._lock:
+            waiting = self._idle.get(origin)
+            while waiting:
+                since, connection = waiting.pop()
+                if since >= oldest:
+                    found = connection
+                    break
+                stale.append(connection)
+        for connection in stale:
+            connection.close()
+        return found
+
+    def give(self, origin: tuple[object, ...], connection: http.client.HTTPConnection) -> None:
+        """Keep `connection`, whose last answer was read whole, for the next request."""
+        now = time.monotonic()
+        stale = []
+        with self._lock:
+            waiting = self._idle.setdefault(origin, [])
+            while waiting and waiting[0][0] < now - self.MAX_IDLE_SECONDS:
+                stale.append(waiting.pop(0)[1])
+            if len(waiting) < self.MAX_PER_ORIGIN:
+                waiting.append((now, connection))
+            else:
+                stale.append(connection)
+        for old in stale:
+            old.close()
+
+    def discard(self) -> None:
+        """Close every waiting connection (in a forked child: its copies of the parent's)."""
+        for waiting in self._idle.values():
+            for _, connection in waiting:
+                connection.close()
+        self._idle = {}
+
+
+_IDLE = _Idle()
+
+
 def _forked() -> None:
     global _WATCHDOG
     _WATCHDOG = _Watchdog()  # the thread does not cross a fork (Granian forks its workers)
+    _IDLE.discard()  # nor do connections: parent and child must not talk on one socket
 
 
 os.register_at_fork(after_in_child=_forked)
+atexit.register(lambda: _IDLE.discard())  # closed, not left to the collector at exit
+
+
+class _Stale(Exception):
+    """A kept connection failed before anything of an answer came: the peer had closed it."""
 
 
 def _connect(parts: urllib.parse.SplitResult, address: str | None, timeout: float) -> socket.socket:
     host = parts.hostname or ""
     port = parts.port or (443 if parts.scheme == "https" else 80)
     sock = socket.create_connection((address or host, port), timeout=timeout)
+    # http.client writes a request's head and body apart: on a kept connection Nagle's
+    # algorithm would hold the body until the peer's delayed ACK (40 ms a query, measured).
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if parts.scheme == "https":
         try:
             sock = ssl.create_default_context().wrap_socket(sock, server_hostname=host)
@@ -140,6 +213,23 @@ def _connect(parts: urllib.parse.SplitResult, address: str | None, timeout: floa
             sock.close()
             raise
     return sock
+
+
+def _open(
+    url: str, parts: urllib.parse.SplitResult, address: str | None, remaining: float
+) -> http.client.HTTPConnection:
+    try:
+        sock = _connect(parts, address, remaining)
+    except TimeoutError:
+        raise FetchError("timeout", f"{url} did not answer in time") from None
+    except OSError as error:
+        raise FetchError("unreachable", f"{url} cannot be reached: {error}") from None
+    connection_class = (
+        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    )
+    connection = connection_class(parts.hostname or "", parts.port, timeout=remaining)
+    connection.sock = sock  # already connected (to the pinned address, if one was given)
+    return connection
 
 
 def _exchange(
@@ -150,35 +240,62 @@ def _exchange(
     deadline: float,
     max_bytes: int,
     address: str | None,
+    reuse: bool,
 ) -> Answer:
     parts = urllib.parse.urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise FetchError("refused", f"{url} is not an http(s) URL")
+    origin = (parts.scheme, parts.hostname, parts.port, address)
+    kept = _IDLE.take(origin) if reuse else None
+    if kept is not None:
+        try:
+            return _send(kept, url, parts, method, body, headers, deadline, max_bytes, origin)
+        except _Stale:
+            pass  # the peer had closed it while it waited: the request goes on a new one
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchError("timeout", f"{url}: no time left")
-    try:
-        sock = _connect(parts, address, remaining)
-    except TimeoutError:
-        raise FetchError("timeout", f"{url} did not answer in time") from None
-    except OSError as error:
-        raise FetchError("unreachable", f"{url} cannot be reached: {error}") from None
-    connection_class = (
-        http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
-    )
-    connection = connection_class(parts.hostname, parts.port, timeout=remaining)
-    connection.sock = sock  # already connected (to the pinned address, if one was given)
+    connection = _open(url, parts, address, remaining)
+    return _send(connection, url, parts, method, body, headers, deadline, max_bytes,
+                 origin if reuse else None, fresh=True)  # fmt: skip
+
+
+def _send(
+    connection: http.client.HTTPConnection,
+    url: str,
+    parts: urllib.parse.SplitResult,
+    method: str,
+    body: bytes | None,
+    headers: dict[str, str],
+    deadline: float,
+    max_bytes: int,
+    keep_for: tuple[object, ...] | None,
+    fresh: bool = False,
+) -> Answer:
+    """One request and its answer on `connection`, which is then kept for `keep_for` (if the
+    answer was read whole and the peer keeps it open) or closed."""
+    sock = connection.sock
     cut = threading.Event()
+    guard = threading.Lock()
+    ended = False
 
     def shut_down() -> None:
-        cut.set()
-        with contextlib.suppress(OSError):
-            sock.shutdown(socket.SHUT_RDWR)
+        with guard:  # never a socket that has gone back to the idle connections
+            if ended:
+                return
+            cut.set()
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
+    remaining = deadline - time.monotonic()
     watchdog = _WATCHDOG.watch(deadline, shut_down)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     response = None
+    keep = False
     try:
+        if remaining <= 0:
+            raise TimeoutError
+        sock.settimeout(remaining)
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
         declared = response.getheader("Content-Length")
@@ -190,6 +307,7 @@ def _exchange(
                 response.headers.get_content_type(),
             )
         data = response.read(max_bytes + 1)
+        keep = keep_for is not None and response.isclosed() and not response.will_close
     except TimeoutError:
         raise FetchError("timeout", f"{url} did not answer in time", response is not None) from None
     except (OSError, http.client.HTTPException) as error:
@@ -197,10 +315,17 @@ def _exchange(
             raise FetchError(
                 "timeout", f"{url} did not answer in time", response is not None
             ) from None
+        if not fresh and response is None:
+            raise _Stale from None
         raise FetchError("unreachable", f"{url} failed: {error}") from None
     finally:
+        with guard:
+            ended = True
         watchdog.cancel()
-        connection.close()
+        if keep and not cut.is_set():
+            _IDLE.give(keep_for, connection)  # type: ignore[arg-type]
+        else:
+            connection.close()
     if cut.is_set():
         raise FetchError("timeout", f"{url} did not finish answering in time", True)
     if len(data) > max_bytes:
@@ -224,17 +349,23 @@ def request(
     allowed_hosts: set[str] | None = None,
     follow_redirects: bool = False,
     address: str | None = None,
+    reuse: bool = False,
 ) -> Answer:
     """Send one request and read its answer whole within `timeout` seconds in all.
 
     `allowed_hosts` (host[:port] as URLs write them) limits where redirects may lead (and the
     first URL too); `address` connects to that IP address instead of resolving the host.
+    `reuse` says the request may be sent twice (a query, not an update): it goes on a
+    connection an earlier such request left open, if one waits, and again on a new connection
+    if the peer had closed that one; the connection is then kept for the next.
     """
     deadline = time.monotonic() + timeout
     for _ in range(MAX_REDIRECTS + 1):
         if allowed_hosts is not None and urllib.parse.urlsplit(url).netloc not in allowed_hosts:
             raise FetchError("refused", f"{url} is on a host that is not allowed")
-        answer = _exchange(url, method, body, dict(headers or {}), deadline, max_bytes, address)
+        answer = _exchange(
+            url, method, body, dict(headers or {}), deadline, max_bytes, address, reuse
+        )
         location = answer.headers.get("Location")
         if not (follow_redirects and answer.status in (301, 302, 303, 307, 308) and location):
             return answer

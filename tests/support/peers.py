@@ -87,3 +87,44 @@ def drip(peer: Peer, connection: socket.socket) -> None:
         if peer.stopping.wait(0.2):
             return
         connection.sendall(b"#")
+
+
+def _read_request(connection: socket.socket, pending: bytes) -> tuple[bytes, bytes] | None:
+    """One request's head and body from `connection` (after `pending`, bytes already read),
+    and what came after it; None if the client closed the connection first."""
+    while b"\r\n\r\n" not in pending:
+        data = connection.recv(65536)
+        if not data:
+            return None
+        pending += data
+    head, _, rest = pending.partition(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n")[1:]:
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            length = int(value)
+    while len(rest) < length:
+        data = connection.recv(65536)
+        if not data:
+            return None
+        rest += data
+    return head, rest[length:]
+
+
+def keep_alive(reply: bytes, answers: int = 1_000) -> Handler:
+    """Answer each request on the connection with `reply`, keeping it open (HTTP/1.1), up to
+    `answers` times; after that, read the next request and hang (never answer it)."""
+
+    def handler(peer: Peer, connection: socket.socket) -> None:
+        connection.settimeout(60)
+        pending = b""
+        for _ in range(answers):
+            request = _read_request(connection, pending)
+            if request is None:
+                return
+            pending = request[1]
+            connection.sendall(reply)
+        _read_request(connection, pending)
+        peer.stopping.wait(60)
+
+    return handler

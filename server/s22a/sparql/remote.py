@@ -96,4 +96,4 @@ class RemoteEngine:
         return QueryResult(kind, media_type, body)
 
     def close(self) -> None:
-        """Nothing to release: each request had its own connection."""
+        """Nothing to release: `s22a.fetch` keeps the connections to the store."""

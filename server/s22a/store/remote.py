@@ -2,9 +2,8 @@
 
 The server needs SPARQL 1.1 Query, Update and Graph Store Protocol endpoints, and must expose
 the union of its graphs as the default graph of queries (``oxigraph serve
---union-default-graph``; Fuseki ``tdb2:unionDefaultGraph true``). Uses only `urllib.request`:
-one connection per request, queries POSTed form-encoded, SPARQL JSON results read with `json`
-and N-Triples/N-Quads with pyoxigraph's parser.
+--union-default-graph``; Fuseki ``tdb2:unionDefaultGraph true``). Queries are POSTed
+form-encoded through `s22a.fetch` on kept connections (writes each on a new one).
 
 While a hidden graph exists (a staging graph, or the merged graph `s22a.store.merged` keeps), a
 query without a dataset of its own gets the visible named graphs as its dataset (one request
@@ -130,8 +129,6 @@ class RemoteStore(Store):
     def __repr__(self) -> str:
         return f"RemoteStore(query_url={self.query_url!r})"
 
-    # -- HTTP ---------------------------------------------------------------------------------
-
     @staticmethod
     def _failed(
         method: str, url: str, status: int, message: str, bad_input: type[StoreError]
@@ -164,6 +161,7 @@ class RemoteStore(Store):
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
         bad_input: type[StoreError] = StoreQueryError,
+        reuse: bool = False,
     ) -> tuple[bytes, str]:
         if self._closed:
             raise StoreError("the store is closed")
@@ -175,6 +173,7 @@ class RemoteStore(Store):
                 headers=headers,
                 timeout=self.timeout,
                 max_bytes=MAX_ANSWER_BYTES,
+                reuse=reuse,
             )
         except fetch.FetchError as error:  # refused, unresolvable, timed out...
             raise StoreUnavailable(f"cannot reach {url}: {error}") from None
@@ -217,7 +216,7 @@ class RemoteStore(Store):
             params += [("named-graph-uri", g) for g in named]
         headers = {"Content-Type": _FORM, "Accept": accept}
         body = urllib.parse.urlencode(params).encode()
-        return self._fetch("POST", self.query_url, body, headers)
+        return self._fetch("POST", self.query_url, body, headers, reuse=True)  # a query
 
     def _results(self, query: str, default_graph: Graphs, named_graphs: Graphs) -> dict[str, Any]:
         accept = f"{_JSON}, {_NTRIPLES};q=0.1"
@@ -354,6 +353,7 @@ class RemoteStore(Store):
             headers={"Content-Type": _FORM, "Accept": ", ".join(accept)},
             timeout=timeout,
             max_bytes=max_bytes,
+            reuse=True,  # a query: safe to send again if a kept connection had been closed
         )
 
     def update(self, update: str) -> None:
