@@ -168,7 +168,8 @@ def test_the_page_cache_keeps_within_its_bytes(tmp_path: Path) -> None:
 def test_change_clocks_see_each_others_writes_through_the_signal_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(changes, "_SHARED", {"folder": tmp_path, "ttl": 3600.0})
+    monkeypatch.setattr(changes, "_SHARED", dict(changes._SHARED))  # undone after the test
+    changes.share(tmp_path, 3600.0)
     one, other, embedded = changes.Changes(True), changes.Changes(True), changes.Changes(False)
     reads: list[str] = []
 

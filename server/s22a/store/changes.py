@@ -36,13 +36,14 @@ SIGNAL_NAME = "dataset-changed"
 
 # Process-wide, as the write locks are (`s22a.ingest.gate.share_locks`): the folder of the
 # signal file and the trust period of remote stores' derived values.
-_SHARED: dict[str, Any] = {"folder": None, "ttl": 2.0}
+_SHARED: dict[str, Any] = {"folder": None, "signal": None, "ttl": 2.0}
 
 
 def share(folder: str | Path | None, ttl: float | None = None) -> None:
     """Signal and watch writes to remote stores in `folder` (None: this process only); trust
     a remote store's derived values for `ttl` seconds at most (None: keep the current)."""
     _SHARED["folder"] = Path(folder) if folder else None
+    _SHARED["signal"] = os.path.join(folder, SIGNAL_NAME) if folder else None
     if ttl is not None:
         _SHARED["ttl"] = float(ttl)
 
@@ -77,17 +78,16 @@ class Changes:
         self._values: dict[str, tuple[tuple[int, bytes], float, Any]] = {}
         self._lock = threading.Lock()
 
-    def _signal(self) -> Path | None:
-        folder = _SHARED["folder"]
-        return folder / SIGNAL_NAME if self.remote and folder is not None else None
+    def _signal(self) -> str | None:
+        return _SHARED["signal"] if self.remote else None
 
     def changed(self) -> None:
         """Record that the store has just been written (call after the write)."""
         with self._lock:
             self.generation += 1
-        signal = self._signal()
-        if signal is None:
+        if (name := self._signal()) is None:
             return
+        signal = Path(name)
         try:
             signal.parent.mkdir(parents=True, exist_ok=True)
             # A fresh file renamed over the old one: readers see the old nonce or the new.
@@ -101,11 +101,17 @@ class Changes:
         """What identifies the store's state as far as this process can tell cheaply."""
         signal = self._signal()
         shared = b""
-        if signal is not None:
+        if signal is not None:  # once or twice a request: os calls, a third of pathlib's cost
             try:
-                shared = signal.read_bytes()
+                file = os.open(signal, os.O_RDONLY)
             except OSError:
-                shared = b"-"  # no write signalled yet
+                return self.generation, b"-"  # no write signalled yet
+            try:
+                shared = os.read(file, 64)  # a nonce: 32 bytes
+            except OSError:
+                shared = b"-"
+            finally:
+                os.close(file)
         return self.generation, shared
 
     def _fresh(self, name: str, stamp: tuple[int, bytes], now: float) -> tuple[bool, Any]:
