@@ -13,6 +13,7 @@ import multiprocessing
 import socket
 import threading
 import time
+import urllib.parse
 
 import pytest
 
@@ -172,3 +173,14 @@ def test_a_forked_child_never_talks_on_its_parents_kept_connections() -> None:
         peer.close()
     assert child.exitcode == 0
     assert peer.connections == 2  # the parent's, still kept, and the child's own
+
+
+def test_a_form_body_is_what_urlencode_writes_whatever_the_characters() -> None:
+    params = [
+        ("query", "SELECT * { ?s ?p 'é & = + %' } # 1"),
+        ("default-graph-uri", "https://w3id.org/s22a/id/register/a b"),
+        ("named-graph-uri", "urn:x:y?z=1&w=ü"),
+        ("named-graph-uri", "urn:x:y?z=1&w=ü"),  # remembered: the same again
+    ]
+    for _ in range(2):
+        assert fetch.form(params) == urllib.parse.urlencode(params).encode()

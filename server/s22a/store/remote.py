@@ -215,7 +215,7 @@ class RemoteStore(Store):
             params += [("default-graph-uri", g) for g in defaults or [NO_GRAPH]]
             params += [("named-graph-uri", g) for g in named]
         headers = {"Content-Type": _FORM, "Accept": accept}
-        body = urllib.parse.urlencode(params).encode()
+        body = fetch.form(params)
         return self._fetch("POST", self.query_url, body, headers, reuse=True)  # a query
 
     def _results(self, query: str, default_graph: Graphs, named_graphs: Graphs) -> dict[str, Any]:
@@ -349,7 +349,7 @@ class RemoteStore(Store):
         return fetch.request(
             self.query_url,
             method="POST",
-            body=urllib.parse.urlencode(params).encode(),
+            body=fetch.form(params),
             headers={"Content-Type": _FORM, "Accept": ", ".join(accept)},
             timeout=timeout,
             max_bytes=max_bytes,
