@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import subprocess
 import time
+import urllib.parse
 from pathlib import Path
 
 import pytest
@@ -84,6 +85,35 @@ def exercise_writes(server: ServerProcess, token: str, revision: int) -> None:
 
 def token_for(server: ServerProcess, force: str = "merseyside") -> str:
     return TokenStore(server.tokens).create(force)[1]
+
+
+def _time_wait_towards(port: int) -> int:
+    """Sockets on this machine in TIME_WAIT towards 127.0.0.1:`port`: what a client leaves
+    for a minute after each connection it closes (`/proc/net/tcp`)."""
+    count = 0
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if fields[3] == "06" and fields[2] == f"0100007F:{port:04X}":
+            count += 1
+    return count
+
+
+def test_queries_to_a_remote_store_share_kept_connections(tmp_path: Path) -> None:
+    """A connection per query would leave a port in TIME_WAIT per query: at a thousand
+    queries a second towards a store on another machine, the ports run out in a minute."""
+    queries = 100
+    with (
+        OxigraphServer() as oxigraph,
+        ServerProcess(tmp_path, store=f"sparql:{oxigraph.url}") as server,
+    ):
+        store_port = int(oxigraph.url.rsplit(":", 1)[1].strip("/"))
+        before = _time_wait_towards(store_port)
+        for n in range(queries):  # each with its own text: no cache answers it
+            query = urllib.parse.quote(f"SELECT ?s WHERE {{ ?s a ?type }} LIMIT 1 # {n}")
+            reply = server.request("GET", f"/sparql?query={query}", headers={"Accept": "text/csv"})
+            assert reply.status == 200, reply.text
+        left = _time_wait_towards(store_port) - before
+    assert left < queries / 10, f"{left} connections closed for {queries} queries"
 
 
 @pytest.mark.slow
