@@ -18,7 +18,7 @@ import urllib.parse
 import pytest
 
 from s22a import fetch
-from tests.support.peers import Peer, answer, drip, keep_alive
+from tests.support.peers import Peer, answer, drip, echo, keep_alive
 
 OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok"
 # Far beyond any deadline below: an exchange still running then was not cut at its deadline.
@@ -106,6 +106,33 @@ def test_kept_connections_send_without_waiting_for_acknowledgements() -> None:
         kept.close()
     finally:
         peer.close()
+
+
+def test_threads_sharing_kept_connections_each_read_their_own_answers() -> None:
+    """Sixteen threads, thirty requests each, on kept connections: an answer read by the wrong
+    request (a connection given to two exchanges at once) would show as another's path."""
+    peer = Peer(echo, path="/")
+    wrong: list[str] = []
+
+    def client(index: int) -> None:
+        for n in range(30):
+            path = f"/{index}/{n}"
+            body = fetch.request(peer.url.rstrip("/") + path, timeout=HUNG, max_bytes=100,
+                                 reuse=True).body  # fmt: skip
+            if body != f"GET {path} HTTP/1.1".encode():
+                wrong.append(f"{path}: {body!r}")
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(16)]
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=HUNG * 2)
+    finally:
+        peer.close()
+    assert not any(thread.is_alive() for thread in threads)
+    assert wrong == []
+    assert peer.connections <= 16, "one connection at most per thread in flight"
 
 
 def test_a_kept_connection_the_peer_closed_meanwhile_costs_no_failed_request() -> None:

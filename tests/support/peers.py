@@ -128,3 +128,13 @@ def keep_alive(reply: bytes, answers: int = 1_000) -> Handler:
         peer.stopping.wait(60)
 
     return handler
+
+
+def echo(peer: Peer, connection: socket.socket) -> None:
+    """Answer each request on the connection with its own request line, keeping it open."""
+    connection.settimeout(60)
+    pending = b""
+    while (request := _read_request(connection, pending)) is not None:
+        head, pending = request
+        line = head.split(b"\r\n", 1)[0]
+        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(line), line))
