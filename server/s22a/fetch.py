@@ -250,19 +250,21 @@ def _exchange(
     kept = _IDLE.take(origin) if reuse else None
     if kept is not None:
         try:
-            return _send(kept, url, parts, method, body, headers, deadline, max_bytes, origin)
+            return _send(kept, True, url, parts, method, body, headers, deadline, max_bytes,
+                         origin)  # fmt: skip
         except _Stale:
             pass  # the peer had closed it while it waited: the request goes on a new one
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise FetchError("timeout", f"{url}: no time left")
     connection = _open(url, parts, address, remaining)
-    return _send(connection, url, parts, method, body, headers, deadline, max_bytes,
-                 origin if reuse else None, fresh=True)  # fmt: skip
+    return _send(connection, False, url, parts, method, body, headers, deadline, max_bytes,
+                 origin if reuse else None)  # fmt: skip
 
 
 def _send(
     connection: http.client.HTTPConnection,
+    kept: bool,
     url: str,
     parts: urllib.parse.SplitResult,
     method: str,
@@ -271,10 +273,10 @@ def _send(
     deadline: float,
     max_bytes: int,
     keep_for: tuple[object, ...] | None,
-    fresh: bool = False,
 ) -> Answer:
-    """One request and its answer on `connection`, which is then kept for `keep_for` (if the
-    answer was read whole and the peer keeps it open) or closed."""
+    """One request and its answer on `connection` (`kept`: one an earlier exchange left open,
+    on which a failure before any answer raises `_Stale`), which is then kept for `keep_for`
+    (if the answer was read whole and the peer keeps it open) or closed."""
     sock = connection.sock
     cut = threading.Event()
     guard = threading.Lock()
@@ -316,7 +318,7 @@ def _send(
             raise FetchError(
                 "timeout", f"{url} did not answer in time", response is not None
             ) from None
-        if not fresh and response is None:
+        if kept and response is None:
             raise _Stale from None
         raise FetchError("unreachable", f"{url} failed: {error}") from None
     finally:

@@ -3,7 +3,8 @@
 The server needs SPARQL 1.1 Query, Update and Graph Store Protocol endpoints, and must expose
 the union of its graphs as the default graph of queries (``oxigraph serve
 --union-default-graph``; Fuseki ``tdb2:unionDefaultGraph true``). Queries are POSTed
-form-encoded through `s22a.fetch` on kept connections (writes each on a new one).
+form-encoded through `s22a.fetch` on kept connections (writes each on a new one); SPARQL JSON
+results are read with `json`, N-Triples and N-Quads with pyoxigraph's parser.
 
 While a hidden graph exists (a staging graph, or the merged graph `s22a.store.merged` keeps), a
 query without a dataset of its own gets the visible named graphs as its dataset (one request
