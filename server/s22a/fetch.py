@@ -176,11 +176,12 @@ class _Idle:
             old.close()
 
     def discard(self) -> None:
-        """Close every waiting connection (in a forked child: its copies of the parent's)."""
-        for waiting in self._idle.values():
-            for _, connection in waiting:
+        """Close every waiting connection (in a forked child: its copies of the parent's).
+        Takes no lock (a fork may have left it held): the table is swapped out first."""
+        idle, self._idle = self._idle, {}
+        for waiting in idle.values():
+            for _, connection in list(waiting):
                 connection.close()
-        self._idle = {}
 
 
 _IDLE = _Idle()

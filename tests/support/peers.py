@@ -111,9 +111,10 @@ def _read_request(connection: socket.socket, pending: bytes) -> tuple[bytes, byt
     return head, rest[length:]
 
 
-def keep_alive(reply: bytes, answers: int = 1_000) -> Handler:
-    """Answer each request on the connection with `reply`, keeping it open (HTTP/1.1), up to
-    `answers` times; after that, read the next request and hang (never answer it)."""
+def keep_alive(reply: bytes | Callable[[bytes], bytes], answers: int = 1_000) -> Handler:
+    """Answer each request on the connection with `reply` (or `reply(head)`, given the
+    request's head), keeping it open (HTTP/1.1), up to `answers` times; after that, read the
+    next request and hang (never answer it)."""
 
     def handler(peer: Peer, connection: socket.socket) -> None:
         connection.settimeout(60)
@@ -122,19 +123,18 @@ def keep_alive(reply: bytes, answers: int = 1_000) -> Handler:
             request = _read_request(connection, pending)
             if request is None:
                 return
-            pending = request[1]
-            connection.sendall(reply)
+            head, pending = request
+            connection.sendall(reply(head) if callable(reply) else reply)
         _read_request(connection, pending)
         peer.stopping.wait(60)
 
     return handler
 
 
-def echo(peer: Peer, connection: socket.socket) -> None:
-    """Answer each request on the connection with its own request line, keeping it open."""
-    connection.settimeout(60)
-    pending = b""
-    while (request := _read_request(connection, pending)) is not None:
-        head, pending = request
-        line = head.split(b"\r\n", 1)[0]
-        connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(line), line))
+def _request_line(head: bytes) -> bytes:
+    line = head.split(b"\r\n", 1)[0]
+    return b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(line), line)
+
+
+# Answers each request on the connection with its own request line, keeping it open.
+echo = keep_alive(_request_line)
