@@ -1,6 +1,7 @@
-"""Many app processes on one remote store (issue 15, Deliver 5): two separate `s22a serve`
-processes (one of them with two gunicorn workers) on one remote store (Virtuoso), sharing one
-token file and one folder of write locks, with concurrent writers of one register through both.
+"""Many app processes on one store (issue 15, Deliver 5): two separate `s22a serve`
+processes (one of them with two workers) on one remote store (Virtuoso), sharing one token
+file and one folder of write locks, and one `s22a serve --workers 3` on the embedded store,
+with concurrent writers of one register through all of them.
 No acknowledged version is lost, no two versions share a number, and the register, its history,
 its feed and the reconciliation agree afterwards.
 """
@@ -23,8 +24,7 @@ from s22a.reconcile.findings import store_report
 from s22a.store import open_store
 from s22a.web.tokens import TokenStore
 from tests.support.app import seed_dump
-from tests.support.server import ServerProcess, revision
-from tests.support.virtuoso import VirtuosoServer
+from tests.support.server import ServerProcess, revision, seeded_store
 from tests.support.writes import bearer
 
 FORCE = "merseyside"
@@ -81,24 +81,35 @@ class Shared:
 # interface and the same compare-and-set of the version record. Virtuoso is kept as the one
 # more likely to break (its own store class, its own isolation); Oxigraph's server is the remote
 # store of the other remote tests (test_store.py, test_sources.py).
-@pytest.fixture
-def shared(virtuoso: VirtuosoServer, tmp_path: Path) -> Iterator[Shared]:
-    spec = virtuoso.spec
-    with open_store(spec) as store:  # the session's Virtuoso, emptied, then seeded
-        for graph in store.graphs():
-            store.drop_graph(graph)
-        store.add_dataset(seed_dump())  # the seed registers, as loaded by `s22a load`
+#
+# The embedded store on disk can be shared by the processes of one `s22a serve --workers N`
+# only (`s22a.store.shared`): there one server of three workers takes all four writers.
+@pytest.fixture(params=["virtuoso", "embedded"])
+def shared(
+    request: pytest.FixtureRequest, tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Shared]:
     # What every process on one store shares: the token file (S22A_TOKENS: a force's
     # token, created once, is accepted by each) and the write locks' folder (S22A_LOCKS).
     tokens = tmp_path / "tokens.json"
     token = TokenStore(tokens).create(FORCE)[1]
     env = {"S22A_TOKENS": str(tokens), "S22A_LOCKS": str(tmp_path / "locks")}
-    servers = [
-        ServerProcess(tmp_path / "a", store=spec, env=env, workers=2, threads=16),
-        ServerProcess(tmp_path / "b", store=spec, env=env, workers=1, threads=16),
-    ]
+    if request.param == "embedded":
+        folder = seeded_store(tmp_path_factory.getbasetemp(), tmp_path / "store")
+        spec = f"oxigraph:{folder}"
+        one = ServerProcess(tmp_path / "a", store=folder, env=env, workers=3, threads=16)
+        servers = [one, one]
+    else:
+        spec = request.getfixturevalue("virtuoso").spec
+        with open_store(spec) as store:  # the session's Virtuoso, emptied, then seeded
+            for graph in store.graphs():
+                store.drop_graph(graph)
+            store.add_dataset(seed_dump())  # the seed registers, as loaded by `s22a load`
+        servers = [
+            ServerProcess(tmp_path / "a", store=spec, env=env, workers=2, threads=16),
+            ServerProcess(tmp_path / "b", store=spec, env=env, workers=1, threads=16),
+        ]
     try:
-        for server in servers:
+        for server in dict.fromkeys(servers):
             server.start()
         yield Shared(servers, token, spec)
     finally:
@@ -115,7 +126,7 @@ def test_concurrent_writes_through_two_servers_lose_nothing_and_share_no_number(
                             headers={"Accept": "application/json"})  # fmt: skip
     assert listing.status == 200, listing.text[:500]
     before = len(json.loads(listing.body)["versions"])
-    # Two writers on each server (three gunicorn workers between them), all at once.
+    # Two writers on each server (three workers between them), all at once.
     writers = [
         Writer(server, shared.token, 1000 * (index + 1))
         for index, server in enumerate([first, first, second, second])
@@ -165,6 +176,7 @@ def test_concurrent_writes_through_two_servers_lose_nothing_and_share_no_number(
         assert 1 <= number <= newest, entry_id
     # The stored reconciliation was computed from the final data: computed again, it is the
     # same report, so nothing is written.
-    with open_store(shared.spec) as store:
+    # (An embedded store is opened as one more of the processes serving it.)
+    with open_store(shared.spec, shared=shared.spec.startswith("oxigraph:")) as store:
         assert not store_report(store, reconcile(store)), "the stored report is stale"
-    print(f"\n{len(numbers)} concurrent writes through 2 servers (3 workers) in {took:.1f} s")
+    print(f"\n{len(numbers)} concurrent writes through {shared.spec[:8]}... in {took:.1f} s")

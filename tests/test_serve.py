@@ -1,7 +1,7 @@
 """`s22a serve`, the command the README gives: it loads an empty store once, answers pages,
 and answers writes (PUT, POST, an invalid PUT, DELETE) on a fresh store, on a restarted one,
-in memory, and with several workers on a remote store; it stops promptly and says in one line
-why it cannot start."""
+in memory, and with several workers on a remote store and on the embedded one; it stops
+promptly and says in one line why it cannot start."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 from click.testing import CliRunner
 
 from s22a.cli import cli
+from s22a.store import open_store
 from s22a.web.tokens import TokenStore
 from tests.support.oxigraph import OxigraphServer
 from tests.support.server import ServerProcess, children, s22a_command, seeded_store
@@ -190,7 +191,44 @@ def test_a_second_serve_on_a_store_in_use_says_so_in_one_line(
     assert len(lines) == 1 and "is in use by another process" in lines[0], second.stderr
 
 
-def test_embedded_store_refuses_several_workers() -> None:
+@pytest.mark.slow
+def test_serve_writes_with_several_workers_on_the_embedded_store(
+    tmp_path: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    store = seeded_store(tmp_path_factory.getbasetemp(), tmp_path / "store")
+    with ServerProcess(tmp_path, store=store, workers=2) as server:
+        assert server.process is not None
+        workers = children(server.process.pid)
+        assert len(workers) == 2
+        token = token_for(server)
+        for revision in (6, 7):  # whichever worker takes each request
+            exercise_writes(server, token, revision)
+        # Each process answers with the last write. A worker starts its query workers at its
+        # first /sparql query: ask (each time on a new connection) until both have.
+        query = urllib.parse.urlencode({"query": 'ASK { ?s ?p "Minerva 7"@en }'})
+        deadline, asked = time.monotonic() + 120, 0
+        while any(not children(w) for w in workers) and time.monotonic() < deadline:
+            assert asked < 500, "one worker answered every query"
+            reply = server.request(
+                "GET", f"/sparql?{query}", headers={"Accept": "application/sparql-results+json"}
+            )
+            assert reply.status == 200 and json.loads(reply.body)["boolean"] is True, reply.text
+            asked += 1
+        assert all(children(w) for w in workers), "a worker answered no query within 120 s"
+        # Nothing else may open the store meanwhile: it would write unseen by the servers.
+        load = subprocess.run(
+            [*s22a_command(), "load", "--store", f"oxigraph:{store}"],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert load.returncode == 1 and "is in use by another process" in load.stderr
+        assert "Traceback" not in load.stderr + load.stdout
+    with open_store(f"oxigraph:{store}") as alone:  # and what they wrote is on disk
+        assert alone.ask('ASK { ?s ?p "Minerva 7"@en }')
+
+
+def test_a_store_in_memory_refuses_several_workers() -> None:
     result = CliRunner().invoke(cli, ["serve", "--workers", "2", "--store", "memory:"])
     assert result.exit_code == 2
-    assert "the embedded store can be opened by one process only" in result.output
+    assert "a store in memory lives in one process" in result.output

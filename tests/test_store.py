@@ -29,6 +29,7 @@ from rdflib.namespace import XSD
 import s22a.store.base
 from s22a.store import (
     OxigraphStore,
+    SharedOxigraphStore,
     Store,
     StoreDataError,
     StoreError,
@@ -87,6 +88,8 @@ def raw_graph_names(store: Store) -> list[str]:
         names = store._graph_names()  # Virtuoso's own system graphs left out
     elif isinstance(store, RemoteStore):
         names = _remote_graph_names(store.query_url.removesuffix("/query"))
+    elif isinstance(store, SharedOxigraphStore):
+        names = [g.value for g in store._reader()._db().named_graphs()]
     else:
         names = [g.value for g in store._db().named_graphs()]
     return sorted(n for n in names if n != MERGED_GRAPH)
@@ -98,6 +101,8 @@ def reopened(store: Store, **options) -> Store:
         return VirtuosoStore(store.query_url.removesuffix("/sparql"), **options)
     if isinstance(store, RemoteStore):
         return RemoteStore(store.query_url.removesuffix("/query"), **options)
+    if isinstance(store, SharedOxigraphStore):
+        return SharedOxigraphStore(store.path)
     assert isinstance(store, OxigraphStore)
     return OxigraphStore(store.path)
 
@@ -132,14 +137,17 @@ def empty_virtuoso(server: VirtuosoServer) -> VirtuosoStore:
 
 
 @pytest.fixture(
-    params=["disk", "memory", "remote", pytest.param("virtuoso", marks=pytest.mark.slow)]
+    params=["disk", "shared", "memory", "remote", pytest.param("virtuoso", marks=pytest.mark.slow)]
 )
 def store(request, tmp_path):
-    if request.param == "remote":
+    if request.param == "shared":  # one of the processes of `s22a serve --workers N`
+        (tmp_path / "store").mkdir()
+        opened: Store = SharedOxigraphStore(tmp_path / "store")
+    elif request.param == "remote":
         url = request.getfixturevalue("server").url
         with RemoteStore(url) as cleaner:
             cleaner.update("DROP ALL")
-        opened: Store = RemoteStore(url)
+        opened = RemoteStore(url)
     elif request.param == "virtuoso":
         empty_virtuoso(request.getfixturevalue("virtuoso")).close()
         opened = VirtuosoStore(request.getfixturevalue("virtuoso").url)

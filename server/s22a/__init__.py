@@ -44,10 +44,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     front.init_app(app)
     routing.init_app(app)
     store.init_app(app)
-    # Writes from every process on a remote store take each register's lock in one folder.
-    remote = not store.embedded(app.config["S22A_STORE"])
-    gate.share_locks(app.config["S22A_LOCKS"] if remote else None)
-    changes.share(app.config["S22A_LOCKS"] if remote else None, app.config["S22A_TOKEN_TTL"])
+    # Writes from every process on a remote store (or an embedded one several processes
+    # serve) take each register's lock in one folder, and signal there.
+    processes = app.config.get("SERVING_PROCESSES", 1)  # set by `s22a serve --workers`
+    shared = not store.embedded(app.config["S22A_STORE"]) or processes > 1
+    gate.share_locks(app.config["S22A_LOCKS"] if shared else None)
+    changes.share(app.config["S22A_LOCKS"] if shared else None, app.config["S22A_TOKEN_TTL"])
     service.init_app(app)
     errors.init_app(app)
     filters.init_app(app)

@@ -6,6 +6,7 @@ import logging
 import multiprocessing
 import sys
 from collections.abc import Callable
+from typing import Any
 
 import click
 
@@ -239,8 +240,8 @@ def _in_child_process(function: Callable[..., None], *args: object) -> None:
     default=1,
     show_default=True,
     type=click.IntRange(1, 64),
-    help="Worker processes. The embedded store can be opened by one process only; use more "
-    "with a remote store (sparql:URL).",
+    help="Worker processes. More than one on the embedded store on disk: each reads from a "
+    "copy of it in memory and opens it for each write; not on a store in memory.",
 )
 @click.option(
     "--threads",
@@ -269,13 +270,14 @@ def serve(
     from s22a import create_app
 
     memory_store = in_memory(store_spec)
-    if workers > 1 and embedded(store_spec):
+    if workers > 1 and memory_store:
         raise click.BadParameter(
-            "the embedded store can be opened by one process only: use --workers 1, "
-            "or a remote store (--store sparql:URL)",
+            "a store in memory lives in one process: use --workers 1, the embedded store on "
+            "disk (--store oxigraph:PATH) or a remote store (--store sparql:URL)",
             param_hint="--workers",
         )
-    settings = {"S22A_STORE": store_spec}
+    # Not a setting: how many processes serve the app (the store is shared by them).
+    settings: dict[str, Any] = {"S22A_STORE": store_spec, "SERVING_PROCESSES": workers}
     if catalog:
         settings["S22A_CATALOG"] = catalog
     try:

@@ -5,6 +5,8 @@ names, and `get_store` is the store of the current Flask app (`init_app`):
 
 * ``oxigraph:./var/store`` -- embedded pyoxigraph store on disk (`oxigraph.OxigraphStore`), the
   path is relative to the current directory and created if missing;
+* the same, opened by each of the processes of ``s22a serve --workers N``
+  (`shared.SharedOxigraphStore`: reads from a copy in each process's memory);
 * ``oxigraph:`` or ``memory:`` -- embedded store in memory;
 * ``sparql:http://host:port`` -- a SPARQL 1.1 server (`remote.RemoteStore`) with Query
   (``/query``), Update (``/update``) and Graph Store Protocol (``/store``) endpoints;
@@ -32,12 +34,14 @@ from s22a.store.base import (
 from s22a.store.factory import embedded, in_memory, open_store
 from s22a.store.oxigraph import OxigraphStore
 from s22a.store.remote import RemoteStore
+from s22a.store.shared import SharedOxigraphStore
 from s22a.store.virtuoso import VirtuosoStore
 
 __all__ = [
     "Graphs",
     "OxigraphStore",
     "RemoteStore",
+    "SharedOxigraphStore",
     "Store",
     "StoreDataError",
     "StoreError",

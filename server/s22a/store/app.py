@@ -10,7 +10,8 @@ from s22a.store.factory import open_store
 
 
 def init_app(app: Any) -> None:
-    """Attach the store named by app.config["S22A_STORE"] to `app` (opened on first use)."""
+    """Attach the store named by app.config["S22A_STORE"] to `app` (opened on first use; an
+    embedded one on disk as one of several if app.config["SERVING_PROCESSES"] is over 1)."""
     app.extensions["s22a_store"] = None
     app.extensions["s22a_store_lock"] = threading.Lock()
 
@@ -26,7 +27,11 @@ def get_store() -> Store:
             store = extensions.get("s22a_store")
             if store is None:
                 config = current_app.config
-                store = open_store(config["S22A_STORE"], config.get("S22A_STORE_TIMEOUT", 30.0))
+                store = open_store(
+                    config["S22A_STORE"],
+                    config.get("S22A_STORE_TIMEOUT", 30.0),
+                    shared=config.get("SERVING_PROCESSES", 1) > 1,
+                )
                 extensions["s22a_store"] = store
     return store
 

@@ -15,7 +15,9 @@ token) is read again only when the clock's stamp has moved:
   SPARQL client writing to the store itself), so a derived value of a remote store is trusted
   for at most `ttl` seconds (`S22A_TOKEN_TTL`) and then read again: that bounds staleness.
 
-An embedded store belongs to one process (RocksDB's lock), so its clock needs neither.
+An embedded store opened by one process (RocksDB's lock) needs neither. One that several
+`s22a serve` processes share (`s22a.store.shared`) is written only through them, each write
+signalled: it reads the signal but trusts its values without a time limit.
 """
 
 from __future__ import annotations
@@ -71,15 +73,17 @@ def exclusive(name: str) -> Iterator[None]:
 class Changes:
     """A store's change clock and the values derived from the store at its current stamp."""
 
-    def __init__(self, remote: bool) -> None:
-        """A clock for a remote store (signal file, trust period) or an embedded one."""
+    def __init__(self, remote: bool, shared: bool | None = None) -> None:
+        """A clock for a remote store (signal file, trust period) or an embedded one; `shared`
+        (default: `remote`): other processes write it too and signal their writes."""
         self.remote = remote
+        self.shared = remote if shared is None else shared
         self.generation = 0  # writes through this process's store
         self._values: dict[str, tuple[tuple[int, bytes], float, Any]] = {}
         self._lock = threading.Lock()
 
     def _signal(self) -> str | None:
-        return _SHARED["signal"] if self.remote else None
+        return _SHARED["signal"] if self.shared else None
 
     def changed(self) -> None:
         """Record that the store has just been written (call after the write)."""

@@ -7,6 +7,7 @@ import os
 from s22a.store.base import Store
 from s22a.store.oxigraph import OxigraphStore
 from s22a.store.remote import RemoteStore
+from s22a.store.shared import SharedOxigraphStore
 from s22a.store.virtuoso import VirtuosoStore
 
 
@@ -20,9 +21,10 @@ def embedded(spec: str) -> bool:
     return spec.partition(":")[0] in ("oxigraph", "memory")
 
 
-def open_store(spec: str, timeout: float = 30) -> Store:
+def open_store(spec: str, timeout: float = 30, *, shared: bool = False) -> Store:
     """Open the store `spec` names: oxigraph:PATH, oxigraph:, memory:, sparql:URL or
-    virtuoso:URL (a remote one's requests each given `timeout` seconds)."""
+    virtuoso:URL (a remote one's requests each given `timeout` seconds). `shared`: an
+    oxigraph:PATH opened as one of the processes that serve it (`SharedOxigraphStore`)."""
     scheme, sep, rest = spec.partition(":")
     if sep and scheme == "memory" and not rest:
         return OxigraphStore(None)
@@ -31,7 +33,7 @@ def open_store(spec: str, timeout: float = 30) -> Store:
             return OxigraphStore(None)
         path = os.path.abspath(os.path.expanduser(rest))
         os.makedirs(path, exist_ok=True)
-        return OxigraphStore(path)
+        return SharedOxigraphStore(path) if shared else OxigraphStore(path)
     if sep and scheme == "sparql" and rest.startswith(("http://", "https://")):
         return RemoteStore(rest, timeout=timeout)
     if sep and scheme == "virtuoso" and rest.startswith(("http://", "https://")):

@@ -15,7 +15,7 @@ import rdflib
 from rdflib.term import Identifier, URIRef
 
 # Media types: replace_graph and query_serialized (graphs); query_serialized (solutions); dump.
-from s22a.store import patch
+from s22a.store import lockfile, patch
 from s22a.store.base import (
     Graphs,
     Store,
@@ -76,13 +76,20 @@ class OxigraphStore(Store):
     until space has been freed, and then the store works as before.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
-        """Open (creating if needed) the store and drop stale staging graphs."""
+    def __init__(self, path: str | os.PathLike[str] | None = None, *, alone: bool = True) -> None:
+        """Open (creating if needed) the store and drop stale staging graphs. On disk, `alone`:
+        the only opener until `close`; else one write's handle (`s22a.store.shared`), which
+        leaves staging graphs be."""
         self.path = None if path is None else os.fspath(path)
+        self._serving = None
+        if self.path is not None and alone:
+            os.makedirs(self.path, exist_ok=True)
+            self._serving = lockfile.hold(self.path, lockfile.SERVING, exclusive=True)
         try:
             with _engine_errors():
                 self._store: ox.Store | None = ox.Store(self.path)
         except StoreError as error:
+            self.close()
             if "LOCK" in str(error):  # RocksDB: "While lock file: PATH/LOCK: ..."
                 raise StoreInUse(f"the store at {self.path} is in use by another process") from None
             raise
@@ -93,10 +100,12 @@ class OxigraphStore(Store):
         self._disk_full = False  # the failed write (or flush) found the disk full
         self._read_only = False
         self._unflushed = 0  # bytes written since the last flush
-        self._drop_staging(self._store)
+        if alone:
+            self._drop_staging(self._store)
 
     @staticmethod
     def _drop_staging(db: ox.Store) -> None:
+        """Drop the staging graphs in `db` (none is in use when a store is opened)."""
         with _engine_errors():
             for name in list(db.named_graphs()):
                 if isinstance(name, ox.NamedNode) and is_staging(name.value):
@@ -373,6 +382,19 @@ class OxigraphStore(Store):
             except SyntaxError as error:
                 raise StoreDataError(error.msg or str(error)) from None
 
+    @classmethod
+    def copy_of(cls, path: str) -> OxigraphStore:
+        """An in-memory store holding what the store on disk at `path` holds, read through a
+        read-only handle (while no process writes it: `s22a.store.shared`)."""
+        copy = cls(None)
+        with _engine_errors():
+            disk = ox.Store.read_only(path)
+            copy._db().bulk_extend(disk.quads_for_pattern(None, None, None, None))
+        return copy
+
     def close(self) -> None:
         """Release the store (pyoxigraph closes the database when the last reference goes)."""
         self._store = None
+        if self._serving is not None:
+            self._serving.close()
+            self._serving = None
