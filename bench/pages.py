@@ -86,9 +86,10 @@ def load_store(path: Path) -> None:
         raise SystemExit(f"seed registers refused: {refused}")
 
 
-def s22a_serve(store: str, port: int, threads: int = THREADS) -> list[str]:
+def s22a_serve(store: str, port: int, threads: int = THREADS, workers: int = 1) -> list[str]:
     """The README's `s22a serve` on store spec `store` (``oxigraph:PATH``, ``sparql:URL``...)."""
     options = ["--port", str(port), "--threads", str(threads), "--store", store]
+    options += ["--workers", str(workers)]
     return [*s22a_command(), "serve", *options]
 
 

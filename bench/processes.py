@@ -9,9 +9,10 @@ One ``oxigraph serve --union-default-graph`` on 127.0.0.1 holds the seed registe
 once through the catalogue, validated and reconciled, then copied in as N-Quads). For each
 count N, N separate ``s22a serve --store sparql:URL`` processes (one Granian worker of 16
 threads each, as the README's production deployment runs them) share that store, one token
-file and one lock folder. 8 client threads (each one keep-alive connection, spread round-robin
-over the N processes) send, per scenario, up to `--requests` requests or for `--budget`
-seconds, whichever ends first:
+file and one lock folder. With ``--embedded``, one ``s22a serve --workers N`` runs on a copy of
+an embedded store holding the same seed registers. 8 client threads (each one keep-alive
+connection, spread round-robin over the N processes) send, per scenario, up to `--requests`
+requests or for `--budget` seconds, whichever ends first:
 
 * ``page``: an agreement page as HTML (the app renders it from the store);
 * ``page 304``: the same page revalidated with its ETag (what an HTTP cache in front sends);
@@ -36,6 +37,7 @@ import http.client
 import math
 import os
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -96,8 +98,20 @@ def seed_store(url: str) -> None:
     urllib.request.urlopen(request, timeout=600).close()
 
 
-def start_apps(count: int, store_url: str, folder: Path) -> list[subprocess.Popen[bytes]]:
-    """`count` separate `s22a serve` processes on the store, sharing tokens and locks."""
+def seed_embedded(folder: Path) -> str:
+    """An embedded store at `folder` holding the seed registers (as `seed_store`)."""
+    from s22a.store import OxigraphStore
+    from tests.support.app import seed_dump
+
+    with OxigraphStore(folder) as store:
+        store.add_dataset(seed_dump())
+    return str(folder)
+
+
+def start_apps(count: int, store: str, folder: Path) -> list[subprocess.Popen[bytes]]:
+    """`count` separate `s22a serve` processes on the remote store at URL `store`, sharing
+    tokens and locks; or, `store` an embedded store's folder, one `s22a serve --workers
+    COUNT` on a copy of it."""
     from tests.support.oxigraph import free_port
 
     env = {
@@ -112,9 +126,16 @@ def start_apps(count: int, store_url: str, folder: Path) -> list[subprocess.Pope
         "S22A_PUBLIC_URL": "http://register.test/",
     }
     processes, ports = [], []
-    for n in range(count):
+    embedded = not store.startswith("http")
+    if embedded:
+        copy = folder / f"store-{count}"
+        shutil.copytree(store, copy)
+    for n in range(1 if embedded else count):
         port = free_port()
-        command = s22a_serve(f"sparql:{store_url}", port, THREADS)
+        if embedded:
+            command = s22a_serve(f"oxigraph:{copy}", port, THREADS, workers=count)
+        else:
+            command = s22a_serve(f"sparql:{store}", port, THREADS)
         log = (folder / f"app-{count}-{n}.log").open("wb")
         processes.append(
             subprocess.Popen(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -209,6 +230,9 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=60, help="seconds per scenario at most")
     parser.add_argument("--scenarios", default=",".join(SCENARIOS),
                         help=f"comma-separated, of: {', '.join(SCENARIOS)}")  # fmt: skip
+    parser.add_argument("--embedded", action="store_true",
+                        help="one s22a serve --workers N on the embedded store, not N processes "
+                             "on a remote one")  # fmt: skip
     args = parser.parse_args()
     from tests.support.oxigraph import OxigraphServer
 
@@ -219,11 +243,15 @@ def main() -> None:
     figures: dict[tuple[int, str], Figures] = {}
     with (
         tempfile.TemporaryDirectory(prefix="s22a-bench-processes-") as tmp,
-        OxigraphServer() as store,
+        OxigraphServer() as server,
     ):
-        seed_store(store.url)
+        if args.embedded:
+            store = seed_embedded(Path(tmp) / "seeded")
+        else:
+            seed_store(server.url)
+            store = server.url
         for count in counts:
-            apps = start_apps(count, store.url, Path(tmp))
+            apps = start_apps(count, store, Path(tmp))
             try:
                 ports = [app.port for app in apps]  # type: ignore[attr-defined]
                 tag = etag(ports[0])
@@ -232,7 +260,8 @@ def main() -> None:
                     figures[count, scenario] = run(ports, scenario, args.requests, args.budget, tag)
             finally:
                 stop_apps(apps)
-    print(f"\n{CLIENTS} clients; {os.cpu_count()} CPUs; one oxigraph serve on 127.0.0.1")
+    where = "the embedded store" if args.embedded else "one oxigraph serve on 127.0.0.1"
+    print(f"\n{CLIENTS} clients; {os.cpu_count()} CPUs; {where}")
     print(
         "| scenario | app processes | requests | req/s | median ms | p95 ms | req/s vs 1 |\n"
         "|---|---:|---:|---:|---:|---:|---:|"

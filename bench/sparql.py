@@ -10,7 +10,9 @@ For each scale the same dataset (the seed registers plus synthetic registers fro
 by three peers on 127.0.0.1, each in its own process(es):
 
 * this endpoint: ``s22a serve`` (Granian, one worker, 16 threads) on the on-disk
-  store (the app's query workers do the engine work in their own processes);
+  store (the app's query workers do the engine work in their own processes), and
+  ``s22a serve --workers 2`` on a copy of it (two app processes sharing the store, each with
+  its query workers: `--processes`);
 * ``oxigraph serve --union-default-graph`` holding the same quads (archive graph left out,
   as the endpoint does);
 * ``rdflib-endpoint serve`` on the same N-Quads file.
@@ -38,6 +40,7 @@ import os
 import random
 import resource
 import shlex
+import shutil
 import statistics
 import subprocess
 import sys
@@ -209,8 +212,9 @@ def _wait_ready(peer: Peer, timeout: float, process: subprocess.Popen[bytes] | N
     raise RuntimeError(f"{peer.name} did not start within {timeout:g} s")
 
 
-def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
-    """This endpoint under `s22a serve`: one server process, its query workers, on-disk store."""
+def start_endpoint(store: Path, catalog: str, log: Path, workers: int, processes: int) -> Peer:
+    """This endpoint under `s22a serve --workers PROCESSES`: app processes on the on-disk
+    store, each with its `workers` query workers."""
     from tests.support.oxigraph import free_port
 
     port = free_port()
@@ -232,6 +236,8 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
         "serve",
         "--port",
         str(port),
+        "--workers",
+        str(processes),
         "--threads",
         "16",  # at least S22A_SPARQL_WORKERS + S22A_SPARQL_QUEUE, or `s22a serve` refuses
         "--store",
@@ -241,9 +247,8 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int) -> Peer:
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
-    peer = Peer(
-        "s22a /sparql", "127.0.0.1", port, "/sparql", processes=[process], pids=[process.pid]
-    )
+    name = "s22a /sparql" + (f", {processes} processes" if processes > 1 else "")
+    peer = Peer(name, "127.0.0.1", port, "/sparql", processes=[process], pids=[process.pid])
     _wait_ready(peer, 600, process)
     return peer
 
@@ -491,9 +496,63 @@ def fmt_cpu(cell: Cell) -> str:
     return f"{server:5.2f} / {client:4.2f} {cores:4.2f} {cell.busy:4.0%}"
 
 
+def report(
+    peers: dict[str, Peer],
+    results: dict[str, dict[str, Cell]],
+    engine_ms: dict[str, float],
+    mixes: dict[str, Cell],
+    ours: list[int],
+    checked: dict[str, list[str]],
+) -> None:
+    """Print one scale's table, answers, ratios and mix."""
+    print(f"{'query':12} {'engine':>7}  " + "  ".join(
+        f"{p.name[:24]:>26}" for p in peers.values()))  # fmt: skip
+    print(f"{'':12} {'ms':>7}  " + "  ".join(f"{'median   p95    req/s':>26}" for _ in peers))
+    for name in QUERIES:
+        row = "  ".join(f"{fmt_cell(results[key][name]):>26}" for key in peers)
+        print(f"{name:12} {engine_ms[name]:7.1f}  {row}")
+    print(
+        "CPU: ms per request in the peer's processes / in the bench's clients, cores used by the "
+        "peer's busiest process, the machine's busy share"
+    )
+    print(f"{'':12} {'':7}  " + "  ".join(f"{'server / client cores busy':>26}" for _ in peers))
+    for name in QUERIES:
+        row = "  ".join(f"{fmt_cpu(results[key][name]):>26}" for key in peers)
+        print(f"{name:12} {'':7}  {row}")
+    print("answers (the same query on each peer):")
+    for name, found in checked.items():
+        print(f"  {name:12} " + " | ".join(found))
+    for count in ours:
+        key = f"ours-{count}"
+        print(f"ratios (throughput), {peers[key].name}:")
+        for name in QUERIES:
+            mine = results[key][name].throughput
+            bare = results["oxigraph"][name].throughput
+            kind = "engine >= 10 ms" if engine_ms[name] >= 10 else "trivial"
+            line = f"  {name:12} ours/oxigraph {mine / bare:5.2f}  [{kind}]"
+            if "rdflib" in results:
+                slow = results["rdflib"][name].throughput
+                line += f"  ours/rdflib-endpoint {mine / slow:8.1f}" if slow else "  rdflib: none"
+            print(line)
+    m_bare = mixes["oxigraph"]
+    print(
+        f"repeated-query mix ({CLIENTS} clients, {CLIENTS // 2} revalidating with If-None-Match):"
+        f"\n  oxigraph {fmt_cell(m_bare)}  CPU ms {fmt_cpu(m_bare)}"
+    )
+    for count in ours:
+        m_ours = mixes[f"ours-{count}"]
+        print(
+            f"  ours, {count} process(es) {fmt_cell(m_ours)}  ({m_ours.not_modified} answered "
+            f"304)  CPU ms {fmt_cpu(m_ours)}"
+            f"\n    ours/oxigraph throughput {m_ours.throughput / m_bare.throughput:5.2f}",
+            flush=True,
+        )
+
+
 def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str, object]:
     """Build one scale, start the peers, measure every query and the mix; return the figures."""
     info = build(scale, folder)
+    ours = [int(count) for count in args.processes.split(",")]
     print(
         f"\n== {scale}x: {info['registers']} registers, {info['agreements']} agreement listings, "
         f"{info['quads']} quads (loaded and validated in {info['load_seconds']} s)",
@@ -503,9 +562,13 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     peers: dict[str, Peer] = {}
     results: dict[str, dict[str, Cell]] = {}
     try:
-        peers["ours"] = start_endpoint(
-            folder / "store", str(info["catalog"]), folder / "gunicorn.log", args.workers
-        )
+        for count in ours:  # each on its own copy of the store: one alone, one shared
+            store = folder / "store" if count == ours[0] else folder / f"store-{count}"
+            if store != folder / "store":
+                shutil.copytree(folder / "store", store)
+            peers[f"ours-{count}"] = start_endpoint(
+                store, str(info["catalog"]), folder / f"app-{count}.log", args.workers, count
+            )
         peers["oxigraph"] = start_oxigraph(dump)
         if scale <= args.rdflib_max_scale:
             peers["rdflib"] = start_rdflib_endpoint(dump, folder / "rdflib.log")
@@ -538,47 +601,12 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
                 peers[key], mix, clients=CLIENTS, budget=args.budget * 2,
                 max_requests=args.max_requests * 4, unique=False, revalidating=CLIENTS // 2,
             )
-            for key in ("ours", "oxigraph")
+            for key in [*(f"ours-{count}" for count in ours), "oxigraph"]
         }  # fmt: skip
     finally:
         for peer in peers.values():
             peer.close()
-    print(f"{'query':12} {'engine':>7}  " + "  ".join(
-        f"{p.name[:24]:>26}" for p in peers.values()))  # fmt: skip
-    print(f"{'':12} {'ms':>7}  " + "  ".join(f"{'median   p95    req/s':>26}" for _ in peers))
-    for name in QUERIES:
-        row = "  ".join(f"{fmt_cell(results[key][name]):>26}" for key in peers)
-        print(f"{name:12} {engine_ms[name]:7.1f}  {row}")
-    print(
-        "CPU: ms per request in the peer's processes / in the bench's clients, cores used by the "
-        "peer's busiest process, the machine's busy share"
-    )
-    print(f"{'':12} {'':7}  " + "  ".join(f"{'server / client cores busy':>26}" for _ in peers))
-    for name in QUERIES:
-        row = "  ".join(f"{fmt_cpu(results[key][name]):>26}" for key in peers)
-        print(f"{name:12} {'':7}  {row}")
-    print("answers (the same query on each peer):")
-    for name, found in checked.items():
-        print(f"  {name:12} " + " | ".join(found))
-    print("ratios (throughput):")
-    for name in QUERIES:
-        ours = results["ours"][name].throughput
-        bare = results["oxigraph"][name].throughput
-        kind = "engine >= 10 ms" if engine_ms[name] >= 10 else "trivial"
-        line = f"  {name:12} ours/oxigraph {ours / bare:5.2f}  [{kind}]"
-        if "rdflib" in results:
-            slow = results["rdflib"][name].throughput
-            line += f"  ours/rdflib-endpoint {ours / slow:8.1f}" if slow else "  rdflib: no answer"
-        print(line)
-    m_ours, m_bare = mixes["ours"], mixes["oxigraph"]
-    print(
-        f"repeated-query mix ({CLIENTS} clients, {CLIENTS // 2} revalidating with If-None-Match):"
-        f"\n  ours     {fmt_cell(m_ours)}  ({m_ours.not_modified} answered 304)"
-        f"  CPU ms {fmt_cpu(m_ours)}"
-        f"\n  oxigraph {fmt_cell(m_bare)}  CPU ms {fmt_cpu(m_bare)}"
-        f"\n  ours/oxigraph throughput {m_ours.throughput / m_bare.throughput:5.2f}",
-        flush=True,
-    )
+    report(peers, results, engine_ms, mixes, ours, checked)
     return {
         "data": info,
         "answers": checked,
@@ -603,7 +631,10 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=4.0, help="seconds per (peer, query)")
     parser.add_argument("--max-requests", type=int, default=2000, help="cap per (peer, query)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2,
-                        help="query worker processes of this endpoint")  # fmt: skip
+                        help="query worker processes of each app process")  # fmt: skip
+    parser.add_argument("--processes", default="1,2",
+                        help="comma-separated app process counts (s22a serve --workers N), "
+                             "each run as a peer")  # fmt: skip
     parser.add_argument("--rdflib-max-scale", type=int, default=100,
                         help="largest scale to run rdflib-endpoint at")  # fmt: skip
     parser.add_argument("--rdflib-budget-factor", type=float, default=1.0,
