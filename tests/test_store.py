@@ -615,7 +615,8 @@ ex = "http://example.org/"
 data = {
     v: "".join(f'<{ex}s{i}> <{ex}v{v}> "{i}" .\n' for i in range(size)).encode() for v in "AB"
 }
-store = open_store(spec, timeout=600)  # atomicity is tested here, not speed
+shared = sys.argv[5:] == ["shared"]  # as one of the processes of `s22a serve --workers N`
+store = open_store(spec, timeout=600, shared=shared)  # atomicity is tested here, not speed
 print("ready", flush=True)
 while True:
     print("start", version, flush=True)
@@ -648,8 +649,11 @@ def _wait_for(lines: queue.Queue, word: str, seen: list, stderr, timeout: float 
             return item[0]
 
 
-def crash_replacements(spec: str, check, tmp_path: Path, iterations: int, strict: bool) -> None:
-    """Kill -9 a child looping `replace_graph` on `spec` at random moments, then `check`."""
+def crash_replacements(
+    spec: str, check, tmp_path: Path, iterations: int, strict: bool, shared: bool = False
+) -> None:
+    """Kill -9 a child looping `replace_graph` on `spec` (opened `shared`) at random moments,
+    then `check`."""
     server_dir = str(Path(s22a.store.__file__).parents[2])
     path = os.pathsep.join(p for p in (server_dir, os.environ.get("PYTHONPATH")) if p)
     env = {**os.environ, "PYTHONPATH": path}
@@ -659,6 +663,7 @@ def crash_replacements(spec: str, check, tmp_path: Path, iterations: int, strict
     for iteration in range(iterations):
         first = "B" if observed == "A" else "A"
         argv = [sys.executable, "-c", CHILD, spec, CRASH_GRAPH, str(CRASH_SIZE), first]
+        argv += ["shared"] if shared else []
         with (
             open(tmp_path / f"child-{iteration}.err", "w+b") as stderr,
             subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=stderr, env=env) as child,
@@ -698,11 +703,12 @@ def crash_replacements(spec: str, check, tmp_path: Path, iterations: int, strict
 
 
 @pytest.mark.slow
-def test_crash_during_replace_embedded(tmp_path):
+@pytest.mark.parametrize("shared", [False, True], ids=["alone", "shared"])
+def test_crash_during_replace_embedded(tmp_path, shared):
     path = tmp_path / "store"
 
     def check() -> dict[str, int]:
-        with OxigraphStore(path) as store:
+        with OxigraphStore(path) as store:  # the killed child's locks went with it
             counts = graph_version(store, CRASH_GRAPH)
         raw = pyoxigraph.Store(str(path))  # stale staging graphs were dropped on open
         names = [g.value for g in raw.named_graphs()]
@@ -710,7 +716,8 @@ def test_crash_during_replace_embedded(tmp_path):
         assert names == [CRASH_GRAPH]
         return counts
 
-    crash_replacements(f"oxigraph:{path}", check, tmp_path, iterations=6, strict=True)
+    crash_replacements(f"oxigraph:{path}", check, tmp_path, iterations=6, strict=True,
+                       shared=shared)  # fmt: skip
 
 
 @pytest.mark.slow
