@@ -201,20 +201,27 @@ def test_serve_writes_with_several_workers_on_the_embedded_store(
         workers = children(server.process.pid)
         assert len(workers) == 2
         token = token_for(server)
-        for revision in (6, 7):  # whichever worker takes each request
-            exercise_writes(server, token, revision)
-        # Each process answers with the last write. A worker starts its query workers at its
-        # first /sparql query: ask (each time on a new connection) until both have.
         query = urllib.parse.urlencode({"query": 'ASK { ?s ?p "Minerva 7"@en }'})
-        deadline, asked = time.monotonic() + 120, 0
-        while any(not children(w) for w in workers) and time.monotonic() < deadline:
-            assert asked < 500, "one worker answered every query"
+
+        def ask() -> bool:
             reply = server.request(
                 "GET", f"/sparql?{query}", headers={"Accept": "application/sparql-results+json"}
             )
-            assert reply.status == 200 and json.loads(reply.body)["boolean"] is True, reply.text
+            assert reply.status == 200, reply.text[:500]
+            return json.loads(reply.body)["boolean"]
+
+        exercise_writes(server, token, 6)  # whichever worker takes each request
+        # Both processes answer (and keep) "no" before the write that makes it "yes". A worker
+        # starts its query workers at its first query: ask, each time on a new connection,
+        # until both have.
+        deadline, asked = time.monotonic() + 120, 0
+        while any(not children(w) for w in workers) and time.monotonic() < deadline:
+            assert asked < 500, "one worker answered every query"
+            assert ask() is False
             asked += 1
         assert all(children(w) for w in workers), "a worker answered no query within 120 s"
+        exercise_writes(server, token, 7)
+        assert all(ask() for _ in range(60)), "a process answered from before the write"
         # Nothing else may open the store meanwhile: it would write unseen by the servers.
         load = subprocess.run(
             [*s22a_command(), "load", "--store", f"oxigraph:{store}"],
