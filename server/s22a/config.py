@@ -56,8 +56,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("S22A_TOKENS", str, "./var/tokens.json",
             "the file of the forces' write tokens (salted hashes only)"),
     Setting("S22A_LOCKS", str, "./var/locks",
-            "the folder of the register write locks every app process on one remote store "
-            "shares"),
+            "the folder of the register write locks (and write signal) every app process on "
+            "one remote store, or of one `s22a serve --workers N`, shares"),
     Setting("S22A_MAX_UPLOAD", int, 5 * 2**20,
             "the largest register a write or form accepts, in bytes"),
     Setting("S22A_ANONYMOUS_MAX_UPLOAD", int, 2 * 2**20,
