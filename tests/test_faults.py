@@ -207,9 +207,13 @@ def check_after_crash(server: ServerProcess, writer: Writer, known: dict[int, in
 
 
 @pytest.mark.slow
-def test_kill_9_during_writes_loses_no_accepted_version(tmp_path: Path, cache: Path) -> None:
-    """Two forces write continuously; the server is killed (SIGKILL to every process) at a
-    random moment, three times, and restarted on the same on-disk store each time."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_kill_9_during_writes_loses_no_accepted_version(
+    tmp_path: Path, cache: Path, workers: int
+) -> None:
+    """Two forces write continuously; the server (of `workers` processes sharing the store) is
+    killed (SIGKILL to every process) at a random moment, three times, and restarted on the
+    same on-disk store each time."""
     store = seeded_store(cache, tmp_path / "store")
     folder = tmp_path / "server"
     tokens = TokenStore(folder / "tokens.json")
@@ -218,7 +222,7 @@ def test_kill_9_during_writes_loses_no_accepted_version(tmp_path: Path, cache: P
     rng = random.Random(22)
     restarts: list[float] = []
     outcomes: list[str] = []
-    server = ServerProcess(folder, store=store).start()
+    server = ServerProcess(folder, store=store, workers=workers).start()
     try:
         for crash in range(3):
             writers = [Writer(server, f, token[f], 1000 * crash + 1) for f in SEED]
@@ -234,7 +238,7 @@ def test_kill_9_during_writes_loses_no_accepted_version(tmp_path: Path, cache: P
             stop.set()
             for thread in threads:
                 thread.join(timeout=60)
-            server = ServerProcess(folder, store=store).start()
+            server = ServerProcess(folder, store=store, workers=workers).start()
             wait_for(server, "/")
             restarts.append(time.monotonic() - server.started_at)
             for writer in writers:
@@ -245,7 +249,9 @@ def test_kill_9_during_writes_loses_no_accepted_version(tmp_path: Path, cache: P
         assert sum(len(k) for k in known.values()) >= 6, known  # writes were really happening
     finally:
         server.stop()
-    RECOVERY["kill -9 during writes: restart until / answers (worst of 3)"] = max(restarts)
+    RECOVERY[
+        f"kill -9 during writes, {workers} worker(s): restart until / answers (worst of 3)"
+    ] = max(restarts)
     print("\nkill -9 during writes:", "; ".join(outcomes))
 
 
@@ -300,13 +306,16 @@ def fill(disk: Path) -> Path:
     reason="mounting a small tmpfs needs root where mounts are allowed; a per-process file "
     "size limit (RLIMIT_FSIZE) would fail writes with EFBIG, not the ENOSPC of a full disk",
 )
+@pytest.mark.parametrize("workers", [1, 2])
 def test_a_full_disk_refuses_writes_with_507_and_recovers_when_freed(
-    tmp_path: Path, cache: Path
+    tmp_path: Path, cache: Path, workers: int
 ) -> None:
-    """The store lives on a 64 MiB tmpfs (the seeded store is 11 MiB); a file fills the rest."""
+    """The store lives on a 64 MiB tmpfs (the seeded store is 11 MiB); a file fills the rest.
+    One process, or two sharing the store (each write opens it anew)."""
     with small_disk(tmp_path / "disk", "64m") as disk:
         store = seeded_store(cache, disk / "store")
-        server = ServerProcess(tmp_path / "server", store=store)  # logs stay off the small disk
+        # The logs stay off the small disk.
+        server = ServerProcess(tmp_path / "server", store=store, workers=workers)
         _, token = TokenStore(server.tokens).create("merseyside")
         with server:
             first = server.request("PUT", "/registers/merseyside", revision("merseyside", 1),
@@ -336,9 +345,8 @@ def test_a_full_disk_refuses_writes_with_507_and_recovers_when_freed(
             freed = time.monotonic()
             recovered = server.request("PUT", "/registers/merseyside", revision("merseyside", 4),
                                        auth(token))  # fmt: skip
-            RECOVERY["full disk: from freeing space to the next write stored"] = (
-                time.monotonic() - freed
-            )
+            RECOVERY[f"full disk, {workers} worker(s): from freeing space to the next write "
+                     "stored"] = time.monotonic() - freed  # fmt: skip
             assert recovered.status == 200, recovered.text
             listing = server.request("GET", "/registers/merseyside/versions",
                                      headers={"Accept": "application/json"})  # fmt: skip
