@@ -1,4 +1,4 @@
-"""1, 2 and 4 app processes on one remote store: pages and `/sparql` throughput side by side.
+"""1, 2 and 4 app processes on one store: pages and `/sparql` throughput side by side.
 
 Run from the repository root after ``python3 -m pip install -r requirements/dev.lock -e .``:
 
@@ -33,6 +33,7 @@ how N machines would scale.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import math
 import os
@@ -243,9 +244,9 @@ def main() -> None:
     figures: dict[tuple[int, str], Figures] = {}
     with (
         tempfile.TemporaryDirectory(prefix="s22a-bench-processes-") as tmp,
-        OxigraphServer() as server,
+        contextlib.nullcontext() if args.embedded else OxigraphServer() as server,
     ):
-        if args.embedded:
+        if server is None:
             store = seed_embedded(Path(tmp) / "seeded")
         else:
             seed_store(server.url)
