@@ -6,6 +6,8 @@ promptly and says in one line why it cannot start."""
 from __future__ import annotations
 
 import json
+import os
+import signal
 import subprocess
 import time
 import urllib.parse
@@ -231,8 +233,19 @@ def test_serve_writes_with_several_workers_on_the_embedded_store(
         )
         assert load.returncode == 1 and "is in use by another process" in load.stderr
         assert "Traceback" not in load.stderr + load.stdout
+        # A worker killed is replaced (Granian), and the new one joins the others.
+        os.kill(workers[0], signal.SIGKILL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            now = children(server.process.pid)
+            if len(now) == 2 and workers[0] not in now:
+                break
+            time.sleep(0.2)
+        assert len(now) == 2 and workers[0] not in now, now
+        server.wait_ready()
+        exercise_writes(server, token, 8)
     with open_store(f"oxigraph:{store}") as alone:  # and what they wrote is on disk
-        assert alone.ask('ASK { ?s ?p "Minerva 7"@en }')
+        assert alone.ask('ASK { ?s ?p "Minerva 8"@en }')
 
 
 def test_a_store_in_memory_refuses_several_workers() -> None:
