@@ -562,9 +562,9 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     peers: dict[str, Peer] = {}
     results: dict[str, dict[str, Cell]] = {}
     try:
-        for count in ours:  # each on its own copy of the store: one alone, one shared
-            store = folder / "store" if count == ours[0] else folder / f"store-{count}"
-            if store != folder / "store":
+        for index, count in enumerate(ours):  # each on its own copy of the store
+            store = folder / ("store" if index == 0 else f"store-{count}")
+            if index:
                 shutil.copytree(folder / "store", store)
             peers[f"ours-{count}"] = start_endpoint(
                 store, str(info["catalog"]), folder / f"app-{count}.log", args.workers, count

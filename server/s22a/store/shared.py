@@ -16,10 +16,10 @@ While a process writes, its own reads in that thread (the version's record, work
 the write: `Store.replace_graph`'s ``then``) go to the store on disk, so they see every write
 before this one even where this process's copy is not yet up to date.
 
-Costs, at the size of today's register (5,600 quads; the README): opening the store for a
-write adds about 30 ms to it, and the copy takes about 50 ms in each process after each write
-(330 ms at ten times the size). Each process holds a copy of the data, as each of its query
-workers does.
+Costs, at the size of today's register (5,600 quads; `bench/shared.py`): opening the store
+for a write adds about 35 ms to it, and the copy takes about 60 ms in each process after each
+write (300-350 ms at ten times the size). Each process holds a copy of the data, as each of
+its query workers does.
 """
 
 from __future__ import annotations
