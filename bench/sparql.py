@@ -50,6 +50,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -212,9 +213,12 @@ def _wait_ready(peer: Peer, timeout: float, process: subprocess.Popen[bytes] | N
     raise RuntimeError(f"{peer.name} did not start within {timeout:g} s")
 
 
-def start_endpoint(store: Path, catalog: str, log: Path, workers: int, processes: int) -> Peer:
+def start_endpoint(
+    store: Path, catalog: str, log: Path, workers: int, processes: int, direct: bool = True
+) -> Peer:
     """This endpoint under `s22a serve --workers PROCESSES`: app processes on the on-disk
-    store, each with its `workers` query workers."""
+    store, each with its `workers` query workers; every query through Flask unless `direct`
+    (`S22A_SPARQL_DIRECT`)."""
     from tests.support.oxigraph import free_port
 
     port = free_port()
@@ -228,6 +232,7 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int, processes
         # bare servers have none.
         S22A_SPARQL_CLIENT_QUERIES="0",
         S22A_CLIENT_REQUESTS="0",
+        S22A_SPARQL_DIRECT="1" if direct else "0",
     )
     from tests.support.server import s22a_command
 
@@ -248,6 +253,7 @@ def start_endpoint(store: Path, catalog: str, log: Path, workers: int, processes
     with log.open("wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=out)
     name = "s22a /sparql" + (f", {processes} processes" if processes > 1 else "")
+    name += "" if direct else ", via app"
     peer = Peer(name, "127.0.0.1", port, "/sparql", processes=[process], pids=[process.pid])
     _wait_ready(peer, 600, process)
     return peer
@@ -503,6 +509,7 @@ def report(
     mixes: dict[str, Cell],
     ours: list[int],
     checked: dict[str, list[str]],
+    via_app: Sequence[int] = (),
 ) -> None:
     """Print one scale's table, answers, ratios and mix."""
     print(f"{'query':12} {'engine':>7}  " + "  ".join(
@@ -522,8 +529,7 @@ def report(
     print("answers (the same query on each peer):")
     for name, found in checked.items():
         print(f"  {name:12} " + " | ".join(found))
-    for count in ours:
-        key = f"ours-{count}"
+    for key in [*(f"ours-{c}" for c in ours), *(f"app-{c}" for c in via_app)]:
         print(f"ratios (throughput), {peers[key].name}:")
         for name in QUERIES:
             mine = results[key][name].throughput
@@ -533,6 +539,9 @@ def report(
             if "rdflib" in results:
                 slow = results["rdflib"][name].throughput
                 line += f"  ours/rdflib-endpoint {mine / slow:8.1f}" if slow else "  rdflib: none"
+            through = results.get("app-" + key.removeprefix("ours-"))
+            if key.startswith("ours-") and through:
+                line += f"  direct/via-app {mine / through[name].throughput:5.2f}"
             print(line)
     m_bare = mixes["oxigraph"]
     print(
@@ -553,6 +562,7 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     """Build one scale, start the peers, measure every query and the mix; return the figures."""
     info = build(scale, folder)
     ours = [int(count) for count in args.processes.split(",")]
+    via_app = [int(count) for count in args.via_app.split(",") if count]
     print(
         f"\n== {scale}x: {info['registers']} registers, {info['agreements']} agreement listings, "
         f"{info['quads']} quads (loaded and validated in {info['load_seconds']} s)",
@@ -569,6 +579,13 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
             peers[f"ours-{count}"] = start_endpoint(
                 store, str(info["catalog"]), folder / f"app-{count}.log", args.workers, count
             )
+        for count in via_app:  # the same with every query through Flask, on a copy of its own
+            store = folder / f"store-app-{count}"
+            shutil.copytree(folder / "store", store)
+            peers[f"app-{count}"] = start_endpoint(
+                store, str(info["catalog"]), folder / f"via-app-{count}.log", args.workers, count,
+                direct=False,
+            )  # fmt: skip
         peers["oxigraph"] = start_oxigraph(dump)
         if scale <= args.rdflib_max_scale:
             peers["rdflib"] = start_rdflib_endpoint(dump, folder / "rdflib.log")
@@ -606,7 +623,7 @@ def bench_scale(scale: int, args: argparse.Namespace, folder: Path) -> dict[str,
     finally:
         for peer in peers.values():
             peer.close()
-    report(peers, results, engine_ms, mixes, ours, checked)
+    report(peers, results, engine_ms, mixes, ours, checked, via_app)
     return {
         "data": info,
         "answers": checked,
@@ -635,6 +652,9 @@ def main() -> None:
     parser.add_argument("--processes", default="1,2",
                         help="comma-separated app process counts (s22a serve --workers N), "
                              "each run as a peer")  # fmt: skip
+    parser.add_argument("--via-app", default="",
+                        help="comma-separated app process counts also run with every query "
+                             "through Flask (S22A_SPARQL_DIRECT=0), as peers")  # fmt: skip
     parser.add_argument("--rdflib-max-scale", type=int, default=100,
                         help="largest scale to run rdflib-endpoint at")  # fmt: skip
     parser.add_argument("--rdflib-budget-factor", type=float, default=1.0,

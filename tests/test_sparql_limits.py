@@ -29,7 +29,8 @@ from s22a.namespaces import GRAPH_ARCHIVE, register_iri
 from s22a.sparql import service as sparql_service
 from s22a.sparql.engine import QueryJob
 from s22a.sparql.errors import QueryTimeout
-from s22a.sparql.pool import WorkerPool, WorkerProcess
+from s22a.sparql.pool import WorkerPool
+from s22a.sparql.process import WorkerProcess
 from s22a.store import Store, get_store
 from tests.support.app import LiveServer
 from tests.support.oxigraph import OxigraphServer

@@ -81,6 +81,10 @@ SETTINGS: tuple[Setting, ...] = (
             "memory for whole `/sparql` answers (200s and 304s of cacheable queries) that "
             "`s22a serve` gives again before the app runs while the dataset version stands, in "
             "bytes (0: off)"),
+    Setting("S22A_SPARQL_DIRECT", int, 1,
+            "1: `s22a serve` answers plain `/sparql` queries (current data, results not the "
+            "page, no SERVICE) on its event loop, without a thread or Flask; 0: all through "
+            "the app"),
     Setting("S22A_PAGE_CACHE_BYTES", int, 64 * 2**20,
             "memory for rendered pages and documents kept for the current dataset version, "
             "in bytes (0: no cache)"),

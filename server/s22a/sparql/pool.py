@@ -11,28 +11,25 @@ workers, and the web server's other threads, keep serving meanwhile.
 
 Costs: one copy of the dataset per worker (the whole UK register is small: a few MB at the
 seed size, ~100 MB at 100 times it) and a reload in every worker after each accepted write.
-POSIX only (the pipes are read with `select`).
+POSIX only (the pipes are read with `select`). A query waits for a worker and its reply in
+the request thread (`run`) or on the HTTP bridge's event loop (`run_on_loop`, see
+`s22a.web.direct`), sharing the same workers (`s22a.sparql.slots`).
 """
 
 from __future__ import annotations
 
-import json
+import asyncio
 import os
-import queue
-import select
 import shutil
-import signal
-import subprocess
-import sys
 import tempfile
 import threading
 import time
 import weakref
+from concurrent.futures import Executor
 from pathlib import Path
 from typing import Any
 
 from s22a.namespaces import NO_GRAPH
-from s22a.sparql import worker as query_worker
 from s22a.sparql.engine import QueryJob, QueryResult
 from s22a.sparql.errors import (
     NotAcceptable,
@@ -42,98 +39,11 @@ from s22a.sparql.errors import (
     QueryTimeout,
     ResultTooLarge,
 )
+from s22a.sparql.process import Died, Gone, Timeout, WorkerProcess
+from s22a.sparql.slots import Slots
 from s22a.store import Store
 
 LOAD_TIMEOUT = 600.0  # seconds a worker may take to load a dataset copy
-
-
-_WORKER_SCRIPT = str(Path(query_worker.__file__).resolve())
-
-
-class _Timeout(Exception):
-    pass
-
-
-class _Died(Exception):
-    pass
-
-
-class _Gone(_Died):
-    """The worker had stopped before it was sent the request: nothing of it ran."""
-
-
-class WorkerProcess:
-    """One `query_worker` child process and its pipes."""
-
-    def __init__(self, memory_mib: int = 0) -> None:
-        """Start the process (it is ready to read requests at once), within `memory_mib` MiB."""
-        self.process = subprocess.Popen(
-            [sys.executable, "-P", _WORKER_SCRIPT, "--memory-mib", str(memory_mib)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            close_fds=True,
-            # An allocation past the memory cap aborts the engine with one line on stderr
-            # (the server's log), not a backtrace.
-            env={**os.environ, "RUST_BACKTRACE": "0"},
-        )
-        self.token: str | None = None
-
-    @property
-    def pid(self) -> int:
-        """The process id."""
-        return self.process.pid
-
-    def call(self, request: dict[str, Any], deadline: float) -> tuple[dict[str, Any], bytes]:
-        """Send one request and wait for the reply until `deadline` (time.monotonic)."""
-        assert self.process.stdin is not None and self.process.stdout is not None
-        try:
-            query_worker.write_message(self.process.stdin.fileno(), request)
-        except OSError as error:  # EPIPE: no process reads the pipe any more
-            raise _Gone(f"cannot write to the query worker: {error}") from None
-        fd = self.process.stdout.fileno()
-        buffer = bytearray()
-        size = query_worker.HEADER.size
-        self._fill(fd, buffer, size, deadline)
-        header_size, body_size = query_worker.HEADER.unpack_from(buffer)
-        self._fill(fd, buffer, size + header_size + body_size, deadline)
-        header = json.loads(buffer[size : size + header_size])
-        return header, bytes(buffer[size + header_size :])
-
-    @staticmethod
-    def _fill(fd: int, buffer: bytearray, size: int, deadline: float) -> None:
-        """Read from `fd` into `buffer` until it holds `size` bytes, or raise at `deadline`."""
-        while len(buffer) < size:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                raise _Timeout()
-            ready, _, _ = select.select([fd], [], [], remaining)
-            if not ready:
-                raise _Timeout()
-            chunk = os.read(fd, max(size - len(buffer), 1 << 16))
-            if not chunk:
-                raise _Died("the query worker stopped")
-            buffer += chunk
-
-    def kill(self) -> None:
-        """Kill the process at once and reap it."""
-        _kill(self.process)
-
-    def aborted(self) -> bool:
-        """Whether the process ended by itself with SIGABRT (the engine ran out of memory)."""
-        try:
-            code = self.process.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return False
-        return code == -signal.SIGABRT
-
-
-def _kill(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is None:
-        process.kill()
-    process.wait()
-    for pipe in (process.stdin, process.stdout):
-        if pipe is not None:
-            pipe.close()
 
 
 class _Slot:
@@ -179,12 +89,8 @@ class WorkerPool:
         self.memory_mib = memory_mib
         self._directory = tempfile.mkdtemp(prefix="s22a-sparql-")
         self._snapshot = _Snapshot(self._directory)
-        self._slots: queue.LifoQueue[_Slot] = queue.LifoQueue()
-        self._all: list[_Slot] = []
-        for _ in range(self.size):
-            slot = _Slot()
-            self._all.append(slot)
-            self._slots.put(slot)
+        self._all = [_Slot() for _ in range(self.size)]
+        self._slots = Slots(self._all)
         self._finalizer = weakref.finalize(self, _shutdown, self._all, self._directory)
 
     def pids(self) -> list[int]:
@@ -193,77 +99,145 @@ class WorkerPool:
 
     def run(self, job: QueryJob, store: Store, token: str, deadline: float) -> QueryResult:
         """Run `job` in a worker holding the dataset `token`, killing it at `deadline`."""
-        remaining = deadline - time.monotonic()
-        try:
-            slot = self._slots.get(timeout=max(remaining, 0.001))
-        except queue.Empty:
-            raise QueryTimeout(
-                f"all {self.size} query workers stayed busy for the whole time limit; "
-                "try again later"
-            ) from None
+        slot = self._slots.take(deadline - time.monotonic())
+        if slot is None:
+            raise self._all_busy()
         try:
             try:
                 return self._run_in(slot, job, store, token, deadline)
-            except _Gone:  # it had stopped while idle (killed from outside): a fresh one runs it
+            except Gone:  # it had stopped while idle (killed from outside): a fresh one runs it
                 return self._run_in(slot, job, store, token, deadline)
-        except _Gone as error:
+        except Gone as error:
             raise QueryFailed(f"the query worker stopped unexpectedly ({error})") from None
         finally:
-            self._slots.put(slot)
+            self._slots.give(slot)
+
+    async def run_on_loop(
+        self, job: QueryJob, store: Store, token: str, deadline: float, threads: Executor
+    ) -> QueryResult:
+        """`run` as a coroutine on the running event loop: it waits for a worker and for its
+        reply there, without a thread. A worker that must first load the dataset (after a
+        write, or a fresh one) loads it in one of `threads`, the store being read to dump it."""
+        slot = await self._slots.take_on_loop(deadline)
+        if slot is None:
+            raise self._all_busy()
+        try:
+            try:
+                return await self._run_on_loop_in(slot, job, store, token, deadline, threads)
+            except Gone:  # as in `run`
+                return await self._run_on_loop_in(slot, job, store, token, deadline, threads)
+        except Gone as error:
+            raise QueryFailed(f"the query worker stopped unexpectedly ({error})") from None
+        finally:
+            self._slots.give(slot)
+
+    async def _run_on_loop_in(
+        self,
+        slot: _Slot,
+        job: QueryJob,
+        store: Store,
+        token: str,
+        deadline: float,
+        threads: Executor,
+    ) -> QueryResult:
+        if slot.worker is None or slot.worker.token != token:
+            loop = asyncio.get_running_loop()
+            deadline += await loop.run_in_executor(threads, self._ready, slot, store, token)
+        worker = slot.worker
+        assert worker is not None  # `_ready` started it
+        try:
+            reply, body = await worker.call_on_loop(self._request(job, token), deadline)
+        except Gone:
+            slot.worker = None
+            worker.kill()
+            raise
+        except (Timeout, Died) as error:
+            raise self._failed(slot, worker, error) from None
+        return self._reply(slot, worker, reply, body)
+
+    def _all_busy(self) -> QueryTimeout:
+        return QueryTimeout(
+            f"all {self.size} query workers stayed busy for the whole time limit; try again later"
+        )
+
+    def _ready(self, slot: _Slot, store: Store, token: str) -> float:
+        """Give `slot` a live worker holding the dataset `token`; the seconds it took to load."""
+        if slot.worker is None:
+            slot.worker = WorkerProcess(self.memory_mib)
+        worker = slot.worker
+        if worker.token == token:
+            return 0.0
+        loading = time.monotonic()
+        path = self._snapshot.current(store, token)
+        try:
+            reply, _ = worker.call(
+                {"op": "load", "path": path, "token": token}, time.monotonic() + LOAD_TIMEOUT
+            )
+        except Gone:
+            slot.worker = None
+            worker.kill()
+            raise
+        except (Timeout, Died) as error:
+            raise self._failed(slot, worker, error) from None
+        if not reply.get("ok"):
+            raise QueryFailed(f"the query worker could not load the dataset: {reply}")
+        worker.token = token
+        # Loading is not the query's time: it happens once per accepted write. So the query
+        # keeps the whole of its limit (else a fresh worker, or the first query after a write,
+        # could time out while loading on a busy machine).
+        return time.monotonic() - loading
 
     def _run_in(
         self, slot: _Slot, job: QueryJob, store: Store, token: str, deadline: float
     ) -> QueryResult:
         # A worker is not polled before each query (a system call, and the interpreter lock
         # let go, on every request): one that has stopped meanwhile fails the first write
-        # with EPIPE (`_Gone`), before anything ran, and `run` gives the query to a fresh one.
-        if slot.worker is None:
-            slot.worker = WorkerProcess(self.memory_mib)
+        # with EPIPE (`Gone`), before anything ran, and `run` gives the query to a fresh one.
+        deadline += self._ready(slot, store, token)
         worker = slot.worker
+        assert worker is not None  # `_ready` started it
         try:
-            if worker.token != token:
-                loading = time.monotonic()
-                path = self._snapshot.current(store, token)
-                # Loading is not the query's time: it happens once per accepted write.
-                reply, _ = worker.call(
-                    {"op": "load", "path": path, "token": token}, time.monotonic() + LOAD_TIMEOUT
-                )
-                if not reply.get("ok"):
-                    raise QueryFailed(f"the query worker could not load the dataset: {reply}")
-                worker.token = token
-                # So the query keeps the whole of its limit (else a fresh worker, or the first
-                # query after a write, could time out while loading on a busy machine).
-                deadline += time.monotonic() - loading
-            request = {
-                "op": "query",
-                "token": token,
-                "query": job.query,
-                "base": job.base,
-                "dataset": job.dataset,
-                # An empty default graph is named by an IRI no graph has (pyoxigraph reads an
-                # empty list as "not given").
-                "default": list(job.default) or [NO_GRAPH],
-                "named": list(job.named),
-                "results_format": job.results_format,
-                "graph_format": job.graph_format,
-                "max_bytes": self.max_bytes,
-            }
-            reply, body = worker.call(request, deadline)
-        except _Timeout:
-            slot.worker = None
-            worker.kill()
-            raise QueryTimeout("the query did not finish within the time limit") from None
-        except _Gone:
+            reply, body = worker.call(self._request(job, token), deadline)
+        except Gone:
             slot.worker = None
             worker.kill()
             raise
-        except _Died as error:
-            slot.worker = None
-            if worker.aborted():
-                worker.kill()
-                raise self._memory_exceeded() from None
+        except (Timeout, Died) as error:
+            raise self._failed(slot, worker, error) from None
+        return self._reply(slot, worker, reply, body)
+
+    def _request(self, job: QueryJob, token: str) -> dict[str, Any]:
+        return {
+            "op": "query",
+            "token": token,
+            "query": job.query,
+            "base": job.base,
+            "dataset": job.dataset,
+            # An empty default graph is named by an IRI no graph has (pyoxigraph reads an
+            # empty list as "not given").
+            "default": list(job.default) or [NO_GRAPH],
+            "named": list(job.named),
+            "results_format": job.results_format,
+            "graph_format": job.graph_format,
+            "max_bytes": self.max_bytes,
+        }
+
+    def _failed(self, slot: _Slot, worker: WorkerProcess, error: Exception) -> QueryFailed:
+        """What a query that timed out (`Timeout`) or whose worker died raises; the worker is
+        killed either way and the slot gets a fresh one on its next use."""
+        slot.worker = None
+        if isinstance(error, Timeout):
             worker.kill()
-            raise QueryFailed(f"the query worker stopped unexpectedly ({error})") from None
+            return QueryTimeout("the query did not finish within the time limit")
+        if worker.aborted():
+            worker.kill()
+            return self._memory_exceeded()
+        worker.kill()
+        return QueryFailed(f"the query worker stopped unexpectedly ({error})")
+
+    def _reply(
+        self, slot: _Slot, worker: WorkerProcess, reply: dict[str, Any], body: bytes
+    ) -> QueryResult:
         if reply.get("error") == "memory":
             slot.worker = None  # its heap may be fragmented past use: start afresh
             worker.kill()

@@ -136,6 +136,11 @@ class Changes:
         self._values[name] = (stamp, now, value)
         return value
 
+    def known(self, name: str) -> Any:
+        """`derived(name, ...)`'s value if it stands without reading the store, else None."""
+        fresh, value = self._fresh(name, self.stamp(), time.monotonic())
+        return value if fresh else None
+
     def holds(self, name: str, value: object) -> bool:
         """Whether `derived(name, ...)` would still give `value` without reading the store."""
         fresh, known = self._fresh(name, self.stamp(), time.monotonic())

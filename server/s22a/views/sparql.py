@@ -14,15 +14,13 @@ import time
 from dataclasses import replace
 from datetime import datetime
 from functools import partial
-from typing import Any
 
-from flask import Blueprint, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Response, current_app, request
 
 from s22a.history import asof
-from s22a.namespaces import BASE
 from s22a.sparql import federation
 from s22a.sparql import service as sparql_service
-from s22a.sparql.cache import dataset_token, etag, etag_matches
+from s22a.sparql.cache import dataset_token, etag_matches
 from s22a.sparql.engine import QueryJob, QueryResult
 from s22a.sparql.errors import (
     FederationError,
@@ -35,36 +33,29 @@ from s22a.sparql.errors import (
     QueryUnavailable,
 )
 from s22a.sparql.examples import EXAMPLES, by_slug
-from s22a.sparql.html import results_table
 from s22a.sparql.protocol import MAX_REQUEST_BYTES, Parameters, QueryRequest, parse_request
 from s22a.sparql.service import SparqlService
 from s22a.sparql.text import (
     check_syntax,
-    dataset_clauses,
-    has_service_keyword,
     is_update,
-    is_volatile,
-    might_use_service,
     syntax_message,
 )
 from s22a.store import Store, StoreError, get_store
-from s22a.web import conneg, memo
+from s22a.views.sparql_page import page
+from s22a.web import conneg, direct, memo
 from s22a.web.conneg import (
     GRAPH_FORMATS,
-    GRAPH_NTRIPLES,
-    RESULTS_JSON,
     SOLUTION_FORMATS,
     Format,
-    choose_formats,
     wants_html,
 )
 from s22a.web.http import add_vary, base_url
 from s22a.web.memento import BadDatetime, parse_http_date, parse_xsd_datetime
+from s22a.web.sparql_plan import plan
 
 bp = Blueprint("sparql", __name__)
 
 ALLOWED_METHODS = "GET, HEAD, POST, OPTIONS"
-HTML_ROWS = 1000  # rows shown on the page; the downloads have them all
 RETRY_AFTER = 2  # seconds a client refused for capacity is asked to wait
 _PLAIN = Format("txt", "text/plain", "Text")
 
@@ -72,9 +63,8 @@ _PLAIN = Format("txt", "text/plain", "Text")
 @bp.after_request
 def _headers(response: Response) -> Response:
     """CORS for browser clients (YASGUI), and Vary on what negotiation reads."""
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "ETag, Content-Type, Content-Length"
-    add_vary(response, "Accept", "Accept-Datetime")  # Accept-Datetime: asks about a past moment
+    response.headers.update(direct.CORS)
+    add_vary(response, *direct.VARY)
     return response
 
 
@@ -105,7 +95,7 @@ def sparql() -> Response:
     if isinstance(parsed, Parameters):
         if wants_html(parsed.formats, accept):
             example = by_slug(parsed.get("example")) or EXAMPLES[0]
-            return _page(example.query)
+            return page(example.query)
         return _description(parsed.formats, accept)
     return _answer(parsed, accept)
 
@@ -133,7 +123,7 @@ def _error(
     """An error: the page for browsers, plain text for everyone else."""
     formats = tuple(request.args.getlist("format"))
     if _client_wants_html(formats):
-        response = _page(query or "", error=message)
+        response = page(query or "", error=message)
         response.status_code = status
     else:
         response = Response(message + "\n", status, content_type=_PLAIN.content_type)
@@ -160,21 +150,8 @@ def _description(formats: tuple[str, ...], accept: str | None) -> Response:
     return Response(body, content_type=fmt.content_type)
 
 
-def _dataset(query: QueryRequest) -> tuple[str, tuple[str, ...], tuple[str, ...]]:
-    """Which dataset the query runs on (SPARQL 1.1 Protocol 2.1.4, Query 13.2)."""
-    if query.has_dataset:  # the protocol's graphs override FROM and FROM NAMED
-        return "protocol", query.default_graphs, query.named_graphs
-    try:
-        if dataset_clauses(query.query):
-            return "query", (), ()
-    except QueryTextError:
-        pass  # the engine reports the query's syntax error
-    return "union", (), ()
-
-
 def _answer(query: QueryRequest, accept: str | None) -> Response:
     """Run a query (or find its result in the cache) and answer in the chosen format."""
-    choice = choose_formats(query.formats, accept)
     service = sparql_service.get_service()
     store = get_store()
     try:
@@ -190,58 +167,32 @@ def _answer(query: QueryRequest, accept: str | None) -> Response:
             store = asof.dataset_at(store, moment)
     except StoreError as error:
         return _error(503, f"the store is unavailable: {error}", query=query.query)
-    mode, default, named = _dataset(query)
-    job = QueryJob(
-        query.query,
-        mode,
-        default,
-        named,
-        _wanted(choice.solutions, RESULTS_JSON),
-        _wanted(choice.graph, GRAPH_NTRIPLES),
-        base=base_url(),
-    )
-    html = (choice.solutions is conneg.HTML, choice.graph is conneg.HTML)
-    try:
-        federated = might_use_service(query.query) and has_service_keyword(query.query)
-    except QueryTextError:
-        federated = True
-    cacheable = not federated and not is_volatile(query.query)
-    tag = None
-    if cacheable and request.method != "POST":
-        tag = etag(
-            token,
-            job.query,
-            mode,
-            default,
-            named,
-            job.results_format,
-            job.graph_format,
-            html,
-            job.base,
-        )
+    planned = plan(query, accept, token, base_url(), request.method)
+    job, tag = planned.job, planned.tag
     if tag and moment is None:
         # A GET on the current data: its answer (a 200 or 304; errors are not kept) holds while
         # the token does, so the bridge may give it again before the app runs (`s22a.web.memo`).
         memo.allow(request.environ, partial(store.changes.holds, "sparql", token))
     if tag and etag_matches(request.headers.get("If-None-Match"), tag):
         return Response(status=304, headers={"ETag": tag, "Cache-Control": "no-cache"})
-    result = service.cache.get(token, job) if cacheable else None
+    result = service.cache.get(token, job) if planned.cacheable else None
     if result is None:
         try:
-            with service.admission.admit(request.remote_addr or ""):
-                result = _run(job, federated, store, token, service)
+            ran = direct.ran(request.environ, job)  # run on the bridge's loop, if it was
+            if ran is not None:
+                result = ran()
+            else:
+                with service.admission.admit(request.remote_addr or ""):
+                    result = _run(job, planned.federated, store, token, service)
         except (QueryFailed, FederationError, QueryTextError) as error:
             return _failure(error, job, service)
-        if cacheable:
+        if planned.cacheable:
             service.cache.put(token, job, result)
-    chosen = choice.graph if result.kind == "graph" else choice.solutions
+    chosen = planned.choice.graph if result.kind == "graph" else planned.choice.solutions
     if chosen is conneg.HTML:
-        response = _page(query.query, result=result, request_=query)
+        response = page(query.query, result=result, request_=query)
     else:
-        # Oxigraph names the charset of CSV and TSV itself; say it once.
-        media = result.media_type
-        content_type = media if "charset=" in media.lower() else f"{media}; charset=utf-8"
-        response = Response(result.body, content_type=content_type)
+        response = Response(result.body, content_type=direct.content_type(result))
     if tag:
         response.headers["ETag"] = tag
         response.headers["Cache-Control"] = "no-cache"
@@ -256,12 +207,6 @@ def _as_of(query: QueryRequest) -> datetime | None:
         return parse_xsd_datetime(value)
     header = request.headers.get("Accept-Datetime")
     return parse_http_date(header) if header else None
-
-
-def _wanted(fmt: Format | None, for_html: Format) -> str | None:
-    if fmt is None:
-        return None
-    return for_html.media_type if fmt is conneg.HTML else fmt.media_type
 
 
 def _run(
@@ -349,52 +294,3 @@ def _failure(error: Exception, job: QueryJob, service: SparqlService) -> Respons
         )
     current_app.logger.error("SPARQL query failed: %s", error.message)
     return _error(error.status, f"the query could not be run: {error.message}", query=job.query)
-
-
-# ---------------------------------------------------------------------------------------------
-# The page for people
-
-
-def _page(
-    query_text: str,
-    *,
-    result: QueryResult | None = None,
-    error: str | None = None,
-    request_: QueryRequest | None = None,
-) -> Response:
-    try:
-        graphs = sparql_service.offered_graphs(get_store())
-    except StoreError:
-        graphs = []
-    service = sparql_service.get_service()
-    table = None
-    if result is not None:
-        table = results_table(result, BASE, request.script_root, HTML_ROWS)
-    downloads = _downloads(request_, result.kind) if result and request_ else []
-    html = render_template(
-        "sparql/query.html",
-        query=query_text,
-        examples=EXAMPLES,
-        result=table,
-        downloads=downloads,
-        error=error,
-        graphs=graphs,
-        settings=service.settings,
-        default_graph_note=sparql_service.DEFAULT_GRAPH_NOTE,
-    )
-    return Response(html, content_type=conneg.HTML.content_type)
-
-
-def _downloads(query: QueryRequest, kind: str) -> list[tuple[str, str]]:
-    offered = GRAPH_FORMATS if kind == "graph" else SOLUTION_FORMATS
-    links = []
-    for fmt in offered:
-        if fmt is conneg.HTML:
-            continue
-        parameters: dict[str, Any] = {"query": query.query, "format": fmt.key}
-        if query.default_graphs:
-            parameters["default-graph-uri"] = list(query.default_graphs)
-        if query.named_graphs:
-            parameters["named-graph-uri"] = list(query.named_graphs)
-        links.append((f"{fmt.label} ({fmt.media_type})", url_for(".sparql", **parameters)))
-    return links

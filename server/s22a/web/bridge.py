@@ -20,6 +20,8 @@ thread's cost, and only a complete request goes to the pool of threads that run 
 * With a `memo` (`s22a.web.memo`), a request whose whole answer the app allowed to be kept is
   answered from it on the event loop, without a thread, an environ or the app, while that
   answer holds; after the per-address count above, which applies to it like any request.
+* With `direct` (`s22a.web.direct`), a plain `/sparql` query is answered on the event loop
+  too, waiting for its query worker there; anything else it leaves to the app.
 """
 
 from __future__ import annotations
@@ -30,9 +32,12 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from s22a.web.memo import AnswerMemo
+
+if TYPE_CHECKING:
+    from s22a.web.direct import DirectQueries
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 STREAM_AFTER = 1 << 20
@@ -66,10 +71,12 @@ class Bridge:
         body_timeout: float,
         client_requests: int,
         memo: AnswerMemo | None = None,
+        direct: DirectQueries | None = None,
     ) -> None:
         """Run `app` in `threads` threads; see the module docstring for the other limits."""
         self.app = app
         self.memo = memo
+        self.direct = direct
         self.threads = threads
         self.max_body = max_body
         self.body_timeout = body_timeout
@@ -133,7 +140,18 @@ class Bridge:
             declared = headers.get("content-length")
             if declared and declared.isdigit() and len(body) < int(declared) and not truncated:
                 return  # the client went away before sending it all: nobody to answer
+        handed: dict[str, Any] = {}
+        if self.direct is not None and not truncated:
+            answer, holds, handed = await self.direct.answer(
+                scope, body, client, arrived, self.pool()
+            )
+            if answer is not None:
+                protocol.response_bytes(*answer)
+                if key is not None and holds is not None and self.memo is not None:
+                    self.memo.keep(key, answer, holds)
+                return
         environ = self._environ(scope, body, client, client_port, arrived, truncated)
+        environ.update(handed)
         loop = asyncio.get_running_loop()
         status, response_headers, chunks, rest = await loop.run_in_executor(
             self.pool(), self._call, environ
@@ -145,9 +163,21 @@ class Bridge:
             if key is not None and self.memo is not None:
                 self.memo.offer(key, environ, status, response_headers, chunks)
             return
+        await self._stream(protocol, status, response_headers, chunks, rest)
+
+    async def _stream(
+        self,
+        protocol: Any,
+        status: int,
+        headers: list[tuple[str, str]],
+        chunks: list[bytes],
+        rest: tuple[Any, Iterator[bytes]],
+    ) -> None:
+        """Send a long answer: its first chunks, then the rest as the app's iterator gives it."""
+        loop = asyncio.get_running_loop()
         result, iterator = rest
         try:
-            transport = protocol.response_stream(status, response_headers)
+            transport = protocol.response_stream(status, headers)
             for chunk in chunks:
                 await transport.send_bytes(chunk)
             while True:

@@ -93,7 +93,7 @@ class Front:
         """Handle one request."""
         started = time.perf_counter()
         environ.setdefault("s22a.arrived", time.monotonic())
-        self._canonical(environ)
+        self.canonical(environ)
         seen: dict[str, Any] = {}
 
         def recording(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
@@ -115,7 +115,7 @@ class Front:
                 close()
             self._log(environ, seen.get("status", "-"), seen.get("size", "-"), t)
 
-    def _canonical(self, environ: Environ) -> None:
+    def canonical(self, environ: Environ) -> None:
         """Set the scheme, host and prefix Flask builds absolute URLs from."""
         remote = str(environ.get("REMOTE_ADDR") or "")
         if remote in self.trusted:

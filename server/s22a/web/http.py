@@ -15,6 +15,7 @@ from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, render_template, request, url_for
 from werkzeug.sansio.utils import get_current_url
+from werkzeug.wrappers import Request as BaseRequest
 from werkzeug.wrappers import Response as BaseResponse
 
 from s22a.history.versions import DatasetState, current_state
@@ -80,7 +81,12 @@ def _fresh(tag: str, modified: datetime | None) -> bool:
 def base_url() -> str:
     """The request's URL without its query (`request.base_url`), built once per scheme, host,
     prefix and path: werkzeug quotes and decodes it again on every request otherwise."""
-    return _base_url(request.scheme, request.host, request.root_path, request.path)
+    return base_url_of(request)
+
+
+def base_url_of(of: BaseRequest) -> str:
+    """`base_url()` of a given request (a werkzeug one, outside Flask)."""
+    return _base_url(of.scheme, of.host, of.root_path, of.path)
 
 
 @lru_cache(maxsize=256)

@@ -136,12 +136,18 @@ class AnswerMemo:
     ) -> None:
         """Keep the app's answer to the request `key` if its view allowed it (`allow`)."""
         still_current = environ.get(ENVIRON_KEY)
-        if still_current is None or status not in (200, 304):
+        if still_current is not None:
+            self.keep(key, (status, headers, b"".join(chunks)), still_current)
+
+    def keep(self, key: Key, answer: Answer, still_current: Callable[[], bool]) -> None:
+        """Keep `answer` to the request `key` while `still_current()` (a 200 or 304 only)."""
+        status, headers, body = answer
+        if status not in (200, 304):
             return
         if any(name.lower() == "set-cookie" for name, _ in headers):
             return
         kept = [(k, v) for k, v in headers if k.lower() not in _PER_EXCHANGE]
-        entry = _Entry((status, kept, b"".join(chunks)), still_current)
+        entry = _Entry((status, kept, body), still_current)
         if entry.size > self.max_bytes // 8 or not still_current():
             return  # a write landed while it was built: its version is already gone
         with self._lock:

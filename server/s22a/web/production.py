@@ -28,6 +28,7 @@ from granian.server import Server
 
 from s22a.sparql.protocol import MAX_REQUEST_BYTES
 from s22a.web.bridge import Bridge
+from s22a.web.direct import DirectQueries
 from s22a.web.front import ACCESS_LOG
 from s22a.web.memo import AnswerMemo
 from s22a.web.memory import limit_malloc_arenas
@@ -66,6 +67,7 @@ def _rsgi(
             int(app.config["S22A_ANSWER_MEMO_BYTES"]),
             (app.config.get("S22A_TRUSTED_PROXIES") or "").split(","),
         ),
+        direct=DirectQueries(app) if int(app.config["S22A_SPARQL_DIRECT"]) else None,
     )
 
 

@@ -12,12 +12,12 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-_EVERY = (
+EVERY = (
     ("X-Content-Type-Options", "nosniff"),
     ("Referrer-Policy", "strict-origin-when-cross-origin"),
 )
 # HTML and SVG documents carry every response's headers and these two as well.
-_DOCUMENT = _EVERY + (
+DOCUMENT = EVERY + (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Frame-Options", "DENY"),
 )
@@ -27,7 +27,7 @@ def secure_headers(response: Response) -> Response:
     """Add the headers every response carries, and the CSP on HTML, unless a view set them."""
     headers = response.headers
     present = {name.lower() for name, _ in headers.items()}  # one pass, not one per header
-    wanted = _DOCUMENT if response.mimetype in ("text/html", "image/svg+xml") else _EVERY
+    wanted = DOCUMENT if response.mimetype in ("text/html", "image/svg+xml") else EVERY
     headers.extend((name, value) for name, value in wanted if name.lower() not in present)
     return response
 
