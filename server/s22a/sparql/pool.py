@@ -141,13 +141,23 @@ class WorkerPool:
         threads: Executor,
     ) -> QueryResult:
         if slot.worker is None or slot.worker.token != token:
-            loop = asyncio.get_running_loop()
-            deadline += await loop.run_in_executor(threads, self._ready, slot, store, token)
+            loading = asyncio.get_running_loop().run_in_executor(
+                threads, self._ready, slot, store, token
+            )
+            try:
+                deadline += await asyncio.shield(loading)
+            except asyncio.CancelledError:
+                # The load goes on in its thread, with the slot's worker: the slot is given
+                # back only once that is done.
+                await _settled(loading)
+                raise
         worker = slot.worker
         assert worker is not None  # `_ready` started it
         try:
             reply, body = await worker.call_on_loop(self._request(job, token), deadline)
-        except Gone:
+        except (Gone, asyncio.CancelledError):
+            # Given up (the server stopping): its reply, still to come, must not be read as
+            # the next query's, so the worker goes, and the next query starts a fresh one.
             slot.worker = None
             worker.kill()
             raise
@@ -273,3 +283,14 @@ def _shutdown(slots: list[_Slot], directory: str) -> None:
             slot.worker.kill()
             slot.worker = None
     shutil.rmtree(directory, ignore_errors=True)
+
+
+async def _settled(future: asyncio.Future[Any]) -> None:
+    """Wait until `future` is done, whatever is cancelled meanwhile."""
+    while not future.done():
+        try:
+            await asyncio.wait({future})
+        except asyncio.CancelledError:
+            continue
+    if not future.cancelled():
+        future.exception()  # retrieved: its failure is the cancelled query's, not logged

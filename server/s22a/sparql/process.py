@@ -88,24 +88,32 @@ class WorkerProcess:
         buffer = bytearray()
         size = query_worker.HEADER.size
 
+        def settle(error: type[Exception] | Exception | None = None) -> None:
+            if replied.done():
+                return
+            if error is None:
+                replied.set_result(None)
+            else:
+                replied.set_exception(error)
+
         def readable() -> None:
             chunk = os.read(fd, 1 << 16)
             if not chunk:
-                replied.set_exception(Died("the query worker stopped"))
+                return settle(Died("the query worker stopped"))
             buffer.extend(chunk)
             if len(buffer) >= size:
                 header_size, body_size = query_worker.HEADER.unpack_from(buffer)
                 if len(buffer) >= size + header_size + body_size:
-                    replied.set_result(None)
-            if replied.done():
-                loop.remove_reader(fd)
+                    settle()
 
+        # The reader and a timer settle one future: `asyncio.wait_for` would add a second
+        # future and its callbacks to every query.
         loop.add_reader(fd, readable)
+        timer = loop.call_later(max(deadline - time.monotonic(), 0.0), settle, Timeout)
         try:
-            await asyncio.wait_for(replied, max(deadline - time.monotonic(), 0.0))
-        except TimeoutError:
-            raise Timeout() from None
+            await replied
         finally:
+            timer.cancel()
             loop.remove_reader(fd)
         header_size, _ = query_worker.HEADER.unpack_from(buffer)
         header = json.loads(buffer[size : size + header_size])
