@@ -25,7 +25,9 @@ import tempfile
 import threading
 import time
 import weakref
+from collections.abc import Iterator
 from concurrent.futures import Executor
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -153,17 +155,24 @@ class WorkerPool:
                 raise
         worker = slot.worker
         assert worker is not None  # `_ready` started it
-        try:
+        with self._talking_to(slot, worker):
             reply, body = await worker.call_on_loop(self._request(job, token), deadline)
+        return self._reply(slot, worker, reply, body)
+
+    @contextmanager
+    def _talking_to(self, slot: _Slot, worker: WorkerProcess) -> Iterator[None]:
+        """Around an exchange with `slot`'s `worker`: a worker found gone leaves the slot (the
+        next query starts a fresh one), and so does one given up on (cancelled, the server
+        stopping), as the reply still to come must not be read as the next query's; one that
+        timed out or died is a failure (`_failed`)."""
+        try:
+            yield
         except (Gone, asyncio.CancelledError):
-            # Given up (the server stopping): its reply, still to come, must not be read as
-            # the next query's, so the worker goes, and the next query starts a fresh one.
             slot.worker = None
             worker.kill()
             raise
         except (Timeout, Died) as error:
             raise self._failed(slot, worker, error) from None
-        return self._reply(slot, worker, reply, body)
 
     def _all_busy(self) -> QueryTimeout:
         return QueryTimeout(
@@ -179,16 +188,10 @@ class WorkerPool:
             return 0.0
         loading = time.monotonic()
         path = self._snapshot.current(store, token)
-        try:
+        with self._talking_to(slot, worker):
             reply, _ = worker.call(
                 {"op": "load", "path": path, "token": token}, time.monotonic() + LOAD_TIMEOUT
             )
-        except Gone:
-            slot.worker = None
-            worker.kill()
-            raise
-        except (Timeout, Died) as error:
-            raise self._failed(slot, worker, error) from None
         if not reply.get("ok"):
             raise QueryFailed(f"the query worker could not load the dataset: {reply}")
         worker.token = token
@@ -206,14 +209,8 @@ class WorkerPool:
         deadline += self._ready(slot, store, token)
         worker = slot.worker
         assert worker is not None  # `_ready` started it
-        try:
+        with self._talking_to(slot, worker):
             reply, body = worker.call(self._request(job, token), deadline)
-        except Gone:
-            slot.worker = None
-            worker.kill()
-            raise
-        except (Timeout, Died) as error:
-            raise self._failed(slot, worker, error) from None
         return self._reply(slot, worker, reply, body)
 
     def _request(self, job: QueryJob, token: str) -> dict[str, Any]:
