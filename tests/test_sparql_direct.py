@@ -9,6 +9,7 @@ answer took the direct path is read from the access log, whose lines for it end 
 
 from __future__ import annotations
 
+import re
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -207,6 +208,13 @@ def test_failures_on_the_direct_path_are_the_apps_errors(both: dict[str, list[Re
     assert update.status == 400 and "SPARQL Update" in update.text
     assert unacceptable.status == 406 and "text/turtle" in unacceptable.text
     assert slow.status == 503 and f"({TIMEOUT:g} s)" in slow.text
+    # Its log line, written by the app, counts from its arrival: the time limit it waited
+    # through on the direct path is in it (regression: the app's line said 1 ms).
+    for way in ("direct log", "app log"):
+        line = both[way][first + len(FAILED) - 1]  # type: ignore[index]
+        assert '" 503 ' in line, line
+        waited = int(re.search(r" (\d+)ms", line).group(1))  # type: ignore[union-attr]
+        assert waited >= TIMEOUT * 1000 * 0.99, line
     after = both["direct"][first + len(FAILED)]
     assert after.status == 200 and b"true" in after.body
 

@@ -122,11 +122,10 @@ class Bridge:
             body = b""
             memo = self.memo
             if memo is not None and (key := memo.key(scope, client)) is not None:
-                started = time.perf_counter()
                 kept = memo.answer(key)
                 if kept is not None:
                     protocol.response_bytes(*kept)
-                    memo.log(scope, client, kept, started)
+                    memo.log(scope, client, kept, arrived)
                     return
         else:
             try:

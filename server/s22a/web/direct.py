@@ -101,7 +101,6 @@ class DirectQueries:
         """The answer to a request (an RSGI scope, its whole body), or None for the app to
         answer it; how long the answer holds (for `s22a.web.memo`); and what to add to the
         app's environ. `threads` run what must not run on the loop (reading the store)."""
-        started = time.perf_counter()
         work = self._query(scope, body, client)
         store, service = self._parts()
         if work is None or store is None or service is None:
@@ -126,7 +125,7 @@ class DirectQueries:
         tag = planned.tag
         holds = partial(changes.holds, "sparql", token) if tag else None
         if tag and etag_matches(scope.headers.get("if-none-match"), tag):
-            return self._logged(environ, (304, headers(None, tag), b""), started), holds, {}
+            return self._logged(environ, (304, headers(None, tag), b""), arrived), holds, {}
         job = planned.job
         result = service.cache.get(token, job)
         if result is None:
@@ -138,7 +137,7 @@ class DirectQueries:
                 return None, None, {RAN: (job, error)}
             service.cache.put(token, job, result)
         answer = (200, headers(result, tag), result.body)
-        return self._logged(environ, answer, started), holds, {}
+        return self._logged(environ, answer, arrived), holds, {}
 
     def _parts(self) -> tuple[Store | None, SparqlService | None]:
         """The app's store and SPARQL service, once its first request has opened them."""
@@ -187,8 +186,9 @@ class DirectQueries:
         return environ
 
     @staticmethod
-    def _logged(environ: dict[str, Any], answer: Answer, started: float) -> Answer:
-        """`answer`, after its access log line (as `s22a.web.front` writes it, marked)."""
+    def _logged(environ: dict[str, Any], answer: Answer, arrived: float) -> Answer:
+        """`answer`, after its access log line (as `s22a.web.front` writes it, marked): the
+        time since the request's `arrived` (time.monotonic)."""
         if ACCESS_LOG.isEnabledFor(20):  # logging.INFO
             ACCESS_LOG.info(
                 "%s direct",
@@ -200,7 +200,7 @@ class DirectQueries:
                     environ["SERVER_PROTOCOL"],
                     str(answer[0]),
                     str(len(answer[2])),
-                    (time.perf_counter() - started) * 1000,
+                    (time.monotonic() - arrived) * 1000,
                 ),
             )
         return answer

@@ -69,7 +69,8 @@ def log_line(
     remote: str, method: str, path: str, query: str, protocol: str, status: str, size: str,
     ms: float,
 ) -> str:  # fmt: skip
-    """One access log line (an `access_token` in the query redacted; no header ever)."""
+    """One access log line (an `access_token` in the query redacted; no header ever); `ms`,
+    the milliseconds from the request's arrival to its answer."""
     line = f"{method} {path}{'?' + redact(query) if query else ''}"
     return f'{remote} "{line} {protocol}" {status} {size} {ms:.0f}ms'
 
@@ -91,8 +92,9 @@ class Front:
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         """Handle one request."""
-        started = time.perf_counter()
-        environ.setdefault("s22a.arrived", time.monotonic())
+        # The log says how long the client waited: from the request's arrival (at the bridge,
+        # before its body was read), also for one the bridge tried to answer first.
+        arrived = environ.setdefault("s22a.arrived", time.monotonic())
         self.canonical(environ)
         seen: dict[str, Any] = {}
 
@@ -102,7 +104,7 @@ class Front:
             return start_response(status, headers, exc_info)
 
         body = self.app(environ, recording)
-        return self._finish(body, environ, seen, started)
+        return self._finish(body, environ, seen, arrived)
 
     def _finish(
         self, body: Iterable[bytes], environ: Environ, seen: dict[str, Any], t: float
@@ -145,7 +147,7 @@ class Front:
                 environ["PATH_INFO"] = environ["PATH_INFO"][len(prefix) :]
             environ["SCRIPT_NAME"] = prefix
 
-    def _log(self, environ: Environ, status: str, size: str, started: float) -> None:
+    def _log(self, environ: Environ, status: str, size: str, arrived: float) -> None:
         ACCESS_LOG.info(
             "%s",
             log_line(
@@ -156,7 +158,7 @@ class Front:
                 environ.get("SERVER_PROTOCOL", "HTTP/1.1"),
                 status,
                 size,
-                (time.perf_counter() - started) * 1000,
+                (time.monotonic() - arrived) * 1000,
             ),
         )
 

@@ -153,8 +153,9 @@ class AnswerMemo:
         with self._lock:
             self._entries[key] = entry
 
-    def log(self, scope: Any, client: str, answer: Answer, started: float) -> None:
-        """The access log line of an answer given from here (as `s22a.web.front` writes it)."""
+    def log(self, scope: Any, client: str, answer: Answer, arrived: float) -> None:
+        """The access log line of an answer given from here (as `s22a.web.front` writes it),
+        the request having `arrived` at `time.monotonic()`."""
         if not ACCESS_LOG.isEnabledFor(20):  # logging.INFO
             return
         headers = scope.headers
@@ -170,6 +171,6 @@ class AnswerMemo:
                 f"HTTP/{scope.http_version}",
                 str(answer[0]),
                 size,
-                (time.perf_counter() - started) * 1000,
+                (time.monotonic() - arrived) * 1000,
             ),
         )
