@@ -88,6 +88,19 @@ DIRECT = [
         {"Content-Type": "application/sparql-query", "Accept": "text/csv"},
         b"SELECT ?t WHERE { ?s a ?t FILTER(isIRI(?s)) } LIMIT 2",
     ),
+    # Through a trusted proxy (these servers trust 127.0.0.1): the endpoint's URL, the base of
+    # the relative IRI, comes from the forwarded host and scheme (the last hop's), as in the app.
+    (
+        "GET",
+        "/sparql?" + urlencode({"query": 'SELECT (IRI("proxied") AS ?iri) WHERE {}'}),
+        {
+            "Accept": JSON,
+            "X-Forwarded-Host": "elsewhere.example, register.example",
+            "X-Forwarded-Proto": "https",
+            "X-Forwarded-For": "192.0.2.7",
+        },
+        b"",
+    ),
 ]
 # Run directly, failed, and worded by the app (so not logged as direct): a syntax error, an
 # update sent as a query, a result in no offered format, the time limit, and again a query after
@@ -160,6 +173,7 @@ def both(tmp_path_factory: pytest.TempPathFactory) -> dict[str, list[Reply]]:
             "S22A_SPARQL_TIMEOUT": str(TIMEOUT),
             "S22A_ANSWER_MEMO_BYTES": "0",  # every request reaches the app or the direct path
             "S22A_SPARQL_CLIENT_QUERIES": "0",
+            "S22A_TRUSTED_PROXIES": "127.0.0.1",
         }
         with ServerProcess(folder / way, store=store, env=env, port=port) as server:
             found[way] = answers(server, requests)
@@ -180,6 +194,7 @@ def test_direct_answers_are_the_apps_byte_for_byte(both: dict[str, list[Reply]])
         assert comparable(one, same_body) == comparable(other, same_body), index
     revalidations = direct[len(DIRECT) + len(FAILED) + 1 + len(TO_THE_APP) :]
     assert revalidations and all(r.status == 304 for r in revalidations)
+    assert b"https://register.example/proxied" in direct[len(DIRECT) - 1].body
 
 
 def test_plain_queries_and_their_revalidations_take_the_direct_path(

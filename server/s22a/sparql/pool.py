@@ -233,13 +233,12 @@ class WorkerPool:
         """What a query that timed out (`Timeout`) or whose worker died raises; the worker is
         killed either way and the slot gets a fresh one on its next use."""
         slot.worker = None
-        if isinstance(error, Timeout):
-            worker.kill()
-            return QueryTimeout("the query did not finish within the time limit")
-        if worker.aborted():
-            worker.kill()
-            return self._memory_exceeded()
+        aborted = not isinstance(error, Timeout) and worker.aborted()  # before it is reaped
         worker.kill()
+        if isinstance(error, Timeout):
+            return QueryTimeout("the query did not finish within the time limit")
+        if aborted:
+            return self._memory_exceeded()
         return QueryFailed(f"the query worker stopped unexpectedly ({error})")
 
     def _reply(

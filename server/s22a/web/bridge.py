@@ -54,6 +54,37 @@ def _host(address: str) -> tuple[str, str]:
     return host.strip("[]"), port
 
 
+def request_environ(scope: Any, client: str) -> dict[str, Any]:
+    """The part of a request's WSGI environ (PEP 3333) that says what was asked, by whom and
+    of which address: method, path, query, server, protocol, scheme, peer and headers (a
+    repeated header joined into one, as PEP 3333 has it). `Bridge` adds the body and the
+    rest; `s22a.web.direct` needs no more."""
+    server, server_port = _host(scope.server or "")
+    environ: dict[str, Any] = {
+        "REQUEST_METHOD": scope.method,
+        "SCRIPT_NAME": "",
+        # PEP 3333: the path as bytes in a latin-1 string (RSGI gives it decoded as UTF-8).
+        "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
+        "QUERY_STRING": scope.query_string,
+        "SERVER_NAME": server,
+        "SERVER_PORT": server_port,
+        "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
+        "REMOTE_ADDR": client,
+        "wsgi.url_scheme": scope.scheme,
+    }
+    for name, value in scope.headers.items():
+        key = name.upper().replace("-", "_")
+        if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
+            environ[key] = value
+            continue
+        key = "HTTP_" + key
+        if key in environ:
+            environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value
+        else:
+            environ[key] = value
+    return environ
+
+
 def _next(iterator: Iterator[bytes]) -> bytes | None:
     """The next chunk, or None at the end (StopIteration does not cross a Future)."""
     return next(iterator, None)
@@ -210,38 +241,20 @@ class Bridge:
         truncated: bool,
     ) -> dict[str, Any]:
         """The WSGI environ (PEP 3333) of a request."""
-        server, server_port = _host(scope.server or "")
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": scope.method,
-            "SCRIPT_NAME": "",
-            # PEP 3333: the path as bytes in a latin-1 string (RSGI gives it decoded as UTF-8).
-            "PATH_INFO": scope.path.encode("utf-8", "surrogateescape").decode("latin-1"),
-            "QUERY_STRING": scope.query_string,
-            "SERVER_NAME": server,
-            "SERVER_PORT": server_port,
-            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-            "REMOTE_ADDR": client,
-            "REMOTE_PORT": client_port,
-            "wsgi.version": (1, 0),
-            "wsgi.url_scheme": scope.scheme,
-            "wsgi.input": io.BytesIO(body),
-            "wsgi.errors": sys.stderr,
-            "wsgi.multithread": True,
-            "wsgi.multiprocess": False,
-            "wsgi.run_once": False,
-            "wsgi.input_terminated": True,
-            "s22a.arrived": arrived,
-        }
-        for name, value in scope.headers.items():
-            key = name.upper().replace("-", "_")
-            if key in ("CONTENT_TYPE", "CONTENT_LENGTH"):
-                environ[key] = value
-                continue
-            key = "HTTP_" + key
-            if key in environ:
-                environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value
-            else:
-                environ[key] = value
+        environ = request_environ(scope, client)
+        environ.update(
+            {
+                "REMOTE_PORT": client_port,
+                "wsgi.version": (1, 0),
+                "wsgi.input": io.BytesIO(body),
+                "wsgi.errors": sys.stderr,
+                "wsgi.multithread": True,
+                "wsgi.multiprocess": False,
+                "wsgi.run_once": False,
+                "wsgi.input_terminated": True,
+                "s22a.arrived": arrived,
+            }
+        )
         if not truncated:  # else the declared length, so that the app refuses it at once
             environ["CONTENT_LENGTH"] = str(len(body))
             environ.pop("HTTP_TRANSFER_ENCODING", None)

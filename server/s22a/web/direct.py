@@ -35,6 +35,7 @@ from s22a.sparql.pool import WorkerPool
 from s22a.sparql.protocol import MAX_REQUEST_BYTES, QueryRequest, parse_request
 from s22a.sparql.service import EXTENSION, SparqlService
 from s22a.store import Store, StoreError
+from s22a.web.bridge import request_environ
 from s22a.web.front import ACCESS_LOG, Front, log_line
 from s22a.web.http import base_url_of
 from s22a.web.security import DOCUMENT, EVERY
@@ -50,7 +51,6 @@ CORS = {
 }
 VARY = ("Accept", "Accept-Datetime")  # what negotiation reads (Accept-Datetime: a past moment)
 RAN = "s22a.sparql.ran"  # the environ key of a query run here and handed to the app
-_FORWARDED = ("x-forwarded-proto", "x-forwarded-host", "x-forwarded-for", "x-forwarded-port")
 
 
 def content_type(result: QueryResult) -> str:
@@ -166,22 +166,7 @@ class DirectQueries:
         """The part of the WSGI environ the endpoint's URL and the client's address come from,
         set by the app's own `Front` (public URL, trusted proxies)."""
         assert self.front is not None
-        server, _, port = (scope.server or "").rpartition(":")
-        environ: dict[str, Any] = {
-            "REQUEST_METHOD": scope.method,
-            "SCRIPT_NAME": "",
-            "PATH_INFO": scope.path,
-            "QUERY_STRING": scope.query_string,
-            "SERVER_NAME": server.strip("[]"),
-            "SERVER_PORT": port,
-            "SERVER_PROTOCOL": f"HTTP/{scope.http_version}",
-            "REMOTE_ADDR": client,
-            "wsgi.url_scheme": scope.scheme,
-        }
-        for name in ("host", *_FORWARDED):
-            value = scope.headers.get(name)
-            if value is not None:
-                environ["HTTP_" + name.upper().replace("-", "_")] = value
+        environ = request_environ(scope, client)
         self.front.canonical(environ)
         return environ
 
