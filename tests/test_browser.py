@@ -128,7 +128,7 @@ def test_keyboard_reaches_the_skip_link_and_shows_focus(
     style = page.evaluate("getComputedStyle(document.activeElement).backgroundColor")
     assert style == "rgb(255, 221, 0)"  # the yellow focus state
     page.keyboard.press("Enter")
-    assert page.url.endswith("#main-content")
+    expect(page).to_have_url(re.compile(r"#main-content$"))
 
 
 def test_pages_need_no_javascript(browser: Browser, live_server: LiveServer) -> None:
@@ -173,7 +173,7 @@ def test_walk_the_national_picture(page: Page, live_server: LiveServer) -> None:
     page.goto(live_server.url + "/agreements")
     page.get_by_label("Capability (narrower ones count)").select_option("forensics")
     page.get_by_role("button", name="Apply the filters").click()
-    assert "capability=forensics" in page.url
+    expect(page).to_have_url(re.compile(r"capability=forensics"))  # waits for the navigation
     expect(page.get_by_role("link", name="North West Forensics Collaboration")).to_be_visible()
     audit(page, "11-agreements-filtered")
 

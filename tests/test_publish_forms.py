@@ -173,7 +173,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: object) -> None:
     """Errors and results shown with scripts off; no serious or critical WCAG 2.2 AA failure."""
     from axe_playwright_python.sync_playwright import Axe
-    from playwright.sync_api import Page, sync_playwright
+    from playwright.sync_api import Page, expect, sync_playwright
 
     url = live_server.url  # type: ignore[attr-defined]
     options = {
@@ -196,11 +196,11 @@ def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: ob
 
         page.goto(url + "/publish/validate")
         page.get_by_role("button", name="Check the register").click()
-        assert page.locator("#error-summary").is_visible()
+        expect(page.locator("#error-summary")).to_be_visible()  # waits for the new page
         check("validate, with errors")
         page.get_by_label("Paste the register (Turtle)").fill(BROKEN.read_text())
         page.get_by_role("button", name="Check the register").click()
-        assert "Not valid" in page.content()
+        expect(page.locator("main")).to_contain_text("Not valid")
         check("validate, with a report")
         page.goto(url + "/publish/csv")
         page.get_by_label("Force", exact=True).select_option("merseyside")
@@ -208,7 +208,7 @@ def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: ob
             str(ROOT / "tests" / "fixtures" / "merseyside.csv")
         )
         page.get_by_role("button", name="Convert the table").click()
-        assert "All matched" in page.content()
+        expect(page.locator("main")).to_contain_text("All matched")
         check("csv, with results")
 
     with sync_playwright() as playwright:
