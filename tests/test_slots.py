@@ -93,3 +93,39 @@ def test_an_item_given_back_goes_to_the_longest_waiting_taker() -> None:
     asyncio.run(scene())
     assert order == ["one", "two", "three"]
     assert slots.free() == 1
+
+
+def test_a_coroutine_cancelled_while_it_waits_loses_no_item() -> None:
+    """Cancelled before anything came, as an item came from another thread, and as one came
+    from its own loop: the item is free again each time (it was once lost for good, and the
+    pool one query worker short)."""
+    slots = Slots(["only"])
+
+    async def scene(give_first: str) -> None:
+        item = await slots.take_on_loop(time.monotonic() + GENEROUS)
+        assert item == "only"
+        taker = asyncio.create_task(slots.take_on_loop(time.monotonic() + GENEROUS))
+        await asyncio.sleep(0.05)  # queued
+        if give_first == "thread":
+            giver = threading.Thread(target=slots.give, args=(item,))
+            giver.start()
+            giver.join(GENEROUS)  # its settling call is queued on this loop, not yet run
+        elif give_first == "loop":
+            slots.give(item)  # settled at once; the taker has not resumed yet
+        taker.cancel()
+        try:
+            await taker
+        except asyncio.CancelledError:
+            pass
+        else:
+            raise AssertionError("the taker was not cancelled")
+        if give_first == "nothing":
+            slots.give(item)
+        await asyncio.sleep(0.05)  # any settling call has run
+        assert slots.free() == 1
+        again = await slots.take_on_loop(time.monotonic() + 1)
+        assert again == "only"
+        slots.give(again)
+
+    for give_first in ("nothing", "thread", "loop"):
+        asyncio.run(scene(give_first))

@@ -13,7 +13,7 @@ import asyncio
 import threading
 import time
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Generic, TypeVar
 
 T = TypeVar("T")
@@ -33,22 +33,34 @@ class _ThreadWaiter(Generic[T]):
 
 
 class _LoopWaiter(Generic[T]):
-    __slots__ = ("future", "loop")
+    __slots__ = ("back", "future", "loop")
 
-    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, back: Callable[[T], None]) -> None:
         self.loop = loop
-        self.future: asyncio.Future[T] = loop.create_future()
+        self.back = back  # where an item goes that came after its taker was cancelled
+        self.future: asyncio.Future[T | None] = loop.create_future()
 
     def give(self, item: T) -> bool:
-        # Called with the lock held, from any thread: the future is settled on its own loop,
-        # where a waiter that has timed out meanwhile hands the item on (`_settle`).
-        if self.future.done():
+        # Called with the lock held, from any thread. A future is settled on its own loop:
+        # at once from that loop's thread (giving back is most often done there, by the
+        # query before), else by a callback queued there (`_settle`).
+        if self.future.done():  # its taker timed out or was cancelled
             return False
-        self.loop.call_soon_threadsafe(self._settle, item)
+        try:
+            here = asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # a thread without a loop
+            here = False
+        if here:
+            self.future.set_result(item)
+        else:
+            self.loop.call_soon_threadsafe(self._settle, item)
         return True
 
     def _settle(self, item: T) -> None:
-        self.future.set_result(item)  # not done: only a waiter still queued is cancelled
+        if self.future.done():  # cancelled in the meantime: the item is not lost
+            self.back(item)
+        else:
+            self.future.set_result(item)
 
 
 class Slots(Generic[T]):
@@ -75,24 +87,39 @@ class Slots(Generic[T]):
         return waiter.given
 
     async def take_on_loop(self, deadline: float) -> T | None:
-        """A free item, waiting on the running event loop until `deadline` (time.monotonic)."""
+        """A free item, waiting on the running event loop until `deadline` (time.monotonic);
+        None if none came. A taker cancelled while it waits loses nothing of the pool: an
+        item given to it meanwhile goes back (`give`)."""
         with self._lock:
             if self._free and not self._waiters:
                 return self._free.pop()
-            waiter: _LoopWaiter[T] = _LoopWaiter(asyncio.get_running_loop())
+            loop = asyncio.get_running_loop()
+            waiter: _LoopWaiter[T] = _LoopWaiter(loop, self.give)
             self._waiters.append(waiter)
+        # A timer settles the one future (`asyncio.wait_for` and a shield would add two).
+        timer = loop.call_later(max(deadline - time.monotonic(), 0.0), self._expire, waiter)
         try:
-            return await asyncio.wait_for(
-                asyncio.shield(waiter.future), max(deadline - time.monotonic(), 0.0)
-            )
-        except TimeoutError:
-            with self._lock:
-                if not waiter.future.done() and waiter in self._waiters:
-                    self._waiters.remove(waiter)
-                    waiter.future.cancel()
-                    return None
-            # Given at the last moment (the settling call is queued on this loop): keep it.
             return await waiter.future
+        except asyncio.CancelledError:
+            with self._lock:
+                if waiter in self._waiters:  # nothing was given to it
+                    self._waiters.remove(waiter)
+                    raise
+            # Given to it: the future holds the item, or else `_settle` will give it back.
+            future = waiter.future
+            item = future.result() if future.done() and not future.cancelled() else None
+            if item is not None:
+                self.give(item)
+            raise
+        finally:
+            timer.cancel()
+
+    def _expire(self, waiter: _LoopWaiter[T]) -> None:
+        """At a loop taker's deadline: None for it, unless an item is already on its way."""
+        with self._lock:
+            if waiter in self._waiters:
+                self._waiters.remove(waiter)
+                waiter.future.set_result(None)
 
     def give(self, item: T) -> None:
         """Give `item` back: to the longest waiting taker, else onto the free stack."""
