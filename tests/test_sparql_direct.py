@@ -9,7 +9,9 @@ answer took the direct path is read from the access log, whose lines for it end 
 
 from __future__ import annotations
 
+import os
 import re
+import socket
 import time
 from pathlib import Path
 from urllib.parse import quote, urlencode
@@ -24,7 +26,7 @@ from s22a.web.direct import RAN
 from s22a.web.sparql_plan import plan
 from s22a.web.tokens import TokenStore
 from tests.support.oxigraph import free_port
-from tests.support.server import Reply, ServerProcess, revision, seeded_store
+from tests.support.server import Reply, ServerProcess, exited, revision, seeded_store
 
 JSON = "application/sparql-results+json"
 TIMEOUT = 2.0  # S22A_SPARQL_TIMEOUT of these servers
@@ -276,3 +278,50 @@ def test_a_write_is_seen_by_the_next_direct_query(tmp_path: Path) -> None:
         assert before.headers["ETag"] != after.headers["ETag"]
         lines = log_lines(server, 2)
         assert [line.endswith(" direct") for line in lines if "GET /sparql" in line] == [True] * 2
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time process `pid` has used (user and system), 0 if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_a_client_that_hangs_up_frees_its_query_worker(tmp_path: Path) -> None:
+    """One query worker and a time limit of 10 minutes: a slow query whose client disconnects
+    is given up (its worker killed), so the next client's query is answered, not queued behind
+    it; the log gives the slow one a 499."""
+    store = seeded_store(tmp_path.parent, tmp_path / "store")
+    env = {
+        "S22A_SPARQL_WORKERS": "1",
+        "S22A_SPARQL_TIMEOUT": "600",
+        "S22A_SPARQL_CLIENT_QUERIES": "0",
+        "S22A_ANSWER_MEMO_BYTES": "0",
+    }
+    with ServerProcess(tmp_path / "server", store=store, env=env) as server:
+        warm = get("ASK { ?s ?p ?o } # the worker starts")
+        assert server.request(*warm[:2], None, warm[2]).status == 200
+        (worker,) = server.query_worker_pids()
+        before = cpu_seconds(worker)
+        _, path, _, _ = get(SLOW)
+        with socket.create_connection(("127.0.0.1", server.port), timeout=60) as raw:
+            raw.sendall(
+                f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAccept: {JSON}\r\n\r\n".encode()
+            )
+            deadline = time.monotonic() + 60
+            while cpu_seconds(worker) < before + 0.5:  # the worker is running the slow query
+                assert time.monotonic() < deadline, "the slow query never reached the worker"
+                time.sleep(0.05)
+        deadline = time.monotonic() + 60
+        while not exited(worker):
+            assert time.monotonic() < deadline, "the slow query's worker was left running"
+            time.sleep(0.05)
+        after = get("ASK { ?s ?p ?o } # after the hang-up")
+        reply = server.request(*after[:2], None, after[2], timeout=120)
+        assert reply.status == 200 and b"true" in reply.body
+        lines = log_lines(server, 3)
+        assert len(lines) == 3, lines
+        assert re.search(r'%20slow HTTP/1\.1" 499 0 \d+ms direct$', lines[1]), lines
+    assert "Traceback" not in server.logs()

@@ -173,8 +173,10 @@ class Bridge:
         handed: dict[str, Any] = {}
         if self.direct is not None and not truncated:
             answer, holds, handed = await self.direct.answer(
-                scope, body, client, arrived, self.pool()
+                scope, protocol, body, client, arrived, self.pool()
             )
+            if answer is self.direct.LEFT:
+                return  # the client disconnected: nobody to answer
             if answer is not None:
                 protocol.response_bytes(*answer)
                 if key is not None and holds is not None and self.memo is not None:

@@ -14,6 +14,10 @@ in ``direct``.
 Everything else goes to the app as before, untouched. So does a query that failed here (a
 syntax error, a time limit, a refusal): the app is handed the failure (`ran`) and words the
 error response itself, without running the query again.
+
+A query still waiting for a worker or running when its client disconnects is given up
+(`s22a.web.hangups`): its worker is killed and freed for the next query, instead of working on
+until the time limit for nobody. The answer is then `LEFT` (nothing to send), logged as a 499.
 """
 
 from __future__ import annotations
@@ -37,12 +41,17 @@ from s22a.sparql.service import EXTENSION, SparqlService
 from s22a.store import Store, StoreError
 from s22a.web.bridge import request_environ
 from s22a.web.front import ACCESS_LOG, Front, log_line
+from s22a.web.hangups import ClientLeft, HangUps
 from s22a.web.http import base_url_of
 from s22a.web.security import DOCUMENT, EVERY
 from s22a.web.sparql_plan import plan
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 Ran = Callable[[], QueryResult]
+
+# The answer to a client that disconnected while its query waited or ran: nothing is sent.
+# 499 is the status access logs give a request its client closed.
+LEFT: Answer = (499, [], b"")
 
 # What every `/sparql` answer carries (the blueprint's hook adds them to the app's answers).
 CORS = {
@@ -89,18 +98,28 @@ def ran(environ: dict[str, Any], job: QueryJob) -> Ran | None:
 class DirectQueries:
     """Answers the plain `/sparql` queries of one app on the bridge's event loop."""
 
+    LEFT = LEFT  # for the bridge, which cannot import this module at its top
+
     def __init__(self, app: Flask) -> None:
         """Answer for `app` (its store, SPARQL service and `Front`, as it made them)."""
         self.extensions = app.extensions
         front = app.wsgi_app
         self.front = front if isinstance(front, Front) else None
+        self.hang_ups = HangUps()
 
     async def answer(
-        self, scope: Any, body: bytes, client: str, arrived: float, threads: Executor
+        self,
+        scope: Any,
+        protocol: Any,
+        body: bytes,
+        client: str,
+        arrived: float,
+        threads: Executor,
     ) -> tuple[Answer | None, Callable[[], bool] | None, dict[str, Any]]:
-        """The answer to a request (an RSGI scope, its whole body), or None for the app to
-        answer it; how long the answer holds (for `s22a.web.memo`); and what to add to the
-        app's environ. `threads` run what must not run on the loop (reading the store)."""
+        """The answer to a request (an RSGI scope and protocol, its whole body), or None for
+        the app to answer it, or `LEFT`; how long the answer holds (for `s22a.web.memo`); and
+        what to add to the app's environ. `threads` run what must not run on the loop
+        (reading the store)."""
         work = self._query(scope, body, client)
         store, service = self._parts()
         if work is None or store is None or service is None:
@@ -132,9 +151,12 @@ class DirectQueries:
             deadline = arrived + service.settings.timeout  # as in the app: from the arrival
             try:
                 with service.admission.admit(environ["REMOTE_ADDR"]):
-                    result = await engine.run_on_loop(job, store, token, deadline, threads)
+                    running = engine.run_on_loop(job, store, token, deadline, threads)
+                    result = await self.hang_ups.run(running, protocol)
             except (QueryFailed, StoreError) as error:
                 return None, None, {RAN: (job, error)}
+            except ClientLeft:
+                return self._logged(environ, LEFT, arrived), None, {}
             service.cache.put(token, job, result)
         answer = (200, headers(result, tag), result.body)
         return self._logged(environ, answer, arrived), holds, {}
