@@ -307,18 +307,16 @@ def accept_for(query: str) -> str:
 def tree_cpu(roots: list[int]) -> dict[int, float]:
     """CPU seconds (user and system) used so far by each of the processes `roots` and their
     children, by process id."""
-    from tests.support.server import children
+    from tests.support.server import children, cpu_seconds
 
     seconds: dict[int, float] = {}
     todo = list(roots)
     while todo:
         pid = todo.pop()
         try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()  # those after the command name
-        except OSError:
+            seconds[pid] = cpu_seconds(pid)
+        except ProcessLookupError:
             continue  # gone meanwhile
-        seconds[pid] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         todo += children(pid)
     return seconds
 

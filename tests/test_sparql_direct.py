@@ -9,7 +9,6 @@ answer took the direct path is read from the access log, whose lines for it end 
 
 from __future__ import annotations
 
-import os
 import re
 import socket
 import time
@@ -26,7 +25,14 @@ from s22a.web.direct import RAN
 from s22a.web.sparql_plan import plan
 from s22a.web.tokens import TokenStore
 from tests.support.oxigraph import free_port
-from tests.support.server import Reply, ServerProcess, exited, revision, seeded_store
+from tests.support.server import (
+    Reply,
+    ServerProcess,
+    cpu_seconds,
+    exited,
+    revision,
+    seeded_store,
+)
 
 JSON = "application/sparql-results+json"
 TIMEOUT = 2.0  # S22A_SPARQL_TIMEOUT of these servers
@@ -278,15 +284,6 @@ def test_a_write_is_seen_by_the_next_direct_query(tmp_path: Path) -> None:
         assert before.headers["ETag"] != after.headers["ETag"]
         lines = log_lines(server, 2)
         assert [line.endswith(" direct") for line in lines if "GET /sparql" in line] == [True] * 2
-
-
-def cpu_seconds(pid: int) -> float:
-    """The CPU time process `pid` has used (user and system), 0 if it is gone."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def test_a_client_that_hangs_up_frees_its_query_worker(tmp_path: Path) -> None:

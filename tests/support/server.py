@@ -130,6 +130,17 @@ def reset_peak(pid: int) -> bool:
     return True
 
 
+def cpu_seconds(pid: int) -> float:
+    """The CPU time process `pid` has used so far (user and system); ProcessLookupError if
+    it is gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        raise ProcessLookupError(pid) from None
+    fields = stat.rsplit(")", 1)[1].split()  # those after the command name
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def exited(pid: int) -> bool:
     """Whether process `pid` has ended: gone, or a zombie (which it becomes only once its files,
     pipes included, are closed; its command line is empty earlier, while they are open)."""

@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
+from s22a.web.hangups import LEFT
 from s22a.web.memo import AnswerMemo
 
 if TYPE_CHECKING:
@@ -175,7 +176,7 @@ class Bridge:
             answer, holds, handed = await self.direct.answer(
                 scope, protocol, body, client, arrived, self.pool()
             )
-            if answer is self.direct.LEFT:
+            if answer is LEFT:
                 return  # the client disconnected: nobody to answer
             if answer is not None:
                 protocol.response_bytes(*answer)

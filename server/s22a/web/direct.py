@@ -41,17 +41,13 @@ from s22a.sparql.service import EXTENSION, SparqlService
 from s22a.store import Store, StoreError
 from s22a.web.bridge import request_environ
 from s22a.web.front import ACCESS_LOG, Front, log_line
-from s22a.web.hangups import ClientLeft, HangUps
+from s22a.web.hangups import LEFT, ClientLeft, HangUps
 from s22a.web.http import base_url_of
 from s22a.web.security import DOCUMENT, EVERY
 from s22a.web.sparql_plan import plan
 
 Answer = tuple[int, list[tuple[str, str]], bytes]
 Ran = Callable[[], QueryResult]
-
-# The answer to a client that disconnected while its query waited or ran: nothing is sent.
-# 499 is the status access logs give a request its client closed.
-LEFT: Answer = (499, [], b"")
 
 # What every `/sparql` answer carries (the blueprint's hook adds them to the app's answers).
 CORS = {
@@ -97,8 +93,6 @@ def ran(environ: dict[str, Any], job: QueryJob) -> Ran | None:
 
 class DirectQueries:
     """Answers the plain `/sparql` queries of one app on the bridge's event loop."""
-
-    LEFT = LEFT  # for the bridge, which cannot import this module at its top
 
     def __init__(self, app: Flask) -> None:
         """Answer for `app` (its store, SPARQL service and `Front`, as it made them)."""

@@ -23,6 +23,10 @@ T = TypeVar("T")
 
 WATCH_AFTER = 0.25  # seconds
 
+# The answer to a client that disconnected while its query waited or ran: nothing is sent.
+# 499 is the status access logs give a request its client closed.
+LEFT: tuple[int, list[tuple[str, str]], bytes] = (499, [], b"")
+
 
 class ClientLeft(Exception):
     """The client disconnected before its query's answer was ready."""
