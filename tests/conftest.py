@@ -11,7 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 
 from s22a.store import get_store
-from tests.support.app import LiveServer, make_app
+from tests.support.app import make_app
+from tests.support.server import ServerProcess, seeded_store
 from tests.support.virtuoso import VirtuosoServer, virtuoso_missing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -85,9 +86,12 @@ def runner(loaded_app: Flask) -> FlaskCliRunner:
 
 
 @pytest.fixture(scope="session")
-def live_server(loaded_app: Flask) -> Iterator[LiveServer]:
-    """The shared read-only app served over real HTTP on 127.0.0.1."""
-    with LiveServer(loaded_app) as server:
+def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """The seed registers served by `s22a serve`, as the README starts it, on 127.0.0.1:
+    shared by read-only tests (do not write to it)."""
+    folder = tmp_path_factory.mktemp("live-server")
+    store = seeded_store(tmp_path_factory.getbasetemp(), folder / "store")
+    with ServerProcess(folder / "server", store=store) as server:
         yield server
 
 

@@ -26,7 +26,7 @@ from axe_playwright_python.sync_playwright import Axe  # noqa: E402
 from playwright.sync_api import Browser, Page, expect, sync_playwright  # noqa: E402
 
 from tests.support import ROOT  # noqa: E402
-from tests.support.app import LiveServer  # noqa: E402
+from tests.support.server import ServerProcess  # noqa: E402
 
 SHOTS = ROOT / "screenshots"
 ARGS = [
@@ -60,7 +60,7 @@ def browser() -> Iterator[Browser]:
 
 
 @pytest.fixture
-def page(browser: Browser, live_server: LiveServer) -> Iterator[Page]:
+def page(browser: Browser, live_server: ServerProcess) -> Iterator[Page]:
     """A fresh tab that may only talk to the local server."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-GB")
     context.route(re.compile(r"^(?!http://127\.0\.0\.1:).*"), lambda route: route.abort())
@@ -84,7 +84,7 @@ def audit(page: Page, name: str) -> None:
 
 
 def test_walk_home_search_agreement_force_agreement_sparql(
-    page: Page, live_server: LiveServer
+    page: Page, live_server: ServerProcess
 ) -> None:
     response = page.goto(live_server.url + "/")
     assert response and response.status == 200
@@ -119,7 +119,7 @@ def test_walk_home_search_agreement_force_agreement_sparql(
 
 
 def test_keyboard_reaches_the_skip_link_and_shows_focus(
-    page: Page, live_server: LiveServer
+    page: Page, live_server: ServerProcess
 ) -> None:
     page.goto(live_server.url + "/doc/force/merseyside")
     page.keyboard.press("Tab")
@@ -131,7 +131,7 @@ def test_keyboard_reaches_the_skip_link_and_shows_focus(
     expect(page).to_have_url(re.compile(r"#main-content$"))
 
 
-def test_pages_need_no_javascript(browser: Browser, live_server: LiveServer) -> None:
+def test_pages_need_no_javascript(browser: Browser, live_server: ServerProcess) -> None:
     context = browser.new_context(java_script_enabled=False, viewport={"width": 390, "height": 844})
     tab = context.new_page()
     for path, heading in (
@@ -150,7 +150,7 @@ def test_pages_need_no_javascript(browser: Browser, live_server: LiveServer) -> 
     context.close()
 
 
-def test_walk_the_national_picture(page: Page, live_server: LiveServer) -> None:
+def test_walk_the_national_picture(page: Page, live_server: ServerProcess) -> None:
     page.goto(live_server.url + "/")
     page.get_by_role("contentinfo").get_by_role("link", name="Is there cover?").click()
     expect(page.locator("h1")).to_have_text("Is there cover?")
@@ -194,7 +194,7 @@ def test_walk_the_national_picture(page: Page, live_server: LiveServer) -> None:
         audit(page, name)
 
 
-def test_layout_at_1280_and_390_pixels(page: Page, live_server: LiveServer) -> None:
+def test_layout_at_1280_and_390_pixels(page: Page, live_server: ServerProcess) -> None:
     """The search button level with its box, picture labels legible at 390 px, the Turtle of a
     converted spreadsheet inside the page (issue 18's layout), with screenshots of each."""
     for width in (1280, 390):

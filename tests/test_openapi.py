@@ -30,6 +30,7 @@ from s22a.web import openapi
 from s22a.web.tokens import TokenStore
 from tests.support import ROOT
 from tests.support.app import LiveServer, make_app
+from tests.support.server import ServerProcess
 
 
 def config(coverage: bool) -> schemathesis.Config:
@@ -209,7 +210,7 @@ schema = schemathesis.openapi.from_dict(openapi.document(), config=config(covera
 ).parametrize()
 @pytest.mark.slow
 @EXAMPLES
-def test_live_server_conforms(case: schemathesis.Case, live_server: LiveServer) -> None:
+def test_live_server_conforms(case: schemathesis.Case, live_server: ServerProcess) -> None:
     case.call_and_validate(base_url=live_server.url, checks=CHECKS, timeout=30)
 
 

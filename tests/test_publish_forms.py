@@ -15,6 +15,7 @@ from rdflib import Graph
 
 from s22a.namespaces import S22A
 from s22a.store import get_store
+from tests.support.server import ServerProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 MERSEYSIDE = (ROOT / "data" / "registers" / "merseyside.ttl").read_bytes()
@@ -170,12 +171,14 @@ CHROMIUM = Path("/usr/bin/chromium")
 
 @pytest.mark.slow
 @pytest.mark.skipif(not CHROMIUM.exists(), reason="needs Debian's chromium at /usr/bin/chromium")
-def test_the_forms_work_without_javascript_and_pass_an_axe_audit(live_server: object) -> None:
+def test_the_forms_work_without_javascript_and_pass_an_axe_audit(
+    live_server: ServerProcess,
+) -> None:
     """Errors and results shown with scripts off; no serious or critical WCAG 2.2 AA failure."""
     from axe_playwright_python.sync_playwright import Axe
     from playwright.sync_api import Page, expect, sync_playwright
 
-    url = live_server.url  # type: ignore[attr-defined]
+    url = live_server.url
     options = {
         "runOnly": {
             "type": "tag",

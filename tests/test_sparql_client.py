@@ -31,7 +31,7 @@ from SPARQLWrapper import (
 from SPARQLWrapper.SPARQLExceptions import QueryBadFormed
 
 from s22a.namespaces import S22A, register_iri
-from tests.support.app import LiveServer
+from tests.support.server import ServerProcess
 
 REGISTERS = f"SELECT ?r WHERE {{ ?r a <{S22A.Register}> }} ORDER BY ?r"
 CONSTRUCT = f"CONSTRUCT WHERE {{ ?r a <{S22A.Register}> }}"
@@ -39,7 +39,7 @@ FORCES = ("cheshire", "lancashire", "leicestershire", "merseyside", "north-wales
 ALL_REGISTERS = sorted(register_iri(f) for f in FORCES)
 
 
-def wrapper(server: LiveServer, query: str, fmt: str = JSON) -> SPARQLWrapper:
+def wrapper(server: ServerProcess, query: str, fmt: str = JSON) -> SPARQLWrapper:
     """A SPARQLWrapper for the live server's endpoint."""
     client = SPARQLWrapper(f"{server.url}/sparql")
     client.setQuery(query)
@@ -48,32 +48,32 @@ def wrapper(server: LiveServer, query: str, fmt: str = JSON) -> SPARQLWrapper:
     return client
 
 
-def test_select_as_json(live_server: LiveServer) -> None:
+def test_select_as_json(live_server: ServerProcess) -> None:
     result = wrapper(live_server, REGISTERS).queryAndConvert()
     assert [b["r"]["value"] for b in result["results"]["bindings"]] == ALL_REGISTERS
 
 
-def test_select_as_xml(live_server: LiveServer) -> None:
+def test_select_as_xml(live_server: ServerProcess) -> None:
     document = wrapper(live_server, REGISTERS, XML).queryAndConvert()
     values = [n.firstChild.data for n in document.getElementsByTagName("uri")]
     assert values == ALL_REGISTERS
 
 
 @pytest.mark.parametrize(("fmt", "delimiter"), [(CSV, ","), (TSV, "\t")])
-def test_select_as_csv_and_tsv(live_server: LiveServer, fmt: str, delimiter: str) -> None:
+def test_select_as_csv_and_tsv(live_server: ServerProcess, fmt: str, delimiter: str) -> None:
     text = wrapper(live_server, REGISTERS, fmt).queryAndConvert().decode("utf-8")
     rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
     assert len(rows) == 6 and rows[0][0] in ("r", "?r")
 
 
 @pytest.mark.parametrize("method", [POST, "GET"])
-def test_ask_by_get_and_post(live_server: LiveServer, method: str) -> None:
+def test_ask_by_get_and_post(live_server: ServerProcess, method: str) -> None:
     client = wrapper(live_server, f"ASK {{ ?r a <{S22A.Register}> }}")
     client.setMethod(method)
     assert client.queryAndConvert()["boolean"] is True
 
 
-def test_post_directly(live_server: LiveServer) -> None:
+def test_post_directly(live_server: ServerProcess) -> None:
     client = wrapper(live_server, REGISTERS)
     client.setMethod(POST)
     client.setRequestMethod(POSTDIRECTLY)
@@ -82,14 +82,14 @@ def test_post_directly(live_server: LiveServer) -> None:
 
 
 @pytest.mark.parametrize("fmt", [TURTLE, N3])
-def test_construct_as_turtle(live_server: LiveServer, fmt: str) -> None:
+def test_construct_as_turtle(live_server: ServerProcess, fmt: str) -> None:
     result = wrapper(live_server, CONSTRUCT, fmt).queryAndConvert()
     graph = Graph().parse(data=result, format="turtle")
     assert len(graph) == 5
     assert (URIRef(register_iri("cheshire")), RDF.type, S22A.Register) in graph
 
 
-def test_construct_as_rdfxml(live_server: LiveServer) -> None:
+def test_construct_as_rdfxml(live_server: ServerProcess) -> None:
     # (SPARQLWrapper's own conversion uses rdflib's deprecated ConjunctiveGraph.)
     response = wrapper(live_server, CONSTRUCT, RDFXML).query()
     with response.response as raw:
@@ -99,14 +99,14 @@ def test_construct_as_rdfxml(live_server: LiveServer) -> None:
     assert (URIRef(register_iri("cheshire")), RDF.type, S22A.Register) in graph
 
 
-def test_construct_as_jsonld(live_server: LiveServer) -> None:
+def test_construct_as_jsonld(live_server: ServerProcess) -> None:
     response = wrapper(live_server, CONSTRUCT, JSONLD).query()
     with response.response as raw:
         assert raw.headers.get_content_type() == "application/ld+json"
         assert register_iri("cheshire").encode() in raw.read()
 
 
-def test_default_and_named_graphs(live_server: LiveServer) -> None:
+def test_default_and_named_graphs(live_server: ServerProcess) -> None:
     client = wrapper(live_server, "SELECT DISTINCT ?r WHERE { ?r a ?type . FILTER(isIRI(?r)) }")
     client.setQuery(f"SELECT DISTINCT ?r WHERE {{ ?r <{S22A.lists}> ?a }}")
     client.addDefaultGraph(register_iri("cheshire"))
@@ -120,12 +120,12 @@ def test_default_and_named_graphs(live_server: LiveServer) -> None:
     ]
 
 
-def test_a_syntax_error_is_query_bad_formed(live_server: LiveServer) -> None:
+def test_a_syntax_error_is_query_bad_formed(live_server: ServerProcess) -> None:
     with pytest.raises(QueryBadFormed, match="syntax error"):
         wrapper(live_server, "SELECT * WHERE { ?s ?p }").query()
 
 
-def test_an_update_is_refused(live_server: LiveServer) -> None:
+def test_an_update_is_refused(live_server: ServerProcess) -> None:
     client = wrapper(live_server, "INSERT DATA { <urn:a> <urn:b> <urn:c> }")
     client.setMethod(POST)
     with pytest.raises(urllib.error.HTTPError) as refused:  # SPARQLWrapper passes 403 through
@@ -136,7 +136,7 @@ def test_an_update_is_refused(live_server: LiveServer) -> None:
     assert check["boolean"] is False
 
 
-def test_rdflib_sparql_store(live_server: LiveServer) -> None:
+def test_rdflib_sparql_store(live_server: ServerProcess) -> None:
     from rdflib.plugins.stores.sparqlstore import SPARQLStore
 
     store = SPARQLStore(f"{live_server.url}/sparql", returnFormat="json")
@@ -147,7 +147,7 @@ def test_rdflib_sparql_store(live_server: LiveServer) -> None:
     assert [str(row[0]) for row in rows] == ALL_REGISTERS
 
 
-def test_raw_http_etag_revalidation_and_cors(live_server: LiveServer) -> None:
+def test_raw_http_etag_revalidation_and_cors(live_server: ServerProcess) -> None:
     host, port = live_server.url.removeprefix("http://").split(":")
     path = "/sparql?" + urllib.parse.urlencode({"query": REGISTERS})
     connection = http.client.HTTPConnection(host, int(port), timeout=30)
